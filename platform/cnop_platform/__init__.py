@@ -1,0 +1,1 @@
+"""The platform as code: the component catalogue, the local runner and (later) Pulumi components."""

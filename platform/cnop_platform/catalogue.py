@@ -1,0 +1,32 @@
+"""One catalogue of the platform's components.
+
+The local runner (and, later, the Pulumi program) read this one table, so the
+two never disagree on names, ports, peers or who is public.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Component:
+    """A deployable: its name is its folder, image, Kubernetes objects and `service` label."""
+
+    name: str
+    module: str  # run as `python -m <module>`
+    port: int
+    peers: tuple[str, ...] = ()
+    public: bool = False
+    admin_port: int | None = None
+
+
+STORE_PORT = 4566
+
+COMPONENTS: tuple[Component, ...] = (
+    Component("inventory", "cnop_inventory", 8001),
+    Component("user", "cnop_user", 8000, peers=("inventory",)),
+    Component("order", "cnop_order", 8002, peers=("inventory",)),
+)
+
+BY_NAME = {component.name: component for component in COMPONENTS}

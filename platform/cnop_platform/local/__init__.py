@@ -1,0 +1,1 @@
+"""Run the whole platform on one machine as processes, on loopback addresses."""

@@ -1,0 +1,55 @@
+"""`python -m cnop_platform.local up|down|status`: the local platform on this machine."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from cnop_platform.local.runner import (
+    LocalPlatform,
+    StartupError,
+    down,
+    is_ready,
+    running_pid,
+    up,
+)
+
+DEFAULT_ROOT = Path("var")
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the verb; exit 1 when a process does not come up."""
+    parser = argparse.ArgumentParser(prog="cnop-local", description=__doc__)
+    parser.add_argument("verb", choices=("up", "down", "status"))
+    parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
+    args = parser.parse_args(argv)
+    platform = LocalPlatform(root=args.root.resolve())
+    if args.verb == "up":
+        try:
+            up(platform)
+        except StartupError as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            print("stopping what was started", file=sys.stderr)
+            down(platform)
+            return 1
+        print_status(platform)
+        return 0
+    if args.verb == "down":
+        stopped = down(platform)
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        return 0
+    print_status(platform)
+    return 0
+
+
+def print_status(platform: LocalPlatform) -> None:
+    """One line per process: name, URL, state, log file."""
+    for name in platform.names():
+        pid = running_pid(platform, name)
+        state = "ready" if pid and is_ready(platform, name) else ("starting" if pid else "stopped")
+        print(f"{name:<10} {platform.url(name):<24} {state:<8} logs: {platform.output_file(name)}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,220 @@
+"""Start, wait for and stop the local platform's processes.
+
+Each process gets a pid file under <root>/run and its output under
+<root>/log, so `down` stops exactly what `up` started and `up` run twice
+starts nothing new. The test fixtures use the same code with other ports and
+another root, so tests never collide with a running `make up`.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from cnop_platform.catalogue import COMPONENTS, STORE_PORT, Component
+
+HOST = "127.0.0.1"
+STORE = "store"
+
+
+class StartupError(RuntimeError):
+    """A process did not become ready in time."""
+
+
+@dataclass(frozen=True)
+class LocalPlatform:
+    """Where one copy of the local platform lives: its folder and its ports."""
+
+    root: Path
+    port_offset: int = 0
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    def port(self, name: str) -> int:
+        """The port a component (or the store) listens on in this copy."""
+        base = STORE_PORT if name == STORE else _component(name).port
+        return base + self.port_offset
+
+    def url(self, name: str) -> str:
+        """Base URL of a component (or the store)."""
+        return f"http://{HOST}:{self.port(name)}"
+
+    def pid_file(self, name: str) -> Path:
+        """Where the pid of a running process is kept."""
+        return self.root / "run" / f"{name}.pid"
+
+    def output_file(self, name: str) -> Path:
+        """Where a process's stdout and stderr go."""
+        return self.root / "log" / f"{name}.out"
+
+    def log_file(self, name: str) -> Path:
+        """Where a service writes its JSON log lines."""
+        return self.root / "log" / f"{name}.jsonl"
+
+    def command(self, name: str) -> list[str]:
+        """The command line that runs a component (or the store)."""
+        if name == STORE:
+            return [
+                sys.executable,
+                "-m",
+                "cnop_platform.local.store",
+                "--host",
+                HOST,
+                "--port",
+                str(self.port(STORE)),
+            ]
+        return [sys.executable, "-m", _component(name).module]
+
+    def environment(self, name: str) -> dict[str, str]:
+        """Environment of a process: settings flow in only through here."""
+        env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+        if name == STORE:
+            return env
+        component = _component(name)
+        env.update(
+            {
+                "ENVIRONMENT": "development",
+                "HOST": HOST,
+                "PORT": str(self.port(name)),
+                "LOG_FILE": str(self.log_file(name)),
+                "TRUSTED_NETWORKS": f"{HOST}/32",
+                "DYNAMODB_ENDPOINT_URL": self.url(STORE),
+                "CREATE_TABLES": "true",
+            }
+        )
+        for peer in component.peers:
+            env[f"{peer.upper()}_URL"] = self.url(peer)
+        env.update(self.extra_env)
+        return env
+
+    def names(self) -> list[str]:
+        """Every process, in start order (the store, then peers before their callers)."""
+        return [STORE, *(component.name for component in COMPONENTS)]
+
+
+def _component(name: str) -> Component:
+    for component in COMPONENTS:
+        if component.name == name:
+            return component
+    raise KeyError(f"unknown component {name!r}")
+
+
+def running_pid(platform: LocalPlatform, name: str) -> int | None:
+    """The pid of a process this platform started that is still alive, if any."""
+    pid_file = platform.pid_file(name)
+    try:
+        pid = int(pid_file.read_text().strip())
+        os.kill(pid, 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        pid_file.unlink(missing_ok=True)
+        return None
+    except PermissionError:
+        return None
+    return pid
+
+
+def is_ready(platform: LocalPlatform, name: str) -> bool:
+    """True when the process answers: the store any request, a service its /ready."""
+    try:
+        if name == STORE:
+            httpx.get(platform.url(STORE), timeout=1.0, trust_env=False)
+            return True
+        response = httpx.get(f"{platform.url(name)}/ready", timeout=2.0, trust_env=False)
+    except httpx.HTTPError:
+        return False
+    return response.status_code == 200
+
+
+def start(platform: LocalPlatform, name: str) -> int:
+    """Start one process unless it already runs; return its pid."""
+    existing = running_pid(platform, name)
+    if existing is not None:
+        return existing
+    platform.output_file(name).parent.mkdir(parents=True, exist_ok=True)
+    platform.pid_file(name).parent.mkdir(parents=True, exist_ok=True)
+    with platform.output_file(name).open("ab") as output:
+        process = subprocess.Popen(
+            platform.command(name),
+            env=platform.environment(name),
+            stdout=output,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            # Its own session: stopping it stops its children, and Ctrl-C in
+            # the shell that ran `make up` does not.
+            start_new_session=True,
+        )
+    platform.pid_file(name).write_text(str(process.pid))
+    return process.pid
+
+
+def wait_ready(platform: LocalPlatform, name: str, timeout: float = 60.0) -> None:
+    """Block until the process is ready; raise StartupError with its last output if not."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if is_ready(platform, name):
+            return
+        if running_pid(platform, name) is None:
+            break
+        time.sleep(0.2)
+    tail = ""
+    if platform.output_file(name).exists():
+        tail = "\n".join(platform.output_file(name).read_text(errors="replace").splitlines()[-20:])
+    raise StartupError(f"{name} did not become ready on {platform.url(name)}\n{tail}")
+
+
+def stop(platform: LocalPlatform, name: str, timeout: float = 10.0) -> bool:
+    """Stop one process (and its process group); True if it was running."""
+    pid = running_pid(platform, name)
+    if pid is None:
+        return False
+    _signal_group(pid, signal.SIGTERM)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline and _alive(pid):
+        time.sleep(0.1)
+    if _alive(pid):
+        _signal_group(pid, signal.SIGKILL)
+    platform.pid_file(name).unlink(missing_ok=True)
+    return True
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signum)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        # Reap it if it is our child, so it does not linger as a zombie.
+        if os.waitpid(pid, os.WNOHANG) != (0, 0):
+            return False
+    except ChildProcessError:
+        pass
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    return True
+
+
+def up(platform: LocalPlatform, names: Iterable[str] | None = None) -> None:
+    """Start every process in order, each ready before the next starts."""
+    for name in names or platform.names():
+        start(platform, name)
+        wait_ready(platform, name)
+
+
+def down(platform: LocalPlatform, names: Iterable[str] | None = None) -> list[str]:
+    """Stop every process in reverse order; return the names that were running."""
+    stopped = []
+    for name in reversed(list(names or platform.names())):
+        if stop(platform, name):
+            stopped.append(name)
+    return stopped

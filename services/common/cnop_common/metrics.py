@@ -1,0 +1,43 @@
+"""Prometheus metrics every service shares, and the /metrics endpoint."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, Histogram, generate_latest
+
+# Buckets from 1 ms to 10 s: loopback calls sit at the bottom, store and
+# upstream timeouts at the top.
+LATENCY_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0)
+
+HTTP_REQUESTS = Counter(
+    "http_requests_total",
+    "HTTP requests handled, by route template, method and status.",
+    ["service", "route", "method", "status"],
+)
+HTTP_LATENCY = Histogram(
+    "http_request_duration_seconds",
+    "Time to handle an HTTP request, by route template and method.",
+    ["service", "route", "method"],
+    buckets=LATENCY_BUCKETS,
+)
+UNTRUSTED_REQUESTS = Counter(
+    "untrusted_requests_total",
+    "Requests a backend refused because they did not come from a trusted source.",
+    ["service", "reason"],
+)
+STORE_ERRORS = Counter(
+    "store_errors_total",
+    "Data store calls that failed for reasons other than a business condition.",
+    ["service", "operation"],
+)
+
+
+def metrics_router() -> APIRouter:
+    """GET /metrics in the Prometheus text format."""
+    router = APIRouter()
+
+    @router.get("/metrics", include_in_schema=False)
+    def metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return router

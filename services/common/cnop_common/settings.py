@@ -1,0 +1,50 @@
+"""Settings base: one pydantic-settings class per service, failing fast on bad input."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Network = IPv4Network | IPv6Network
+
+
+class ServiceSettings(BaseSettings):
+    """Settings every backend service shares; each service subclasses it."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Literal["development", "staging", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: Path | None = None
+
+    # Peers allowed to reach the service at all (the pod network in a cluster).
+    trusted_networks: Annotated[tuple[Network, ...], NoDecode] = (ip_network("127.0.0.1/32"),)
+
+    # Unset means real AWS; locally the DynamoDB-compatible server.
+    dynamodb_endpoint_url: str | None = None
+    aws_region: str = "us-east-1"
+    table_prefix: str = "cnop-"
+    # Locally each service creates its tables; in AWS Pulumi does and this is off.
+    create_tables: bool = True
+    store_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+
+    @field_validator("trusted_networks", mode="before")
+    @classmethod
+    def _parse_networks(cls, value: object) -> object:
+        """Accept a comma-separated list of CIDRs, as environment variables carry it."""
+        if isinstance(value, str):
+            parts = [part.strip() for part in value.split(",") if part.strip()]
+            if not parts:
+                raise ValueError("TRUSTED_NETWORKS must name at least one CIDR")
+            return tuple(ip_network(part, strict=True) for part in parts)
+        return value
+
+    def table_name(self, logical_name: str) -> str:
+        """The physical table name for one of the platform's logical tables."""
+        return f"{self.table_prefix}{logical_name}"

@@ -1,0 +1,272 @@
+"""DynamoDB access: table definitions as data, bootstrap, and error mapping.
+
+Table definitions are data (`TableSpec`) so that the services' local bootstrap
+and the Pulumi program create exactly the same key schema, indexes and TTL.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+import boto3
+from botocore.config import Config
+from botocore.exceptions import BotoCoreError, ClientError
+
+from cnop_common.errors import StoreUnavailable
+from cnop_common.logging import get_logger
+from cnop_common.metrics import STORE_ERRORS
+
+log = get_logger("store")
+
+KeyType = Literal["S", "N"]
+
+
+@dataclass(frozen=True, slots=True)
+class Key:
+    """One key attribute: its name and DynamoDB scalar type."""
+
+    name: str
+    type: KeyType = "S"
+
+
+@dataclass(frozen=True, slots=True)
+class IndexSpec:
+    """A global secondary index (projection: all attributes)."""
+
+    name: str
+    hash_key: Key
+    range_key: Key | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class TableSpec:
+    """A table as production declares it; `name` is the logical name before the prefix."""
+
+    name: str
+    hash_key: Key
+    range_key: Key | None = None
+    indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
+    ttl_attribute: str | None = None
+    owner: str = ""
+
+    def key_schema(self) -> list[dict[str, str]]:
+        """DynamoDB KeySchema for the table."""
+        return _key_schema(self.hash_key, self.range_key)
+
+    def attribute_definitions(self) -> list[dict[str, str]]:
+        """Every key attribute of the table and its indexes, once each."""
+        keys: dict[str, str] = {}
+        for key in (self.hash_key, self.range_key):
+            if key is not None:
+                keys[key.name] = key.type
+        for index in self.indexes:
+            for key in (index.hash_key, index.range_key):
+                if key is not None:
+                    keys[key.name] = key.type
+        return [{"AttributeName": n, "AttributeType": t} for n, t in keys.items()]
+
+
+def _key_schema(hash_key: Key, range_key: Key | None) -> list[dict[str, str]]:
+    schema = [{"AttributeName": hash_key.name, "KeyType": "HASH"}]
+    if range_key is not None:
+        schema.append({"AttributeName": range_key.name, "KeyType": "RANGE"})
+    return schema
+
+
+class Store:
+    """A thread-safe DynamoDB client plus the platform's table names.
+
+    The client comes from a boto3 resource so that Python values (Decimal,
+    str, dict) are (de)serialised for us, on every call including
+    TransactWriteItems.
+    """
+
+    def __init__(
+        self,
+        service: str,
+        *,
+        endpoint_url: str | None,
+        region: str,
+        table_prefix: str,
+        timeout_seconds: float,
+    ) -> None:
+        self.service = service
+        self.table_prefix = table_prefix
+        config = Config(
+            connect_timeout=timeout_seconds,
+            read_timeout=timeout_seconds,
+            retries={"max_attempts": 2, "mode": "standard"},
+            max_pool_connections=64,
+        )
+        extra: dict[str, Any] = {}
+        if endpoint_url:
+            # The local store accepts any credentials; real AWS uses the default chain.
+            extra = {"aws_access_key_id": "local", "aws_secret_access_key": "local"}
+        resource = boto3.session.Session().resource(
+            "dynamodb", endpoint_url=endpoint_url, region_name=region, config=config, **extra
+        )
+        # Typed Any on purpose: this client takes and returns plain Python
+        # values (the resource layer converts them), which the low-level
+        # client's type stubs do not describe.
+        self.client: Any = resource.meta.client
+        self._bootstrapped = threading.Event()
+
+    def table(self, logical_name: str) -> str:
+        """Physical name of a logical table."""
+        return f"{self.table_prefix}{logical_name}"
+
+    def ensure_tables(self, specs: Iterable[TableSpec]) -> None:
+        """Create the missing tables (idempotent) and switch on their TTL."""
+        existing = set(self._list_tables())
+        for spec in specs:
+            name = self.table(spec.name)
+            if name in existing:
+                continue
+            self._create_table(name, spec)
+            log.info("table_created", table=name)
+        self._bootstrapped.set()
+
+    def _list_tables(self) -> Iterator[str]:
+        paginator = self.client.get_paginator("list_tables")
+        for page in paginator.paginate():
+            yield from page.get("TableNames", [])
+
+    def _create_table(self, name: str, spec: TableSpec) -> None:
+        args: dict[str, Any] = {
+            "TableName": name,
+            "KeySchema": spec.key_schema(),
+            "AttributeDefinitions": spec.attribute_definitions(),
+            "BillingMode": "PAY_PER_REQUEST",
+        }
+        if spec.indexes:
+            args["GlobalSecondaryIndexes"] = [
+                {
+                    "IndexName": index.name,
+                    "KeySchema": _key_schema(index.hash_key, index.range_key),
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+                for index in spec.indexes
+            ]
+        try:
+            self.client.create_table(**args)
+        except ClientError as exc:
+            # Another replica created it between our list and our create.
+            if exc.response["Error"]["Code"] != "ResourceInUseException":
+                raise
+        self.client.get_waiter("table_exists").wait(
+            TableName=name, WaiterConfig={"Delay": 1, "MaxAttempts": 30}
+        )
+        if spec.ttl_attribute:
+            self.client.update_time_to_live(
+                TableName=name,
+                TimeToLiveSpecification={"Enabled": True, "AttributeName": spec.ttl_attribute},
+            )
+
+    def get(self, operation: str, logical_table: str, key: dict[str, Any]) -> dict[str, Any] | None:
+        """One item by key, read consistently; None when there is none."""
+        with self.errors(operation):
+            response = self.client.get_item(
+                TableName=self.table(logical_table), Key=key, ConsistentRead=True
+            )
+        item = response.get("Item")
+        return dict(item) if item is not None else None
+
+    def check_tables(self, specs: Sequence[TableSpec]) -> None:
+        """Raise StoreUnavailable unless every table answers (the readiness check)."""
+        with self.errors("describe_table"):
+            for spec in specs:
+                self.client.describe_table(TableName=self.table(spec.name))
+
+    @contextmanager
+    def errors(self, operation: str) -> Iterator[None]:
+        """Turn store failures into 503 STORE_UNAVAILABLE (business conditions pass through).
+
+        A missing table means the store lost its data (the local store keeps it
+        in memory), so the next bootstrap check creates the tables again.
+        """
+        try:
+            yield
+        except ClientError as exc:
+            code = exc.response["Error"]["Code"]
+            if code in ("ConditionalCheckFailedException", "TransactionCanceledException"):
+                raise
+            if code == "ResourceNotFoundException":
+                self._bootstrapped.clear()
+            STORE_ERRORS.labels(self.service, operation).inc()
+            log.error("store_error", operation=operation, error_code=code)
+            raise StoreUnavailable() from exc
+        except BotoCoreError as exc:
+            STORE_ERRORS.labels(self.service, operation).inc()
+            log.error("store_unreachable", operation=operation, error_type=type(exc).__name__)
+            raise StoreUnavailable() from exc
+
+    @property
+    def bootstrapped(self) -> bool:
+        """True once the tables are known to exist."""
+        return self._bootstrapped.is_set()
+
+
+def cancellation_codes(exc: ClientError) -> list[str]:
+    """Per-item reasons of a cancelled transaction, in item order ('None' = item was fine)."""
+    reasons = exc.response.get("CancellationReasons", [])
+    return [str(reason.get("Code", "None")) for reason in reasons]
+
+
+def is_transaction_cancelled(exc: ClientError) -> bool:
+    """True for a TransactWriteItems refused on a condition (not a store failure)."""
+    return exc.response["Error"]["Code"] == "TransactionCanceledException"
+
+
+# Real DynamoDB cancels a transaction that races another on the same item with
+# TransactionConflict; that is safe to retry, unlike a failed condition.
+_RETRYABLE_REASONS = frozenset(
+    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
+)
+
+
+def transact(store: Store, items: list[dict[str, Any]], operation: str, attempts: int = 3) -> None:
+    """TransactWriteItems with retries on conflicts; a failed condition raises ClientError."""
+    for attempt in range(1, attempts + 1):
+        try:
+            with store.errors(operation):
+                store.client.transact_write_items(TransactItems=items)
+            return
+        except ClientError as exc:
+            retryable = is_transaction_cancelled(exc) and any(
+                code in _RETRYABLE_REASONS for code in cancellation_codes(exc)
+            )
+            if not retryable or attempt == attempts:
+                raise
+            time.sleep(0.01 * attempt)
+
+
+def query_page(
+    store: Store, operation: str, query: dict[str, Any], *, offset: int, limit: int
+) -> tuple[list[dict[str, Any]], bool]:
+    """One page of a query, skipping `offset` matches; also says whether more follow.
+
+    DynamoDB pages by key, not by position, so an offset reads the items it
+    skips; the API's pages are small and bounded (limit ≤ 250).
+    """
+    wanted = offset + limit + 1
+    items: list[dict[str, Any]] = []
+    with store.errors(operation):
+        for page in store.client.get_paginator("query").paginate(**query):
+            items.extend(page.get("Items", []))
+            if len(items) >= wanted:
+                break
+    return items[offset : offset + limit], len(items) > offset + limit
+
+
+def count_items(store: Store, operation: str, query: dict[str, Any]) -> int:
+    """How many items a query matches (Select=COUNT across every page)."""
+    total = 0
+    with store.errors(operation):
+        for page in store.client.get_paginator("query").paginate(Select="COUNT", **query):
+            total += int(page.get("Count", 0))
+    return total

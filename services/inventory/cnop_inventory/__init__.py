@@ -1,0 +1,3 @@
+"""The inventory service: the asset catalogue and its prices."""
+
+SERVICE = "inventory"

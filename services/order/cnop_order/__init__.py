@@ -1,0 +1,3 @@
+"""The order service: market orders executed as one atomic trade."""
+
+SERVICE = "order"

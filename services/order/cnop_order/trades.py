@@ -1,0 +1,220 @@
+"""Market orders: one TransactWriteItems per trade.
+
+A buy debits cash (condition: balance >= total), adds to the holding, writes
+the order and its ledger entry; a sell removes from the holding (condition:
+quantity >= sold) and credits cash. Everything commits together or nothing
+does, so cash and holdings can never go negative, even under concurrency.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_HALF_UP, Decimal
+from typing import Any, NoReturn
+
+from botocore.exceptions import ClientError
+from cnop_common.clock import iso_z, new_id, utc_now
+from cnop_common.decimals import CENT, money
+from cnop_common.errors import ApiError
+from cnop_common.idempotency import IdempotentRequest, KeyTaken, key_taken, respond_once
+from cnop_common.inventory_client import AssetPrice, InventoryClient
+from cnop_common.logging import get_logger
+from cnop_common.store import Store, cancellation_codes, is_transaction_cancelled, transact
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter
+
+from cnop_order.models import LIMIT_TYPES, OrderRequest, order_view
+from cnop_order.tables import BALANCES, HOLDINGS, LEDGER, ORDERS
+
+log = get_logger("trades")
+FAILED = "ConditionalCheckFailed"
+
+ORDERS_TOTAL = Counter(
+    "orders_total", "Orders by type and outcome.", ["service", "order_type", "outcome"]
+)
+TRADE_VALUE = Counter(
+    "trade_value_usd_total", "Cash value of completed trades, in USD.", ["service", "order_type"]
+)
+
+
+class Trades:
+    """Executes market orders against the inventory's current price."""
+
+    def __init__(
+        self, service: str, store: Store, inventory: InventoryClient, value_cap: Decimal
+    ) -> None:
+        self.service = service
+        self.store = store
+        self.inventory = inventory
+        self.value_cap = value_cap
+        self.orders = store.table(ORDERS.name)
+        self.balances = store.table(BALANCES.name)
+        self.holdings = store.table(HOLDINGS.name)
+        self.ledger = store.table(LEDGER.name)
+
+    def place(
+        self, username: str, request: OrderRequest, idempotency: IdempotentRequest | None
+    ) -> JSONResponse:
+        """Execute the order once per Idempotency-Key and answer 201 with it."""
+
+        def commit() -> tuple[int, dict[str, Any]]:
+            try:
+                order = self._execute(username, request, idempotency)
+            except ApiError as error:
+                ORDERS_TOTAL.labels(self.service, request.order_type, error.code.lower()).inc()
+                raise
+            ORDERS_TOTAL.labels(self.service, request.order_type, "completed").inc()
+            TRADE_VALUE.labels(self.service, request.order_type).inc(float(order["total_amount"]))
+            return 201, {"data": order}
+
+        return respond_once(idempotency, commit)
+
+    def _priced(self, request: OrderRequest) -> tuple[AssetPrice, Decimal]:
+        if request.order_type in LIMIT_TYPES:
+            raise ApiError(
+                422, "ORDER_TYPE_NOT_SUPPORTED", "Only market_buy and market_sell are supported."
+            )
+        asset = self.inventory.asset(request.asset_id)
+        if asset is None:
+            raise ApiError(404, "ASSET_NOT_FOUND", f"Asset {request.asset_id} not found.")
+        if not asset.is_active:
+            raise ApiError(422, "ASSET_INACTIVE", f"Asset {request.asset_id} is not tradable.")
+        total = (request.quantity * asset.price_usd).quantize(CENT, rounding=ROUND_HALF_UP)
+        if total > self.value_cap:
+            raise ApiError(
+                422,
+                "ORDER_VALUE_EXCEEDED",
+                f"Order value ${money(total)} exceeds the limit of ${money(self.value_cap)}.",
+            )
+        if total < CENT:
+            raise ApiError(422, "ORDER_VALUE_TOO_SMALL", "Order value must be at least $0.01.")
+        return asset, total
+
+    def _execute(
+        self, username: str, request: OrderRequest, idempotency: IdempotentRequest | None
+    ) -> dict[str, Any]:
+        asset, total = self._priced(request)
+        stamp = iso_z(utc_now())
+        order_id = new_id("ord")
+        order = {
+            "username": username,
+            "order_id": order_id,
+            "user_asset": f"{username}#{asset.asset_id}",
+            "order_type": request.order_type,
+            "asset_id": asset.asset_id,
+            "quantity": request.quantity,
+            "price": asset.price_usd,
+            "total_amount": total,
+            "status": "completed",
+            "created_at": stamp,
+        }
+        view = order_view(order)
+        buy = request.order_type == "market_buy"
+        cash_item = self._cash_change(username, total, stamp, debit=buy)
+        holding_item = self._holding_change(username, asset, request.quantity, stamp, add=buy)
+        items: list[dict[str, Any]] = [
+            cash_item if buy else holding_item,
+            holding_item if buy else cash_item,
+            {
+                "Put": {
+                    "TableName": self.orders,
+                    "Item": order,
+                    "ConditionExpression": "attribute_not_exists(order_id)",
+                }
+            },
+            {
+                "Put": {
+                    "TableName": self.ledger,
+                    "Item": {
+                        "username": username,
+                        "transaction_id": new_id("txn"),
+                        "transaction_type": "order_payment" if buy else "order_sale",
+                        "amount": -total if buy else total,
+                        "status": "completed",
+                        "created_at": stamp,
+                        "reference_id": order_id,
+                    },
+                    "ConditionExpression": "attribute_not_exists(transaction_id)",
+                }
+            },
+        ]
+        if idempotency is not None:
+            items.append(idempotency.transact_put(201, {"data": view}))
+        try:
+            transact(self.store, items, "trade")
+        except ClientError as exc:
+            if not is_transaction_cancelled(exc):
+                raise
+            self._explain_cancel(cancellation_codes(exc), buy, idempotency)
+        log.info(
+            "order_completed",
+            order_id=order_id,
+            order_type=request.order_type,
+            asset_id=asset.asset_id,
+            total_amount=money(total),
+        )
+        return view
+
+    def _cash_change(
+        self, username: str, total: Decimal, stamp: str, *, debit: bool
+    ) -> dict[str, Any]:
+        return {
+            "Update": {
+                "TableName": self.balances,
+                "Key": {"username": username},
+                "UpdateExpression": (
+                    "SET balance = balance - :t, updated_at = :now"
+                    if debit
+                    else "SET balance = balance + :t, updated_at = :now"
+                ),
+                "ConditionExpression": "balance >= :t" if debit else "attribute_exists(username)",
+                "ExpressionAttributeValues": {":t": total, ":now": stamp},
+            }
+        }
+
+    def _holding_change(
+        self, username: str, asset: AssetPrice, amount: Decimal, stamp: str, *, add: bool
+    ) -> dict[str, Any]:
+        if add:
+            update = (
+                "SET quantity = if_not_exists(quantity, :zero) + :q, updated_at = :now, "
+                "created_at = if_not_exists(created_at, :now), asset_name = :name"
+            )
+            values: dict[str, Any] = {
+                ":q": amount,
+                ":zero": Decimal(0),
+                ":now": stamp,
+                ":name": asset.name,
+            }
+            return {
+                "Update": {
+                    "TableName": self.holdings,
+                    "Key": {"username": username, "asset_id": asset.asset_id},
+                    "UpdateExpression": update,
+                    "ExpressionAttributeValues": values,
+                }
+            }
+        return {
+            "Update": {
+                "TableName": self.holdings,
+                "Key": {"username": username, "asset_id": asset.asset_id},
+                "UpdateExpression": "SET quantity = quantity - :q, updated_at = :now",
+                "ConditionExpression": "quantity >= :q",
+                "ExpressionAttributeValues": {":q": amount, ":now": stamp},
+            }
+        }
+
+    @staticmethod
+    def _explain_cancel(
+        codes: list[str], buy: bool, idempotency: IdempotentRequest | None
+    ) -> NoReturn:
+        if key_taken(idempotency, codes):
+            raise KeyTaken
+        if codes and codes[0] == FAILED:
+            if buy:
+                raise ApiError(422, "INSUFFICIENT_BALANCE", "Insufficient cash for this order.")
+            raise ApiError(
+                422, "INSUFFICIENT_ASSET_BALANCE", "You do not hold enough of this asset."
+            )
+        if len(codes) > 1 and codes[1] == FAILED:
+            raise ApiError(404, "BALANCE_NOT_FOUND", "No cash account for this user.")
+        raise ApiError(409, "CONFLICT", "The order conflicted with another; try again.")

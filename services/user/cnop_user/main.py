@@ -1,0 +1,47 @@
+"""Build the user service application from its settings."""
+
+from __future__ import annotations
+
+from cnop_common.app import create_service_app, make_store, store_ready_check
+from cnop_common.inventory_client import InventoryClient
+from fastapi import FastAPI
+
+from cnop_user import SERVICE
+from cnop_user.accounts import Accounts
+from cnop_user.balances import Balances
+from cnop_user.passwords import Passwords
+from cnop_user.portfolio import Portfolio
+from cnop_user.routes import build_router
+from cnop_user.settings import UserSettings
+from cnop_user.tables import OWN_TABLES
+
+
+def create_app(settings: UserSettings | None = None) -> FastAPI:
+    """The user service with its store, peers and routes wired in."""
+    settings = settings or UserSettings()
+    store = make_store(SERVICE, settings)
+    passwords = Passwords(
+        memory_kib=settings.argon2_memory_kib,
+        time_cost=settings.argon2_time_cost,
+        parallelism=settings.argon2_parallelism,
+    )
+    inventory = InventoryClient(
+        caller=SERVICE,
+        base_url=settings.inventory_url,
+        timeout_seconds=settings.peer_timeout_seconds,
+    )
+    accounts = Accounts(store, passwords)
+    balances = Balances(
+        store,
+        {"deposit": settings.daily_deposit_limit, "withdraw": settings.daily_withdraw_limit},
+    )
+    portfolio = Portfolio(store, inventory)
+    check_store = store_ready_check(store, OWN_TABLES, (), settings.create_tables)
+    return create_service_app(
+        service=SERVICE,
+        settings=settings,
+        routers=[build_router(store, accounts, balances, portfolio)],
+        ready_checks={"store": check_store, "inventory": inventory.http.check},
+        on_startup=check_store,
+        on_shutdown=inventory.http.close,
+    )

@@ -1,0 +1,100 @@
+"""Request bodies of the user service, with the validation rules of api.md."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from typing import Annotated, Any
+
+from cnop_common.decimals import decimal_places, reject_bool
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    EmailStr,
+    model_validator,
+)
+
+from cnop_user import validation
+
+MAX_AMOUNT = Decimal("1000000")
+
+Username = Annotated[str, AfterValidator(validation.check_username)]
+Password = Annotated[str, AfterValidator(validation.check_password)]
+PersonName = Annotated[str, AfterValidator(validation.check_name)]
+Phone = Annotated[str, AfterValidator(validation.check_phone)]
+BirthDate = Annotated[date, AfterValidator(validation.check_birth_date)]
+
+
+def _lower_email(value: str) -> str:
+    return value.lower()
+
+
+Email = Annotated[EmailStr, AfterValidator(_lower_email)]
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(str_strip_whitespace=False, extra="ignore")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_markup(cls, data: Any) -> Any:
+        return validation.reject_markup(data)
+
+
+class RegisterRequest(_Body):
+    """POST /auth/register."""
+
+    username: Username
+    email: Email
+    password: Password
+    first_name: PersonName
+    last_name: PersonName
+    phone: Phone | None = None
+    date_of_birth: BirthDate | None = None
+    marketing_emails_consent: bool = False
+
+
+class ProfileUpdate(_Body):
+    """PUT /auth/profile: only the fields given change."""
+
+    first_name: PersonName | None = None
+    last_name: PersonName | None = None
+    email: Email | None = None
+    phone: Phone | None = None
+    date_of_birth: BirthDate | None = None
+
+    @model_validator(mode="after")
+    def _something_to_change(self) -> ProfileUpdate:
+        if not self.model_fields_set:
+            raise ValueError("give at least one field to update")
+        return self
+
+
+class LoginRequest(_Body):
+    """POST /auth/login."""
+
+    username: Annotated[str, AfterValidator(lambda v: v.strip().lower())]
+    password: str
+
+
+def _check_amount(value: Decimal) -> Decimal:
+    if value <= 0:
+        raise ValueError("amount must be greater than 0")
+    if value > MAX_AMOUNT:
+        raise ValueError("amount must be at most 1000000")
+    if decimal_places(value) > 2:
+        raise ValueError("amount must have at most 2 decimal places")
+    return value
+
+
+Amount = Annotated[Decimal, BeforeValidator(reject_bool), AfterValidator(_check_amount)]
+
+
+class AmountRequest(BaseModel):
+    """POST /balance/deposit and /balance/withdraw."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    amount: Amount

@@ -1,0 +1,22 @@
+"""User service settings (environment variables, validated at start-up)."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from cnop_common.settings import ServiceSettings
+from pydantic import Field
+
+
+class UserSettings(ServiceSettings):
+    """Everything the user service reads from its environment."""
+
+    port: int = Field(default=8000, ge=1, le=65535)
+    inventory_url: str = "http://127.0.0.1:8001"
+    peer_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
+    daily_deposit_limit: Decimal = Field(default=Decimal("10000.00"), gt=0)
+    daily_withdraw_limit: Decimal = Field(default=Decimal("5000.00"), gt=0)
+    # Argon2id at OWASP's floor (19 MiB, 2 passes, 1 lane) unless raised.
+    argon2_memory_kib: int = Field(default=19456, ge=19456)
+    argon2_time_cost: int = Field(default=2, ge=2)
+    argon2_parallelism: int = Field(default=1, ge=1)
