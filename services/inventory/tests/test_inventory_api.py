@@ -1,0 +1,61 @@
+"""The inventory service's routes against a real process."""
+
+import httpx
+import pytest
+
+from cnop_platform.testing import Clients
+
+pytestmark = pytest.mark.integration
+
+
+def test_list_is_sorted_by_rank_and_filtered(anonymous: Clients):
+    body = anonymous.inventory.get("/inventory/assets").json()
+    ranks = [a["market_cap_rank"] for a in body["data"]]
+    assert ranks == sorted(ranks)
+    assert all(a["is_active"] for a in body["data"])
+    assert body["total_count"] >= 20
+    assert body["active_count"] == len(body["data"])
+    everything = anonymous.inventory.get(
+        "/inventory/assets", params={"active_only": "false", "limit": 250}
+    ).json()
+    assert len(everything["data"]) == everything["total_count"]
+    assert any(not a["is_active"] for a in everything["data"])
+    assert len(anonymous.inventory.get("/inventory/assets?limit=3").json()["data"]) == 3
+
+
+@pytest.mark.parametrize("limit", ["0", "251", "x", "-1"])
+def test_bad_limit_is_422(anonymous: Clients, limit):
+    response = anonymous.inventory.get("/inventory/assets", params={"limit": limit})
+    assert response.status_code == 422
+    assert response.json()["code"] == "VALIDATION_ERROR"
+
+
+def test_detail_trims_and_upper_cases(anonymous: Clients):
+    response = anonymous.inventory.get("/inventory/assets/%20btc%20")
+    assert response.status_code == 200, response.text
+    data = response.json()["data"]
+    assert data["asset_id"] == "BTC"
+    assert data["availability_status"] == "available"
+    for key in ("high_24h", "low_24h", "circulating_supply", "total_supply", "max_supply",
+                "ath", "atl", "last_updated"):  # fmt: skip
+        assert key in data
+    assert isinstance(data["price_usd"], str)
+
+
+@pytest.mark.parametrize(("asset_id", "status"), [("ABCDEFGHIJK", 422), ("B%24C", 422),
+                                                   ("NOPE", 404)])  # fmt: skip
+def test_detail_errors(anonymous: Clients, asset_id, status):
+    response = anonymous.inventory.get(f"/inventory/assets/{asset_id}")
+    assert response.status_code == status
+    assert response.json()["code"] == ("ASSET_NOT_FOUND" if status == 404 else "VALIDATION_ERROR")
+
+
+def test_internal_prices_only_for_named_callers(local_platform, anonymous: Clients):
+    base = local_platform.url("inventory")
+    as_order = httpx.get(f"{base}/internal/assets/BTC", headers={"X-Source": "order"})
+    assert as_order.status_code == 200
+    assert as_order.json()["asset_id"] == "BTC"
+    assert httpx.get(f"{base}/internal/assets", headers={"X-Source": "user"}).status_code == 200
+    # The gateway's markers do not open internal routes, nor does an unknown name.
+    assert anonymous.inventory.get("/internal/assets").status_code == 403
+    assert httpx.get(f"{base}/internal/assets", headers={"X-Source": "web"}).status_code == 403
