@@ -6,7 +6,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from cnop_platform.local.runner import LocalPlatform
 from cnop_platform.testing import Clients, register, running_platform
 
@@ -41,6 +40,6 @@ def funded(local_platform: LocalPlatform) -> Iterator[Clients]:
 @pytest.fixture
 def anonymous(local_platform: LocalPlatform) -> Iterator[Clients]:
     """Clients with the gateway markers but no user (public routes)."""
-    clients = Clients(local_platform, None)
+    clients = Clients(local_platform, "")
     yield clients
     clients.close()

@@ -13,7 +13,7 @@ import httpx
 from cnop_platform.local.runner import LocalPlatform, down, up
 
 GATEWAY_MARKERS = {"X-Source": "gateway", "X-Auth-Service": "auth-service"}
-PASSWORD = "Corr3ct-Horse!Battery"
+PASSWORD = "Corr3ct-Horse!Battery"  # noqa: S105 - a test account's password
 
 
 @contextmanager
@@ -31,9 +31,9 @@ def running_platform(root: Path, port_offset: int, **extra_env: str) -> Iterator
 class ServiceClient:
     """Calls one backend the way the gateway does: from 127.0.0.1 with its markers."""
 
-    def __init__(self, base_url: str, username: str | None = None) -> None:
+    def __init__(self, base_url: str, username: str = "") -> None:
         headers = dict(GATEWAY_MARKERS)
-        if username is not None:
+        if username:
             headers["X-User-ID"] = username
             headers["X-User-Role"] = "customer"
         self.http = httpx.Client(base_url=base_url, headers=headers, timeout=30.0, trust_env=False)
@@ -56,9 +56,9 @@ class ServiceClient:
 
 
 class Clients:
-    """The platform's backends as seen by one user."""
+    """The platform's backends as seen by one user ("" for no user: public routes)."""
 
-    def __init__(self, platform: LocalPlatform, username: str | None) -> None:
+    def __init__(self, platform: LocalPlatform, username: str) -> None:
         self.username = username
         self.user = ServiceClient(platform.url("user"), username)
         self.inventory = ServiceClient(platform.url("inventory"), username)

@@ -40,13 +40,18 @@ class ApiError(Exception):
 
 
 class StoreUnavailable(ApiError):  # noqa: N818 - named for the API code it answers
-    """The data store did not answer; nothing was written."""
+    """The data store did not answer.
+
+    A write may still be applied (whole, never in part) if the store received
+    it before timing out, so the message points clients at Idempotency-Key.
+    """
 
     def __init__(self) -> None:
         super().__init__(
             503,
             "STORE_UNAVAILABLE",
-            "The data store is unavailable; nothing was changed. Try again shortly.",
+            "The data store is unavailable. Retry shortly; send the same Idempotency-Key"
+            " so that a retry cannot apply a change twice.",
             {"Retry-After": "1"},
         )
 
@@ -58,7 +63,7 @@ class UpstreamUnavailable(ApiError):  # noqa: N818 - named for the API code it a
         super().__init__(
             503,
             "UPSTREAM_UNAVAILABLE",
-            f"The {peer} service is unavailable; nothing was changed. Try again shortly.",
+            f"The {peer} service is unavailable; nothing was changed. Retry shortly.",
             {"Retry-After": "1"},
         )
 

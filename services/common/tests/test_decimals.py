@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-
 from cnop_common.decimals import decimal_places, money, price, quantity
 
 pytestmark = pytest.mark.unit
@@ -11,7 +10,13 @@ pytestmark = pytest.mark.unit
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [("0", "0.00"), ("1000", "1000.00"), ("10.5", "10.50"), ("0.005", "0.01"), ("-672.5", "-672.50")],
+    [
+        ("0", "0.00"),
+        ("1000", "1000.00"),
+        ("10.5", "10.50"),
+        ("0.005", "0.01"),
+        ("-672.5", "-672.50"),
+    ],
 )
 def test_money_has_two_decimals(value, expected):
     assert money(Decimal(value)) == expected

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-
 from cnop_inventory.catalogue import Asset, Catalogue
 from cnop_inventory.settings import DEFAULT_CATALOGUE
 
@@ -45,8 +44,9 @@ def test_listing_has_every_key_and_counts(catalogue):
 
 def test_bad_entry_stops_loading(tmp_path):
     bad = tmp_path / "assets.json"
-    bad.write_text('{"assets": [{"asset_id": "BTC", "name": "Bitcoin", "symbol": "BTC",'
-                   ' "price_usd": -5}]}')
+    bad.write_text(
+        '{"assets": [{"asset_id": "BTC", "name": "Bitcoin", "symbol": "BTC", "price_usd": -5}]}'
+    )
     with pytest.raises(ValueError, match="price_usd"):
         Catalogue.load(bad)
 

@@ -2,7 +2,6 @@
 
 import httpx
 import pytest
-
 from cnop_platform.testing import Clients
 
 pytestmark = pytest.mark.integration

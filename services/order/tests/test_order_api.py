@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-
 from cnop_platform.testing import Clients
 
 pytestmark = pytest.mark.integration
@@ -63,8 +62,10 @@ def test_price_in_request_is_ignored_for_market_orders(funded: Clients):
          422, "VALIDATION_ERROR"),
         ({"order_type": "market_buy", "asset_id": "BTC", "quantity": "0.123456789"},
          422, "VALIDATION_ERROR"),
-        ({"order_type": "market_buy", "asset_id": "BTC", "quantity": "-1"}, 422, "VALIDATION_ERROR"),
-        ({"order_type": "market_buy", "asset_id": "BTC", "quantity": True}, 422, "VALIDATION_ERROR"),
+        ({"order_type": "market_buy", "asset_id": "BTC", "quantity": "-1"},
+         422, "VALIDATION_ERROR"),
+        ({"order_type": "market_buy", "asset_id": "BTC", "quantity": True},
+         422, "VALIDATION_ERROR"),
         ({"order_type": "market_buy", "asset_id": "B!C", "quantity": "1"}, 422, "VALIDATION_ERROR"),
         ({"order_type": "market_buy", "asset_id": "BTC", "quantity": "1", "price": "-3"},
          422, "VALIDATION_ERROR"),

@@ -3,7 +3,6 @@
 from decimal import Decimal
 
 import pytest
-
 from cnop_platform.testing import Clients, registration, unique_username
 
 pytestmark = pytest.mark.integration
@@ -40,6 +39,7 @@ def test_register_then_profile(anonymous: Clients, local_platform):
     assert profile["created_at"].endswith("Z")
     assert "password_hash" not in profile
     assert me.user.get("/balance").json()["current_balance"] == "0.00"
+    me.close()
 
 
 def test_duplicate_username_any_case_and_duplicate_email(alice: Clients, anonymous: Clients):
@@ -66,7 +66,8 @@ def test_registration_validation_is_422_without_echoing_input(anonymous: Clients
     response = anonymous.user.post("/auth/register", json=body)
     error = assert_error(response, 422, "VALIDATION_ERROR")
     assert isinstance(error["detail"], list)
-    assert "Str0ng" not in response.text and "Corr3ct" not in response.text
+    assert "Str0ng" not in response.text
+    assert "Corr3ct" not in response.text
     assert all(set(item) == {"type", "loc", "msg"} for item in error["detail"])
 
 
