@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from cnop_platform.local.runner import LocalPlatform
 from cnop_platform.testing import Clients, register, running_platform
 

@@ -23,10 +23,20 @@ class Component:
 
 STORE_PORT = 4566
 
+# In start order: every component's peers come before it.
 COMPONENTS: tuple[Component, ...] = (
     Component("inventory", "cnop_inventory", 8001),
-    Component("user", "cnop_user", 8000, peers=("inventory",)),
+    Component("auth", "cnop_auth", 8003),
+    Component("user", "cnop_user", 8000, peers=("inventory", "auth")),
     Component("order", "cnop_order", 8002, peers=("inventory",)),
+    Component(
+        "gateway",
+        "cnop_gateway",
+        8080,
+        peers=("auth", "user", "inventory", "order"),
+        public=True,
+        admin_port=9080,
+    ),
 )
 
 BY_NAME = {component.name: component for component in COMPONENTS}

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+
 from cnop_platform.testing import Clients, registration, unique_username
 
 pytestmark = pytest.mark.integration

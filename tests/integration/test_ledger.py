@@ -11,6 +11,7 @@ from concurrent.futures import ThreadPoolExecutor
 from decimal import Decimal
 
 import pytest
+
 from cnop_platform.testing import Clients, register, registration, unique_username
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]

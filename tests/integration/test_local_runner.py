@@ -5,6 +5,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from cnop_platform.local.runner import LocalPlatform, down, running_pid, up
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -13,7 +14,7 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_up_is_idempotent_and_down_stops_everything():
-    platform = LocalPlatform(root=REPO / "var" / "test" / "runner", port_offset=30_000)
+    platform = LocalPlatform(root=REPO / "var" / "test" / "runner", port_offset=2_000)
     down(platform)
     try:
         up(platform)
@@ -33,3 +34,8 @@ def test_up_is_idempotent_and_down_stops_everything():
             os.kill(pid, 0)
         with pytest.raises(httpx.ConnectError):
             httpx.get(platform.url(name), timeout=1)
+
+
+def test_ports_in_the_ephemeral_range_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="ephemeral"):
+        LocalPlatform(root=tmp_path, port_offset=30_000)

@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+
 from cnop_platform.local.runner import running_pid, start, stop, wait_ready
 from cnop_platform.testing import Clients, register, running_platform
 

@@ -4,6 +4,7 @@ import re
 
 import httpx
 import pytest
+
 from cnop_platform.testing import GATEWAY_MARKERS
 
 pytestmark = pytest.mark.integration

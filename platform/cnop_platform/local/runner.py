@@ -9,7 +9,9 @@ another root, so tests never collide with a running `make up`.
 from __future__ import annotations
 
 import contextlib
+import json
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -23,6 +25,8 @@ import httpx
 from cnop_platform.catalogue import COMPONENTS, STORE_PORT, Component
 
 HOST = "127.0.0.1"
+LOCAL_KID = "local-1"
+EPHEMERAL_PORTS_START = 32768  # Linux's default net.ipv4.ip_local_port_range
 STORE = "store"
 
 
@@ -37,6 +41,18 @@ class LocalPlatform:
     root: Path
     port_offset: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # Ports in the kernel's ephemeral range can be taken at any moment by
+        # an outgoing connection's local port, so a server may fail to bind.
+        highest = max(
+            [STORE_PORT, *(c.port for c in COMPONENTS), *(c.admin_port or 0 for c in COMPONENTS)]
+        )
+        if highest + self.port_offset >= EPHEMERAL_PORTS_START:
+            raise ValueError(
+                f"port offset {self.port_offset} puts ports in the ephemeral range"
+                f" (from {EPHEMERAL_PORTS_START})"
+            )
 
     def port(self, name: str) -> int:
         """The port a component (or the store) listens on in this copy."""
@@ -92,8 +108,22 @@ class LocalPlatform:
         )
         for peer in component.peers:
             env[f"{peer.upper()}_URL"] = self.url(peer)
+        if component.admin_port is not None:
+            env["ADMIN_PORT"] = str(component.admin_port + self.port_offset)
+        if name == "auth":
+            env["SIGNING_KEYS_FILE"] = str(self.signing_keys())
+            env["ACTIVE_KID"] = LOCAL_KID
         env.update(self.extra_env)
         return env
+
+    def signing_keys(self) -> Path:
+        """This copy's auth keyring: generated once, readable only by its owner."""
+        path = self.root / "secrets" / "auth-keys.json"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.touch(mode=0o600)
+            path.write_text(json.dumps({LOCAL_KID: secrets.token_urlsafe(48)}))
+        return path
 
     def names(self) -> list[str]:
         """Every process, in start order (the store, then peers before their callers)."""
@@ -112,11 +142,11 @@ def running_pid(platform: LocalPlatform, name: str) -> int | None:
     pid_file = platform.pid_file(name)
     try:
         pid = int(pid_file.read_text().strip())
-        os.kill(pid, 0)
-    except (FileNotFoundError, ValueError, ProcessLookupError):
+    except (FileNotFoundError, ValueError):
         pid_file.unlink(missing_ok=True)
         return None
-    except PermissionError:
+    if not _alive(pid):
+        pid_file.unlink(missing_ok=True)
         return None
     return pid
 
@@ -201,6 +231,8 @@ def _alive(pid: int) -> bool:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
+    except PermissionError:
+        return True  # alive, but someone else's
     return True
 
 

@@ -39,6 +39,18 @@ class InternalClient:
             raise UpstreamUnavailable(self.peer)
         return response
 
+    def post(self, path: str, json: dict[str, Any]) -> httpx.Response:
+        """POST JSON to a peer path; a peer that does not answer becomes 503."""
+        try:
+            response = self._client.post(path, json=json, headers=propagation_headers())
+        except httpx.HTTPError as exc:
+            log.warning("peer_unreachable", peer=self.peer, error_type=type(exc).__name__)
+            raise UpstreamUnavailable(self.peer) from exc
+        if response.status_code >= 500:
+            log.warning("peer_error", peer=self.peer, status=response.status_code)
+            raise UpstreamUnavailable(self.peer)
+        return response
+
     def check(self) -> None:
         """Readiness: the peer answers its liveness endpoint."""
         self.get("/health")

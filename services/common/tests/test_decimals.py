@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+
 from cnop_common.decimals import decimal_places, money, price, quantity
 
 pytestmark = pytest.mark.unit

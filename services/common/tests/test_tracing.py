@@ -1,6 +1,7 @@
 """Request ids and W3C trace context."""
 
 import pytest
+
 from cnop_common import tracing
 
 pytestmark = pytest.mark.unit

@@ -3,6 +3,7 @@
 from ipaddress import ip_network
 
 import pytest
+
 from cnop_common.trust import peer_is_trusted, refusal_reason
 
 pytestmark = pytest.mark.unit

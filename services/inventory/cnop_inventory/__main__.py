@@ -1,7 +1,6 @@
 """`python -m cnop_inventory`: serve the inventory service."""
 
 from cnop_common.server import serve
-
 from cnop_inventory import SERVICE
 from cnop_inventory.main import create_app
 from cnop_inventory.settings import InventorySettings

@@ -7,9 +7,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
+from pydantic import BaseModel, ConfigDict, Field
+
 from cnop_common.assets import ASSET_ID
 from cnop_common.decimals import price
-from pydantic import BaseModel, ConfigDict, Field
 
 LIST_FIELDS = (
     "asset_id",

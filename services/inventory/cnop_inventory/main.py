@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from cnop_common.app import create_service_app
 from fastapi import FastAPI
 
+from cnop_common.app import create_service_app
 from cnop_inventory import SERVICE
 from cnop_inventory.catalogue import Catalogue
 from cnop_inventory.routes import build_router

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from fastapi import APIRouter, Query
+
 from cnop_common.assets import parse_asset_id
 from cnop_common.decimals import decimal_router, price
 from cnop_common.errors import ApiError
-from fastapi import APIRouter, Query
-
 from cnop_inventory.catalogue import Asset, Catalogue
 
 

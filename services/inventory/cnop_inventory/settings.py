@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from cnop_common.settings import ServiceSettings
 from pydantic import Field
+
+from cnop_common.settings import ServiceSettings
 
 DEFAULT_CATALOGUE = Path(__file__).parent / "data" / "assets.json"
 

@@ -3,6 +3,7 @@
 from decimal import Decimal
 
 import pytest
+
 from cnop_inventory.catalogue import Asset, Catalogue
 from cnop_inventory.settings import DEFAULT_CATALOGUE
 

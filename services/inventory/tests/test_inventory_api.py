@@ -2,6 +2,7 @@
 
 import httpx
 import pytest
+
 from cnop_platform.testing import Clients
 
 pytestmark = pytest.mark.integration

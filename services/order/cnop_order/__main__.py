@@ -1,7 +1,6 @@
 """`python -m cnop_order`: serve the order service."""
 
 from cnop_common.server import serve
-
 from cnop_order import SERVICE
 from cnop_order.main import create_app
 from cnop_order.settings import OrderSettings

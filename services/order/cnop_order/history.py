@@ -6,7 +6,6 @@ from typing import Any
 
 from cnop_common.errors import ApiError
 from cnop_common.store import Store, query_page
-
 from cnop_order.models import asset_transaction_view, order_view
 from cnop_order.tables import ORDERS
 

@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from cnop_common.app import create_service_app, make_store, store_ready_check
-from cnop_common.inventory_client import InventoryClient
 from fastapi import FastAPI
 
+from cnop_common.app import create_service_app, make_store, store_ready_check
+from cnop_common.inventory_client import InventoryClient
 from cnop_order import SERVICE
 from cnop_order.history import OrderHistory
 from cnop_order.routes import build_router

@@ -5,9 +5,10 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Annotated, Any
 
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
+
 from cnop_common.assets import ASSET_ID
 from cnop_common.decimals import decimal_places, money, price, quantity, reject_bool
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 MARKET_TYPES = ("market_buy", "market_sell")
 LIMIT_TYPES = ("limit_buy", "limit_sell")

@@ -5,6 +5,9 @@ from __future__ import annotations
 import re
 from typing import Annotated, Any, Literal
 
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse
+
 from cnop_common.assets import parse_asset_id
 from cnop_common.decimals import decimal_router
 from cnop_common.errors import ApiError
@@ -12,9 +15,6 @@ from cnop_common.idempotency import IdempotentRequest
 from cnop_common.inventory_client import InventoryClient
 from cnop_common.store import Store
 from cnop_common.trust import Caller, current_caller
-from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import JSONResponse
-
 from cnop_order.history import OrderHistory
 from cnop_order.models import OrderRequest
 from cnop_order.tables import IDEMPOTENCY

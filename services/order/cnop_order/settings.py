@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cnop_common.settings import ServiceSettings
 from pydantic import Field
+
+from cnop_common.settings import ServiceSettings
 
 
 class OrderSettings(ServiceSettings):

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from cnop_common.idempotency import idempotency_table
 from cnop_common.store import IndexSpec, Key, TableSpec
-
 from cnop_order import SERVICE
 
 # Order ids are ULIDs, so (username, order_id) lists a user's orders by time

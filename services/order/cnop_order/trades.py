@@ -12,6 +12,9 @@ from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
+from fastapi.responses import JSONResponse
+from prometheus_client import Counter
+
 from cnop_common.clock import iso_z, new_id, utc_now
 from cnop_common.decimals import CENT, money
 from cnop_common.errors import ApiError
@@ -19,9 +22,6 @@ from cnop_common.idempotency import IdempotentRequest, KeyTaken, key_taken, resp
 from cnop_common.inventory_client import AssetPrice, InventoryClient
 from cnop_common.logging import get_logger
 from cnop_common.store import Store, cancellation_codes, is_transaction_cancelled, transact
-from fastapi.responses import JSONResponse
-from prometheus_client import Counter
-
 from cnop_order.models import LIMIT_TYPES, OrderRequest, order_view
 from cnop_order.tables import BALANCES, HOLDINGS, LEDGER, ORDERS
 

@@ -1,6 +1,7 @@
 """The order service writes user-service tables in trades: both must agree on their schema."""
 
 import pytest
+
 from cnop_order import tables as order_tables
 from cnop_user import tables as user_tables
 

@@ -1,7 +1,6 @@
 """`python -m cnop_user`: serve the user service."""
 
 from cnop_common.server import serve
-
 from cnop_user import SERVICE
 from cnop_user.main import create_app
 from cnop_user.settings import UserSettings

@@ -6,11 +6,11 @@ from decimal import Decimal
 from typing import Any
 
 from botocore.exceptions import ClientError
+
 from cnop_common.clock import iso_z, utc_now
 from cnop_common.errors import ApiError
 from cnop_common.logging import get_logger
 from cnop_common.store import Store, is_transaction_cancelled, transact
-
 from cnop_user.models import ProfileUpdate, RegisterRequest
 from cnop_user.passwords import Passwords
 from cnop_user.tables import BALANCES, USER_EMAILS, USERS
@@ -162,6 +162,22 @@ class Accounts:
                 409, "EMAIL_EXISTS", "That e-mail address is already registered."
             ) from exc
         return _profile({**current, **changes})
+
+    def upgrade_hash_if_needed(self, user: dict[str, Any], password: str) -> None:
+        """Re-hash with today's parameters after a successful login, if they were raised."""
+        if not self.passwords.needs_rehash(str(user["password_hash"])):
+            return
+        with self.store.errors("rehash"):
+            self.store.client.update_item(
+                TableName=self.users,
+                Key={"username": user["username"]},
+                UpdateExpression="SET password_hash = :h",
+                ConditionExpression="password_hash = :old",
+                ExpressionAttributeValues={
+                    ":h": self.passwords.hash(password),
+                    ":old": user["password_hash"],
+                },
+            )
 
     def verify_credentials(self, username: str, password: str) -> dict[str, Any] | None:
         """The user when the password matches; None otherwise, in the same time either way."""

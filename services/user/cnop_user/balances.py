@@ -13,6 +13,8 @@ from decimal import Decimal
 from typing import Any, Literal, NoReturn
 
 from botocore.exceptions import ClientError
+from fastapi.responses import JSONResponse
+
 from cnop_common.clock import iso_z, new_id, utc_now
 from cnop_common.decimals import money
 from cnop_common.errors import ApiError
@@ -26,8 +28,6 @@ from cnop_common.store import (
     query_page,
     transact,
 )
-from fastapi.responses import JSONResponse
-
 from cnop_user.tables import BALANCES, DAILY_TOTALS, LEDGER
 
 log = get_logger("balances")

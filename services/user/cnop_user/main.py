@@ -2,18 +2,26 @@
 
 from __future__ import annotations
 
-from cnop_common.app import create_service_app, make_store, store_ready_check
-from cnop_common.inventory_client import InventoryClient
 from fastapi import FastAPI
 
+from cnop_common.app import create_service_app, make_store, store_ready_check
+from cnop_common.internal_http import InternalClient
+from cnop_common.inventory_client import InventoryClient
 from cnop_user import SERVICE
 from cnop_user.accounts import Accounts
 from cnop_user.balances import Balances
+from cnop_user.login import Login
 from cnop_user.passwords import Passwords
 from cnop_user.portfolio import Portfolio
 from cnop_user.routes import build_router
 from cnop_user.settings import UserSettings
 from cnop_user.tables import OWN_TABLES
+
+
+def close_all(*clients: InternalClient) -> None:
+    """Release every peer connection pool."""
+    for client in clients:
+        client.close()
 
 
 def create_app(settings: UserSettings | None = None) -> FastAPI:
@@ -31,6 +39,10 @@ def create_app(settings: UserSettings | None = None) -> FastAPI:
         timeout_seconds=settings.peer_timeout_seconds,
     )
     accounts = Accounts(store, passwords)
+    auth = InternalClient(
+        caller=SERVICE, peer="auth", base_url=settings.auth_url,
+        timeout_seconds=settings.peer_timeout_seconds,
+    )  # fmt: skip
     balances = Balances(
         store,
         {"deposit": settings.daily_deposit_limit, "withdraw": settings.daily_withdraw_limit},
@@ -40,8 +52,12 @@ def create_app(settings: UserSettings | None = None) -> FastAPI:
     return create_service_app(
         service=SERVICE,
         settings=settings,
-        routers=[build_router(store, accounts, balances, portfolio)],
-        ready_checks={"store": check_store, "inventory": inventory.http.check},
+        routers=[build_router(store, accounts, balances, portfolio, Login(accounts, auth))],
+        ready_checks={
+            "store": check_store,
+            "inventory": inventory.http.check,
+            "auth": auth.check,
+        },
         on_startup=check_store,
-        on_shutdown=inventory.http.close,
+        on_shutdown=lambda: close_all(inventory.http, auth),
     )

@@ -6,16 +6,17 @@ from datetime import date
 from decimal import Decimal
 from typing import Annotated, Any
 
-from cnop_common.decimals import decimal_places, reject_bool
 from pydantic import (
     AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     EmailStr,
+    Field,
     model_validator,
 )
 
+from cnop_common.decimals import decimal_places, reject_bool
 from cnop_user import validation
 
 MAX_AMOUNT = Decimal("1000000")
@@ -75,8 +76,11 @@ class ProfileUpdate(_Body):
 class LoginRequest(_Body):
     """POST /auth/login."""
 
-    username: Annotated[str, AfterValidator(lambda v: v.strip().lower())]
-    password: str
+    username: Annotated[
+        str, Field(min_length=1, max_length=64), AfterValidator(lambda v: v.strip().lower())
+    ]
+    # Bounded so that a huge "password" cannot make Argon2 a denial of service.
+    password: Annotated[str, Field(min_length=1, max_length=128)]
 
 
 def _check_amount(value: Decimal) -> Decimal:

@@ -9,7 +9,6 @@ from cnop_common.decimals import CENT, money, price, quantity
 from cnop_common.errors import ApiError
 from cnop_common.inventory_client import InventoryClient
 from cnop_common.store import Store
-
 from cnop_user.tables import HOLDINGS
 
 HUNDRED = Decimal(100)

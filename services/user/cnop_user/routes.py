@@ -4,17 +4,18 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+from fastapi import APIRouter, Depends, Header, Query
+from fastapi.responses import JSONResponse
+
 from cnop_common.assets import parse_asset_id
 from cnop_common.decimals import decimal_router, money
 from cnop_common.idempotency import IdempotentRequest
 from cnop_common.store import Store
 from cnop_common.trust import Caller, current_caller
-from fastapi import APIRouter, Depends, Header, Query
-from fastapi.responses import JSONResponse
-
 from cnop_user.accounts import Accounts
 from cnop_user.balances import Balances, Movement
-from cnop_user.models import AmountRequest, ProfileUpdate, RegisterRequest
+from cnop_user.login import Login
+from cnop_user.models import AmountRequest, LoginRequest, ProfileUpdate, RegisterRequest
 from cnop_user.portfolio import Portfolio
 from cnop_user.tables import IDEMPOTENCY
 
@@ -25,7 +26,7 @@ IdempotencyKey = Annotated[
 
 
 def build_router(
-    store: Store, accounts: Accounts, balances: Balances, portfolio: Portfolio
+    store: Store, accounts: Accounts, balances: Balances, portfolio: Portfolio, login: Login
 ) -> APIRouter:
     """All public routes of the user service."""
     router = decimal_router()
@@ -34,6 +35,10 @@ def build_router(
     def register(body: RegisterRequest) -> dict[str, str]:
         accounts.register(body)
         return {"message": "User registered successfully"}
+
+    @router.post("/auth/login", tags=["auth"])
+    def log_in(body: LoginRequest) -> dict[str, Any]:
+        return login.login(body)
 
     @router.get("/auth/profile", tags=["auth"])
     def get_profile(caller: CallerDep) -> dict[str, Any]:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from cnop_common.settings import ServiceSettings
 from pydantic import Field
+
+from cnop_common.settings import ServiceSettings
 
 
 class UserSettings(ServiceSettings):
@@ -13,6 +14,7 @@ class UserSettings(ServiceSettings):
 
     port: int = Field(default=8000, ge=1, le=65535)
     inventory_url: str = "http://127.0.0.1:8001"
+    auth_url: str = "http://127.0.0.1:8003"
     peer_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     daily_deposit_limit: Decimal = Field(default=Decimal("10000.00"), gt=0)
     daily_withdraw_limit: Decimal = Field(default=Decimal("5000.00"), gt=0)

@@ -5,6 +5,7 @@ import time
 import pytest
 from argon2 import extract_parameters
 from argon2.low_level import Type
+
 from cnop_user.passwords import Passwords
 from cnop_user.settings import UserSettings
 

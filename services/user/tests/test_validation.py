@@ -4,9 +4,10 @@ from datetime import date, timedelta
 from decimal import Decimal
 
 import pytest
+from pydantic import ValidationError
+
 from cnop_user.models import AmountRequest, ProfileUpdate, RegisterRequest
 from cnop_user.validation import check_birth_date
-from pydantic import ValidationError
 
 pytestmark = pytest.mark.unit
 

@@ -1,0 +1,135 @@
+"""Issuing and validating JWTs: one algorithm family (HMAC-SHA256), every claim required.
+
+Validation inspects the header before trusting anything in it: a key is chosen
+only by looking the `kid` up in the in-memory keyring (never a path, URL or
+query), and headers that point at other keys (`jku`, `x5u`, `jwk`, `x5c`) or
+carry extensions (`crit`) are refused outright, so nothing is ever fetched.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import jwt
+
+ALGORITHM = "HS256"
+REQUIRED_CLAIMS = ("iss", "aud", "sub", "role", "iat", "nbf", "exp", "jti")
+FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256", "crit"})
+MAX_TOKEN_LENGTH = 4096
+
+Reason = Literal["token_expired", "token_invalid", "token_revoked"]
+
+
+class TokenRejected(Exception):  # noqa: N818 - an outcome, named as the API names it
+    """Why a token is not accepted; `detail` is for logs, never for the token's content."""
+
+    def __init__(self, reason: Reason, detail: str) -> None:
+        super().__init__(detail)
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True, slots=True)
+class Claims:
+    """What a valid token says."""
+
+    username: str
+    role: str
+    token_id: str
+    expires_at: int
+
+
+class TokenService:
+    """Signs with the active key; validates with any key still in the keyring."""
+
+    def __init__(
+        self,
+        keyring: dict[str, str],
+        active_kid: str,
+        *,
+        issuer: str,
+        audience: str,
+        ttl_seconds: int,
+        leeway_seconds: int,
+    ) -> None:
+        self.keyring = dict(keyring)
+        self.active_kid = active_kid
+        self.issuer = issuer
+        self.audience = audience
+        self.ttl_seconds = ttl_seconds
+        self.leeway_seconds = leeway_seconds
+
+    def issue(self, username: str, role: str) -> tuple[str, Claims]:
+        """A new signed token for the user."""
+        now = int(time.time())
+        claims: dict[str, Any] = {
+            "iss": self.issuer,
+            "aud": self.audience,
+            "sub": username,
+            "role": role,
+            "iat": now,
+            "nbf": now,
+            "exp": now + self.ttl_seconds,
+            "jti": secrets.token_hex(16),
+        }
+        token = jwt.encode(
+            claims, self.keyring[self.active_kid], algorithm=ALGORITHM,
+            headers={"kid": self.active_kid},
+        )  # fmt: skip
+        return token, Claims(username, role, claims["jti"], claims["exp"])
+
+    def _key_for(self, token: str) -> str:
+        if len(token) > MAX_TOKEN_LENGTH:
+            raise TokenRejected("token_invalid", "token too long")
+        try:
+            header = jwt.get_unverified_header(token)
+        except jwt.PyJWTError as exc:
+            raise TokenRejected("token_invalid", "malformed token") from exc
+        if header.get("alg") != ALGORITHM:
+            raise TokenRejected("token_invalid", "algorithm not allowed")
+        if FORBIDDEN_HEADERS & header.keys():
+            raise TokenRejected("token_invalid", "header references a key or extension")
+        kid = header.get("kid")
+        if not isinstance(kid, str) or kid not in self.keyring:
+            raise TokenRejected("token_invalid", "unknown key id")
+        return self.keyring[kid]
+
+    def validate(self, token: str) -> Claims:
+        """The token's claims if it is authentic and current; TokenRejected otherwise.
+
+        Revocation is checked by the caller (it needs the store).
+        """
+        key = self._key_for(token)
+        try:
+            claims = jwt.decode(
+                token,
+                key,
+                algorithms=[ALGORITHM],
+                audience=self.audience,
+                issuer=self.issuer,
+                leeway=self.leeway_seconds,
+                options={"require": list(REQUIRED_CLAIMS), "verify_iat": True},
+            )
+        except jwt.ExpiredSignatureError as exc:
+            raise TokenRejected("token_expired", "token expired") from exc
+        except jwt.PyJWTError as exc:
+            raise TokenRejected("token_invalid", type(exc).__name__) from exc
+        return self._checked(claims)
+
+    def _checked(self, claims: dict[str, Any]) -> Claims:
+        # PyJWT accepts an audience list that contains ours; we issue a single
+        # string and accept nothing else. iat in the future is refused too.
+        if claims["aud"] != self.audience:
+            raise TokenRejected("token_invalid", "audience not exact")
+        if claims["iat"] > time.time() + self.leeway_seconds:
+            raise TokenRejected("token_invalid", "issued in the future")
+        for name in ("sub", "role", "jti"):
+            value = claims[name]
+            if not isinstance(value, str) or not value or len(value) > 128:
+                raise TokenRejected("token_invalid", f"claim {name} is not a short string")
+        if not isinstance(claims["exp"], int):
+            raise TokenRejected("token_invalid", "exp is not an integer")
+        return Claims(claims["sub"], claims["role"], claims["jti"], claims["exp"])

@@ -1,0 +1,3 @@
+"""The gateway: the platform's one public door."""
+
+SERVICE = "gateway"

@@ -1,0 +1,330 @@
+"""The gateway as a plain ASGI application.
+
+No web framework on the request path: one route-table lookup, one cached or
+remote token check, one pooled upstream call. Everything a client sends is
+checked before anything is forwarded.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+
+import aiohttp
+import structlog
+from starlette.types import Message, Receive, Scope, Send
+
+from cnop_common import tracing
+from cnop_common.logging import get_logger
+from cnop_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from cnop_gateway import SERVICE
+from cnop_gateway.auth_gate import AuthGate
+from cnop_gateway.breaker import CircuitBreaker
+from cnop_gateway.cache import Identity, ValidationCache
+from cnop_gateway.cors import Cors
+from cnop_gateway.headers import Headers, client_ip, for_upstream
+from cnop_gateway.limits import LoginGuard, RateLimiter
+from cnop_gateway.responses import Reply, error, json_reply, unavailable
+from cnop_gateway.routing import PREFIX, Route, RouteTable, WrongMethod
+from cnop_gateway.settings import GatewaySettings
+from cnop_gateway.upstreams import Upstream, UpstreamDown, new_session
+
+access_log = get_logger("access")
+security_log = get_logger("security")
+
+
+@dataclass(slots=True)
+class Call:
+    """One request as the gateway handles it."""
+
+    scope: Scope
+    receive: Receive
+    headers: Headers
+    request_id: str
+    ip: str
+    route: Route | None = None
+    route_label: str = "unmatched"  # the metrics label: a template, never a raw path
+    body: bytes = b""
+    identity: Identity | None = None
+
+
+class BodyTooLarge(Exception):  # noqa: N818 - a verdict on the request
+    """The request body is over the configured limit."""
+
+
+class Gateway:
+    """Routing, authentication, limits and forwarding for the public API."""
+
+    def __init__(self, settings: GatewaySettings, table: RouteTable | None = None) -> None:
+        self.settings = settings
+        self.table = table or RouteTable.load()
+        self.cache = ValidationCache(
+            bound_seconds=settings.auth_cache_seconds, max_entries=settings.auth_cache_size
+        )
+        self.limiter = RateLimiter(settings.rate_limit_per_minute)
+        self.guard = LoginGuard(
+            max_per_user=settings.login_max_failures_per_user,
+            max_per_ip=settings.login_max_failures_per_ip,
+            window_seconds=settings.login_window_seconds,
+            block_seconds=settings.login_block_seconds,
+        )
+        self.cors = Cors(settings.cors_origins)
+        self.upstreams: dict[str, Upstream] = {}
+        self.gate: AuthGate | None = None
+
+    async def startup(self) -> None:
+        """Open the connection pool and one breaker per upstream."""
+        session = new_session()
+        for name, url in self.settings.upstream_urls().items():
+            timeout = (
+                self.settings.auth_timeout_seconds
+                if name == "auth"
+                else self.settings.upstream_timeout_seconds
+            )
+            breaker = CircuitBreaker(
+                name,
+                threshold=self.settings.breaker_failure_threshold,
+                reset_seconds=self.settings.breaker_reset_seconds,
+            )
+            self.upstreams[name] = Upstream(name, url, session, breaker, timeout)
+        self.gate = AuthGate(self.upstreams["auth"], self.cache)
+
+    async def shutdown(self) -> None:
+        """Close the connection pool."""
+        if self.upstreams:
+            await next(iter(self.upstreams.values())).session.close()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        headers: Headers = list(scope["headers"])
+        request_id = tracing.accept_request_id(_first(headers, b"x-request-id"))
+        trace = tracing.continue_trace(_first(headers, b"traceparent"))
+        tracing.bind(request_id, trace)
+        structlog.contextvars.clear_contextvars()
+        structlog.contextvars.bind_contextvars(
+            request_id=request_id, trace_id=trace.trace_id, span_id=trace.span_id, user=None
+        )
+        peer = scope["client"][0] if scope.get("client") else ""
+        call = Call(scope, receive, headers, request_id,
+                    client_ip(peer, headers, self.settings.trusted_proxies))  # fmt: skip
+        started = time.perf_counter()
+        try:
+            reply = await self._handle(call)
+        except Exception:
+            security_log.exception("gateway_error")
+            reply = error(500, "INTERNAL_ERROR", "Internal server error", request_id)
+        reply.headers += [
+            (b"x-request-id", request_id.encode()),
+            (b"traceparent", trace.traceparent().encode()),
+            *self.cors.response_headers(headers),
+        ]
+        await _send(send, reply)
+        self._observe(call, reply.status, time.perf_counter() - started)
+
+    def _observe(self, call: Call, status: int, elapsed: float) -> None:
+        method = call.scope["method"]
+        HTTP_REQUESTS.labels(SERVICE, call.route_label, method, str(status)).inc()
+        HTTP_LATENCY.labels(SERVICE, call.route_label, method).observe(elapsed)
+        if call.route_label != "/health":
+            access_log.info(
+                "request",
+                method=method,
+                route=call.route_label,
+                status=status,
+                duration_ms=round(elapsed * 1000, 3),
+                upstream=call.route.upstream if call.route else None,
+                client_ip=call.ip,
+            )
+
+    async def _handle(self, call: Call) -> Reply:
+        raw_path = call.scope["raw_path"]
+        if raw_path == b"/health":
+            call.route_label = "/health"
+            return json_reply(200, {"status": "healthy", "service": SERVICE})
+        if raw_path == b"/ready":
+            call.route_label = "/ready"
+            return await self._ready()
+        if call.scope["method"] == "OPTIONS":
+            call.route_label = "preflight"
+            return self.cors.preflight(call.headers, call.request_id)
+        quota = self.limiter.check(call.ip)
+        if not quota.allowed:
+            security_log.warning("rate_limited", client_ip=call.ip)
+            retry = max(1, quota.reset_at - int(time.time()))
+            return error(429, "RATE_LIMITED", "Too many requests; slow down.", call.request_id,
+                         [*quota.headers(), (b"retry-after", str(retry).encode())])  # fmt: skip
+        reply = await self._route(call)
+        reply.headers += quota.headers()
+        return reply
+
+    async def _route(self, call: Call) -> Reply:
+        found = self.table.match(call.scope["method"], call.scope["raw_path"])
+        if found is None:
+            return error(404, "ROUTE_NOT_FOUND", "No such route.", call.request_id)
+        if isinstance(found, WrongMethod):
+            allow = ", ".join(found.allowed).encode()
+            return error(405, "METHOD_NOT_ALLOWED", "Method not allowed on this route.",
+                         call.request_id, [(b"allow", allow)])  # fmt: skip
+        call.route = found.route
+        call.route_label = found.route.path
+        try:
+            call.body = await _read_body(call.receive, self.settings.max_body_bytes)
+        except BodyTooLarge:
+            return error(413, "PAYLOAD_TOO_LARGE", "The request body is too large.",
+                         call.request_id)  # fmt: skip
+        if found.route.auth == "protected":
+            refused = await self._authenticate(call)
+            if refused is not None:
+                return refused
+        handlers = {"logout": self._logout, "login": self._login, "proxy": self._forward}
+        return await handlers[found.route.handler](call)
+
+    async def _authenticate(self, call: Call) -> Reply | None:
+        assert self.gate is not None
+        checked = await self.gate.identify(
+            call.headers, call.request_id, tracing.propagation_headers()
+        )
+        if isinstance(checked, Reply):
+            return checked
+        call.identity = checked
+        structlog.contextvars.bind_contextvars(user=checked.username)
+        return None
+
+    async def _forward(self, call: Call) -> Reply:
+        assert call.route is not None
+        injected = {
+            **tracing.propagation_headers(),
+            "x-source": "gateway",
+            "x-auth-service": "auth-service",
+            "x-forwarded-for": call.ip,
+        }
+        if call.identity is not None:
+            injected["x-user-id"] = call.identity.username
+            injected["x-user-role"] = call.identity.role
+        target = call.scope["raw_path"][len(PREFIX) :].decode("latin-1")
+        if call.scope["query_string"]:
+            target += "?" + call.scope["query_string"].decode("latin-1")
+        upstream = self.upstreams[call.route.upstream]
+        try:
+            answer = await upstream.request(
+                call.scope["method"], target, for_upstream(call.headers, injected), call.body
+            )
+        except UpstreamDown as down:
+            return unavailable("UPSTREAM_UNAVAILABLE", f"The {down.upstream} service is "
+                               "unavailable.", call.request_id, down.retry_after)  # fmt: skip
+        return Reply(answer.status, answer.headers, answer.body)
+
+    async def _login(self, call: Call) -> Reply:
+        username = _login_name(call.body)
+        wait = self.guard.blocked_for(username, call.ip)
+        if wait:
+            security_log.warning("login_blocked", attempted_user=username, client_ip=call.ip)
+            return error(429, "LOGIN_BLOCKED", "Too many failed logins; try again later.",
+                         call.request_id, [(b"retry-after", str(wait).encode())])  # fmt: skip
+        reply = await self._forward(call)
+        if reply.status == 401:
+            security_log.info("login_failed", attempted_user=username, client_ip=call.ip)
+            for scope_name in self.guard.record_failure(username, call.ip):
+                security_log.warning("login_block_started", scope=scope_name,
+                                     attempted_user=username, client_ip=call.ip)  # fmt: skip
+        return reply
+
+    async def _logout(self, call: Call) -> Reply:
+        assert self.gate is not None
+        token = self.gate.bearer_token(call.headers)
+        assert token is not None  # identify() accepted it
+        try:
+            status = await self.gate.revoke(token, tracing.propagation_headers())
+        except UpstreamDown as down:
+            return unavailable("AUTH_UNAVAILABLE", "Authentication is unavailable.",
+                               call.request_id, down.retry_after)  # fmt: skip
+        if status == 200:
+            security_log.info("logout")
+            return json_reply(200, {"message": "Logged out successfully"})
+        if status == 401:
+            return error(401, "INVALID_TOKEN", "The token is not valid.", call.request_id,
+                         [(b"www-authenticate", b"Bearer")])  # fmt: skip
+        return unavailable("AUTH_UNAVAILABLE", "Authentication is unavailable.",
+                           call.request_id, 1)  # fmt: skip
+
+    async def _ready(self) -> Reply:
+        names = sorted(self.upstreams)
+        results = await asyncio.gather(*(self._alive(name) for name in names))
+        checks = {name: "ok" if ok else "down" for name, ok in zip(names, results, strict=True)}
+        ready = all(results)
+        body = {"status": "ready" if ready else "not_ready", "service": SERVICE, "checks": checks}
+        return json_reply(200 if ready else 503, body)
+
+    async def _alive(self, name: str) -> bool:
+        upstream = self.upstreams[name]
+        try:
+            async with upstream.session.get(f"{upstream.base_url}/health", timeout=_PROBE) as r:
+                return r.status == 200
+        except (TimeoutError, aiohttp.ClientError):
+            return False
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                await self.startup()
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await self.shutdown()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+
+_PROBE = aiohttp.ClientTimeout(total=1.0)  # readiness probes answer fast or not at all
+
+
+def _first(headers: Headers, name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def _login_name(body: bytes) -> str:
+    # The guard needs the username before the user service sees it; a body it
+    # cannot read is still counted, under "".
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ""
+    name = data.get("username") if isinstance(data, dict) else None
+    return name.strip().lower()[:64] if isinstance(name, str) else ""
+
+
+async def _read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message: Message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def _send(send: Send, reply: Reply) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": reply.status,
+            "headers": [*reply.headers, (b"content-length", str(len(reply.body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": reply.body})

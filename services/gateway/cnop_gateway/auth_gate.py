@@ -1,0 +1,104 @@
+"""Authentication at the gateway: bearer token → auth service → identity (cached briefly)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from prometheus_client import Counter
+
+from cnop_common.logging import get_logger
+from cnop_gateway.cache import Identity, ValidationCache, token_key
+from cnop_gateway.headers import Headers, values
+from cnop_gateway.responses import Reply, unauthorized, unavailable
+from cnop_gateway.upstreams import Upstream, UpstreamDown
+
+log = get_logger("security")
+
+AUTH_OUTCOMES = Counter(
+    "gateway_auth_outcomes_total", "Authentication outcomes at the gateway.", ["outcome"]
+)
+# RFC 6750 b64token, and nothing else on the line: exactly "Bearer <token>".
+_BEARER = re.compile(rb"^Bearer ([A-Za-z0-9\-._~+/]+=*)$")
+MAX_TOKEN_BYTES = 4096
+_REASON_CODES = {"token_expired": "TOKEN_EXPIRED", "token_revoked": "TOKEN_REVOKED"}
+
+
+class AuthGate:
+    """Turns an Authorization header into an identity, or a 401/503 reply."""
+
+    def __init__(self, auth: Upstream, cache: ValidationCache) -> None:
+        self.auth = auth
+        self.cache = cache
+
+    @staticmethod
+    def bearer_token(headers: Headers) -> str | None:
+        """The token of a well-formed single `Authorization: Bearer <token>`, else None."""
+        found = values(headers, b"authorization")
+        if len(found) != 1 or len(found[0]) > MAX_TOKEN_BYTES + 7:
+            return None
+        match = _BEARER.match(found[0])
+        return match.group(1).decode() if match else None
+
+    async def identify(
+        self, headers: Headers, request_id: str, forward: dict[str, str]
+    ) -> Identity | Reply:
+        """The caller's identity, or the reply that refuses the request."""
+        if not values(headers, b"authorization"):
+            AUTH_OUTCOMES.labels("missing").inc()
+            return unauthorized("NOT_AUTHENTICATED", "A bearer token is required.", request_id)
+        token = self.bearer_token(headers)
+        if token is None:
+            AUTH_OUTCOMES.labels("malformed").inc()
+            log.info("auth_rejected", reason="malformed_header")
+            return unauthorized(
+                "INVALID_TOKEN", "Authorization must be 'Bearer <token>'.", request_id
+            )
+        key = token_key(token)
+        cached = self.cache.get(key)
+        if cached is not None:
+            AUTH_OUTCOMES.labels("valid").inc()
+            return cached
+        return await self._ask_auth(token, key, request_id, forward)
+
+    async def _ask_auth(
+        self, token: str, key: bytes, request_id: str, forward: dict[str, str]
+    ) -> Identity | Reply:
+        body = json.dumps({"token": token}).encode()
+        headers = {**forward, "x-source": "gateway", "content-type": "application/json"}
+        try:
+            answer = await self.auth.request("POST", "/auth/validate-jwt", headers, body)
+        except UpstreamDown as down:
+            AUTH_OUTCOMES.labels("unavailable").inc()
+            log.error("auth_unavailable", retry_after=down.retry_after)
+            return unavailable(
+                "AUTH_UNAVAILABLE", "Authentication is unavailable.", request_id, down.retry_after
+            )
+        if answer.status == 200:
+            data = json.loads(answer.body)
+            identity = Identity(
+                data["user"]["username"], data["user"]["role"], int(data["expires_at"])
+            )
+            self.cache.put(key, identity)
+            AUTH_OUTCOMES.labels("valid").inc()
+            return identity
+        if answer.status in (401, 422):
+            reason = json.loads(answer.body).get("error", "token_invalid") if answer.body else ""
+            AUTH_OUTCOMES.labels(reason or "token_invalid").inc()
+            log.info("auth_rejected", reason=reason or "token_invalid")
+            return unauthorized(
+                _REASON_CODES.get(reason, "INVALID_TOKEN"), "The token is not valid.", request_id
+            )
+        # Anything else from auth (5xx, an unexpected 403) fails closed.
+        AUTH_OUTCOMES.labels("unavailable").inc()
+        log.error("auth_unexpected_status", status=answer.status)
+        return unavailable("AUTH_UNAVAILABLE", "Authentication is unavailable.", request_id, 1)
+
+    async def revoke(self, token: str, forward: dict[str, str]) -> int:
+        """Revoke at auth and forget locally; the status auth answered."""
+        self.cache.evict(token_key(token))
+        headers = {**forward, "x-source": "gateway", "content-type": "application/json"}
+        answer = await self.auth.request(
+            "POST", "/auth/revoke", headers, json.dumps({"token": token}).encode()
+        )
+        return answer.status

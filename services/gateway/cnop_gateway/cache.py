@@ -1,0 +1,88 @@
+"""A bounded cache of token validations, keyed by a hash of the token.
+
+An entry lives at most min(the configured bound, the token's own expiry), so a
+revoked token keeps working for at most the bound on other replicas; the
+replica that handled the logout evicts it at once.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from prometheus_client import Counter
+
+CACHE_LOOKUPS = Counter(
+    "gateway_auth_cache_total", "Token validation cache lookups by result.", ["result"]
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """Who a valid token belongs to."""
+
+    username: str
+    role: str
+    expires_at: int  # epoch seconds
+
+
+def token_key(token: str) -> bytes:
+    """The cache key: never the token itself."""
+    return hashlib.sha256(token.encode()).digest()
+
+
+class ValidationCache:
+    """LRU of valid tokens with per-entry deadlines; bound 0 turns it off."""
+
+    def __init__(
+        self,
+        *,
+        bound_seconds: float,
+        max_entries: int,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.bound_seconds = bound_seconds
+        self.max_entries = max_entries
+        self.clock = clock
+        self._entries: OrderedDict[bytes, tuple[float, Identity]] = OrderedDict()
+
+    @property
+    def enabled(self) -> bool:
+        """False when configured off (bound 0)."""
+        return self.bound_seconds > 0 and self.max_entries > 0
+
+    def get(self, key: bytes) -> Identity | None:
+        """A still-fresh identity for this token hash, or None."""
+        if not self.enabled:
+            return None
+        entry = self._entries.get(key)
+        if entry is None or entry[0] <= self.clock():
+            if entry is not None:
+                del self._entries[key]
+            CACHE_LOOKUPS.labels("miss").inc()
+            return None
+        self._entries.move_to_end(key)
+        CACHE_LOOKUPS.labels("hit").inc()
+        return entry[1]
+
+    def put(self, key: bytes, identity: Identity) -> None:
+        """Remember a valid token until the bound or its expiry, whichever comes first."""
+        if not self.enabled:
+            return
+        deadline = min(self.clock() + self.bound_seconds, float(identity.expires_at))
+        if deadline <= self.clock():
+            return
+        self._entries[key] = (deadline, identity)
+        self._entries.move_to_end(key)
+        while len(self._entries) > self.max_entries:
+            self._entries.popitem(last=False)
+
+    def evict(self, key: bytes) -> None:
+        """Forget a token at once (logout on this replica)."""
+        self._entries.pop(key, None)
+
+    def __len__(self) -> int:
+        return len(self._entries)

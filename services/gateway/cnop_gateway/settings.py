@@ -1,0 +1,80 @@
+"""Gateway settings."""
+
+from __future__ import annotations
+
+from ipaddress import IPv4Network, IPv6Network, ip_network
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+Network = IPv4Network | IPv6Network
+
+
+def _csv(value: object) -> object:
+    if isinstance(value, str):
+        return tuple(part.strip() for part in value.split(",") if part.strip())
+    return value
+
+
+class GatewaySettings(BaseSettings):
+    """Everything the gateway reads from its environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Literal["development", "staging", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=8080, ge=1, le=65535)
+    admin_port: int = Field(default=9080, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: Path | None = None
+
+    auth_url: str = "http://127.0.0.1:8003"
+    user_url: str = "http://127.0.0.1:8000"
+    inventory_url: str = "http://127.0.0.1:8001"
+    order_url: str = "http://127.0.0.1:8002"
+
+    auth_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
+    upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    breaker_failure_threshold: int = Field(default=5, ge=1)
+    breaker_reset_seconds: float = Field(default=10.0, gt=0)
+
+    # Bound on how long a validation is reused: a revoked token dies within it.
+    auth_cache_seconds: float = Field(default=5.0, ge=0, le=60)
+    auth_cache_size: int = Field(default=10_000, ge=0)
+
+    rate_limit_per_minute: int = Field(default=600, ge=1)
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
+    login_max_failures_per_user: int = Field(default=5, ge=1)
+    login_max_failures_per_ip: int = Field(default=20, ge=1)
+    login_window_seconds: float = Field(default=900, gt=0)
+    login_block_seconds: float = Field(default=900, gt=0)
+
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = (
+        "http://127.0.0.1:3000",
+        "http://localhost:3000",
+    )
+    max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        parsed = _csv(value)
+        if isinstance(parsed, tuple):
+            return tuple(ip_network(p) if isinstance(p, str) else p for p in parsed)
+        return parsed
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _parse_origins(cls, value: object) -> object:
+        return _csv(value)
+
+    def upstream_urls(self) -> dict[str, str]:
+        """Base URL of every upstream by component name."""
+        return {
+            "auth": self.auth_url,
+            "user": self.user_url,
+            "inventory": self.inventory_url,
+            "order": self.order_url,
+        }

@@ -1,0 +1,98 @@
+"""Calls to upstreams over pooled aiohttp connections, each behind its circuit breaker."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import aiohttp
+from prometheus_client import Histogram
+
+from cnop_gateway.breaker import CircuitBreaker
+from cnop_gateway.headers import Headers, from_upstream
+
+UPSTREAM_LATENCY = Histogram(
+    "gateway_upstream_duration_seconds",
+    "Time an upstream took to answer, by upstream and outcome.",
+    ["upstream", "outcome"],
+    buckets=(0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
+)
+
+
+class UpstreamDown(Exception):  # noqa: N818 - a state of the upstream
+    """The upstream did not answer (or its breaker is open): answer 503."""
+
+    def __init__(self, upstream: str, retry_after: int) -> None:
+        super().__init__(upstream)
+        self.upstream = upstream
+        self.retry_after = retry_after
+
+
+@dataclass(frozen=True, slots=True)
+class UpstreamResponse:
+    """What an upstream answered."""
+
+    status: int
+    headers: Headers
+    body: bytes
+
+
+class Upstream:
+    """One upstream service: base URL, timeout, breaker."""
+
+    def __init__(
+        self,
+        name: str,
+        base_url: str,
+        session: aiohttp.ClientSession,
+        breaker: CircuitBreaker,
+        timeout_seconds: float,
+    ) -> None:
+        self.name = name
+        self.base_url = base_url.rstrip("/")
+        self.session = session
+        self.breaker = breaker
+        self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+
+    async def request(
+        self, method: str, path_and_query: str, headers: dict[str, str], body: bytes
+    ) -> UpstreamResponse:
+        """Send one request; transport failures and 5xx count against the breaker."""
+        if not self.breaker.allow():
+            raise UpstreamDown(self.name, self.breaker.retry_after())
+        started = time.perf_counter()
+        try:
+            async with self.session.request(
+                method,
+                self.base_url + path_and_query,
+                headers=headers,
+                data=body or None,
+                timeout=self.timeout,
+                allow_redirects=False,
+            ) as response:
+                payload = await response.read()
+                result = UpstreamResponse(
+                    response.status, from_upstream(response.headers.items()), payload
+                )
+        except (aiohttp.ClientError, TimeoutError) as exc:
+            self.breaker.record_failure()
+            UPSTREAM_LATENCY.labels(self.name, "error").observe(time.perf_counter() - started)
+            raise UpstreamDown(self.name, self.breaker.retry_after()) from exc
+        UPSTREAM_LATENCY.labels(self.name, "answered").observe(time.perf_counter() - started)
+        # A 502/504 means the upstream itself is unwell; 503 with a code is its
+        # honest "my store is down" and must not open the gateway's breaker.
+        if result.status in (502, 504):
+            self.breaker.record_failure()
+        else:
+            self.breaker.record_success()
+        return result
+
+
+def new_session() -> aiohttp.ClientSession:
+    """The pooled client every upstream shares."""
+    return aiohttp.ClientSession(
+        connector=aiohttp.TCPConnector(limit=512, limit_per_host=256, ttl_dns_cache=300),
+        auto_decompress=False,
+        skip_auto_headers=("User-Agent", "Accept-Encoding"),
+        trust_env=False,
+    )
