@@ -1,0 +1,160 @@
+"""Keyring and claim checks of the auth service (security cases 2–11, 14 at unit level)."""
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+
+import jwt
+import pytest
+
+from cnop_auth.tokens import TokenRejected, TokenService
+
+pytestmark = pytest.mark.unit
+
+OLD = "o" * 16 + "ld-key-material-0123456789abcdef"
+NEW = "n" * 16 + "ew-key-material-0123456789abcdef"
+
+
+def service(keyring=None, active="k2"):
+    return TokenService(
+        keyring or {"k1": OLD, "k2": NEW},
+        active,
+        issuer="cnop-auth",
+        audience="cnop-platform",
+        ttl_seconds=3600,
+        leeway_seconds=30,
+    )
+
+
+def claims(**changes):
+    now = int(time.time())
+    base = {"iss": "cnop-auth", "aud": "cnop-platform", "sub": "alice", "role": "customer",
+            "iat": now, "nbf": now, "exp": now + 600, "jti": "abc123"}  # fmt: skip
+    base.update(changes)
+    return {k: v for k, v in base.items() if v is not ...}
+
+
+def sign(payload, key=NEW, kid="k2", **header):
+    return jwt.encode(payload, key, algorithm="HS256", headers={"kid": kid, **header})
+
+
+def b64(data: dict[str, object]) -> str:
+    return base64.urlsafe_b64encode(json.dumps(data).encode()).rstrip(b"=").decode()
+
+
+def hand_signed(header: dict[str, object], payload: dict[str, object], key: str = NEW) -> str:
+    """A token built byte by byte, for headers PyJWT refuses to write."""
+    signing_input = f"{b64(header)}.{b64(payload)}"
+    mac = hmac.new(key.encode(), signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{base64.urlsafe_b64encode(mac).rstrip(b'=').decode()}"
+
+
+def rejected(token, reason="token_invalid"):
+    with pytest.raises(TokenRejected) as caught:
+        service().validate(token)
+    assert caught.value.reason == reason
+    return caught.value
+
+
+def test_issued_token_validates_and_carries_every_claim():
+    tokens = service()
+    token, issued = tokens.issue("alice", "customer")
+    assert jwt.get_unverified_header(token)["kid"] == "k2"
+    payload = jwt.decode(token, options={"verify_signature": False})
+    assert set(payload) == {"iss", "aud", "sub", "role", "iat", "nbf", "exp", "jti"}
+    assert payload["exp"] - payload["iat"] == 3600
+    assert tokens.validate(token) == issued
+
+
+def test_hand_signed_helper_makes_tokens_the_service_accepts():
+    # Guards the helper: the rejections below are about the header, not the helper.
+    assert service().validate(hand_signed({"alg": "HS256", "kid": "k2"}, claims()))
+
+
+def test_older_key_still_in_ring_validates_retired_key_does_not():
+    old_token = sign(claims(), key=OLD, kid="k1")
+    assert service().validate(old_token).username == "alice"
+    with pytest.raises(TokenRejected):
+        service({"k2": NEW}).validate(old_token)
+
+
+def test_case_2_tampering():
+    token = sign(claims())
+    head, _, sig = token.split(".")
+    forged_payload = b64(claims(sub="mallory"))
+    rejected(f"{head}.{forged_payload}.{sig}")
+    rejected(f"{head}.{token.split('.')[1]}.")
+    rejected(token[:-4])
+
+
+@pytest.mark.parametrize("alg", ["none", "None", "NONE", "nOnE"])
+def test_case_3_unsigned(alg):
+    rejected(f"{b64({'alg': alg, 'typ': 'JWT', 'kid': 'k2'})}.{b64(claims())}.")
+
+
+def test_case_4_wrong_secret_and_other_algorithms():
+    rejected(sign(claims(), key="x" * 40))
+    rejected(hand_signed({"alg": "HS512", "kid": "k2"}, claims()))
+    rejected(hand_signed({"alg": "RS256", "kid": "k2"}, claims()))
+
+
+@pytest.mark.parametrize("missing", ["exp", "sub", "jti", "iss", "aud", "iat", "nbf", "role"])
+def test_case_5_missing_claims(missing):
+    rejected(sign(claims(**{missing: ...})))
+
+
+def test_case_6_time_claims():
+    now = int(time.time())
+    rejected(sign(claims(exp=now - 31)), "token_expired")
+    assert service().validate(sign(claims(exp=now - 5)))  # within leeway
+    rejected(sign(claims(nbf=now + 120)))
+    rejected(sign(claims(iat=now + 120)))
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [{"iss": "cnop-aut"}, {"iss": "cnop-auth-evil"}, {"iss": ""}, {"aud": "other"},
+     {"aud": ["other", "cnop-platform"]}, {"aud": ["cnop-platform"]}],
+)  # fmt: skip
+def test_case_7_issuer_and_audience(changes):
+    rejected(sign(claims(**changes)))
+
+
+@pytest.mark.parametrize("sub", [123, [], None, {}, ""])
+def test_case_8_subject_must_be_a_string(sub):
+    rejected(sign(claims(sub=sub)))
+
+
+@pytest.mark.parametrize(
+    "header",
+    [{"jku": "http://127.0.0.1:9/keys"}, {"x5u": "http://127.0.0.1:9/cert"},
+     {"jwk": {"kty": "oct", "k": "AAAA"}}, {"x5c": ["MIIB"]}],
+)  # fmt: skip
+def test_case_9_key_pointing_headers(header):
+    rejected(sign(claims(), **header))
+
+
+@pytest.mark.parametrize("kid", ["../../../../dev/null", "", "x' OR '1'='1", "|sleep 10", None, 7])
+def test_case_9_hostile_kid_values_fail_fast(kid):
+    started = time.perf_counter()
+    rejected(hand_signed({"alg": "HS256", "typ": "JWT", "kid": kid}, claims()))
+    assert time.perf_counter() - started < 0.5
+
+
+def test_case_10_unknown_crit_extension():
+    rejected(sign(claims(), crit=["exp-extension"], **{"exp-extension": 1}))
+
+
+@pytest.mark.parametrize(
+    "token",
+    ["", "abc", "a.b", "a.b.c.d", "!!!.???.###", f"{b64({'alg': 'HS256'})[:-1]}.e30.x",
+     "W10.e30.sig", f"{b64({'alg': 'HS256', 'kid': 'k2'})}.W10.sig"],
+)  # fmt: skip
+def test_case_11_structure(token):
+    rejected(token)
+
+
+def test_oversized_token_is_refused_before_parsing():
+    rejected("a" * 5000)

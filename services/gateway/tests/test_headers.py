@@ -1,0 +1,53 @@
+"""Header cleaning (security case 16 at unit level) and client IP (case 20)."""
+
+from ipaddress import ip_network
+
+import pytest
+
+from cnop_gateway.headers import client_ip, for_upstream
+
+pytestmark = pytest.mark.unit
+
+INJECTED = {"x-user-id": "alice", "x-user-role": "customer", "x-source": "gateway",
+            "x-auth-service": "auth-service"}  # fmt: skip
+
+
+def test_every_client_copy_of_identity_headers_is_dropped():
+    client = [
+        (b"X-User-ID", b"bob"), (b"x-user-id", b"bob"), (b"X-USER-ID", b"bob"),
+        (b"x-UsEr-Id", b"bob"), (b"X-User-Role", b"admin"), (b"X-Source", b"gateway"),
+        (b"X-Auth-Service", b"auth-service"), (b"X-Authenticated", b"true"),
+        (b"Authorization", b"Bearer t"), (b"Accept", b"application/json"),
+    ]  # fmt: skip
+    out = for_upstream(client, INJECTED)
+    assert out["x-user-id"] == "alice"
+    assert out["x-user-role"] == "customer"
+    assert "authorization" not in out
+    assert "x-authenticated" not in out
+    assert out["accept"] == "application/json"
+    assert sum(1 for key in out if key.lower() == "x-user-id") == 1
+
+
+def test_connection_nominated_headers_cannot_remove_the_identity():
+    client = [(b"Connection", b"X-User-ID, x-source, X-Custom"), (b"X-Custom", b"1"),
+              (b"Keep-Alive", b"timeout=5"), (b"Transfer-Encoding", b"chunked")]  # fmt: skip
+    out = for_upstream(client, INJECTED)
+    assert out["x-user-id"] == "alice"
+    assert out["x-source"] == "gateway"
+    assert "x-custom" not in out
+    for hop_by_hop in ("connection", "keep-alive", "transfer-encoding"):
+        assert hop_by_hop not in out
+
+
+def test_forwarded_for_changes_nothing_from_an_untrusted_peer():
+    headers = [(b"x-forwarded-for", b"9.9.9.9")]
+    assert client_ip("203.0.113.7", headers, ()) == "203.0.113.7"
+    assert client_ip("203.0.113.7", headers, (ip_network("10.0.0.0/8"),)) == "203.0.113.7"
+
+
+def test_trusted_proxy_yields_the_nearest_untrusted_hop():
+    proxies = (ip_network("10.0.0.0/8"),)
+    headers = [(b"x-forwarded-for", b"1.1.1.1, 198.51.100.4, 10.0.0.3")]
+    assert client_ip("10.0.0.2", headers, proxies) == "198.51.100.4"
+    assert client_ip("10.0.0.2", [(b"x-forwarded-for", b"garbage")], proxies) == "10.0.0.2"
+    assert client_ip("10.0.0.2", [], proxies) == "10.0.0.2"

@@ -1,0 +1,152 @@
+"""Breaker transitions, cache bounds, rate limit and login guard, on a fake clock."""
+
+import pytest
+
+from cnop_gateway.breaker import CircuitBreaker, State
+from cnop_gateway.cache import Identity, ValidationCache, token_key
+from cnop_gateway.limits import LoginGuard, RateLimiter
+
+pytestmark = pytest.mark.unit
+
+
+class Clock:
+    def __init__(self, now: float = 1_000_000.0):
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def state_of(breaker: CircuitBreaker) -> State:
+    # A call, not an attribute: mypy would otherwise keep the first narrowed state.
+    return breaker.state
+
+
+def test_breaker_opens_half_opens_and_closes():
+    clock = Clock()
+    breaker = CircuitBreaker("auth", threshold=3, reset_seconds=10, clock=clock)
+    for _ in range(2):
+        assert breaker.allow()
+        breaker.record_failure()
+    assert state_of(breaker) is State.CLOSED
+    breaker.record_failure()
+    assert state_of(breaker) is State.OPEN
+    assert not breaker.allow()
+    assert breaker.retry_after() == 10
+    clock.now += 10
+    assert breaker.allow()  # the probe
+    assert state_of(breaker) is State.HALF_OPEN
+    assert not breaker.allow()  # only one probe at a time
+    breaker.record_success()
+    assert state_of(breaker) is State.CLOSED
+    assert breaker.allow()
+
+
+def test_failed_probe_reopens():
+    clock = Clock()
+    breaker = CircuitBreaker("user", threshold=1, reset_seconds=5, clock=clock)
+    breaker.record_failure()
+    clock.now += 5
+    assert breaker.allow()
+    breaker.record_failure()
+    assert state_of(breaker) is State.OPEN
+    assert not breaker.allow()
+
+
+def test_success_resets_the_failure_count():
+    breaker = CircuitBreaker("order", threshold=2, reset_seconds=5, clock=Clock())
+    breaker.record_failure()
+    breaker.record_success()
+    breaker.record_failure()
+    assert state_of(breaker) is State.CLOSED
+
+
+def identity(expires_at: float) -> Identity:
+    return Identity("alice", "customer", int(expires_at))
+
+
+def test_cache_entry_lives_at_most_the_bound():
+    clock = Clock()
+    cache = ValidationCache(bound_seconds=5, max_entries=10, clock=clock)
+    key = token_key("t1")
+    cache.put(key, identity(clock.now + 3600))
+    clock.now += 4.9
+    assert cache.get(key) is not None
+    clock.now += 0.2
+    assert cache.get(key) is None
+
+
+def test_cache_entry_never_outlives_the_token():
+    clock = Clock()
+    cache = ValidationCache(bound_seconds=5, max_entries=10, clock=clock)
+    key = token_key("t2")
+    cache.put(key, identity(clock.now + 2))
+    clock.now += 2
+    assert cache.get(key) is None
+    cache.put(token_key("expired"), identity(clock.now - 1))
+    assert len(cache) == 0
+
+
+def test_cache_is_bounded_lru_and_evicts_on_logout():
+    cache = ValidationCache(bound_seconds=5, max_entries=2, clock=Clock())
+    keys = [token_key(f"t{i}") for i in range(3)]
+    cache.put(keys[0], identity(2e6))
+    cache.put(keys[1], identity(2e6))
+    assert cache.get(keys[0]) is not None  # now most recently used
+    cache.put(keys[2], identity(2e6))
+    assert len(cache) == 2
+    assert cache.get(keys[1]) is None
+    cache.evict(keys[0])
+    assert cache.get(keys[0]) is None
+
+
+def test_cache_off_stores_nothing():
+    cache = ValidationCache(bound_seconds=0, max_entries=10, clock=Clock())
+    cache.put(token_key("t"), identity(2e6))
+    assert cache.get(token_key("t")) is None
+
+
+def test_cache_key_is_not_the_token():
+    assert b"secret-token" not in token_key("secret-token")
+
+
+def test_rate_limit_window():
+    clock = Clock(60 * 1000)
+    limiter = RateLimiter(3, clock=clock)
+    quotas = [limiter.check("1.2.3.4") for _ in range(4)]
+    assert [q.allowed for q in quotas] == [True, True, True, False]
+    assert [q.remaining for q in quotas] == [2, 1, 0, 0]
+    assert limiter.check("5.6.7.8").allowed
+    clock.now += 60
+    assert limiter.check("1.2.3.4").allowed
+
+
+def test_login_guard_blocks_user_after_five_failures_from_any_ip():
+    clock = Clock()
+    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=900, block_seconds=900,
+                       clock=clock)  # fmt: skip
+    for i in range(4):
+        assert guard.record_failure("alice", f"10.0.0.{i}") == []
+    assert guard.record_failure("alice", "10.0.0.9") == ["user"]
+    assert guard.blocked_for("alice", "10.0.0.77") == 900
+    assert guard.blocked_for("bob", "10.0.0.77") == 0
+    clock.now += 900
+    assert guard.blocked_for("alice", "10.0.0.77") == 0
+
+
+def test_login_guard_blocks_ip_after_twenty_failures():
+    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=900, block_seconds=900,
+                       clock=Clock())  # fmt: skip
+    started = [guard.record_failure(f"user{i}", "10.1.1.1") for i in range(20)]
+    assert started[-1] == ["ip"]
+    assert guard.blocked_for("someone_else", "10.1.1.1") > 0
+
+
+def test_login_failures_outside_the_window_do_not_count():
+    clock = Clock()
+    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=60,
+                       clock=clock)  # fmt: skip
+    for _ in range(4):
+        guard.record_failure("carol", "10.2.2.2")
+    clock.now += 61
+    assert guard.record_failure("carol", "10.2.2.2") == []
