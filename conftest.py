@@ -13,13 +13,29 @@ from cnop_platform.testing import Clients, register, running_platform
 REPO = Path(__file__).resolve().parent
 # Test ports are the real ones + 10000, so tests never touch a running `make up`.
 TEST_PORT_OFFSET = 10_000
+# The whole suite calls from 127.0.0.1: per-IP limits are raised so one test's
+# deliberate failures cannot block the next; the limit tests use replicas of
+# their own with the defaults. A short cache bound keeps case 13 quick.
+SESSION_GATEWAY_ENV = {
+    "RATE_LIMIT_PER_MINUTE": "1000000",
+    "LOGIN_MAX_FAILURES_PER_IP": "1000000",
+    "AUTH_CACHE_SECONDS": "2",
+}
 
 
 @pytest.fixture(scope="session")
 def local_platform() -> Iterator[LocalPlatform]:
     """Store, inventory, user and order as real processes for the whole session."""
-    with running_platform(REPO / "var" / "test" / "session", TEST_PORT_OFFSET) as platform:
+    with running_platform(
+        REPO / "var" / "test" / "session", TEST_PORT_OFFSET, **SESSION_GATEWAY_ENV
+    ) as platform:
         yield platform
+
+
+@pytest.fixture(scope="session")
+def gateway_url(local_platform: LocalPlatform) -> str:
+    """The public API's base URL (without /api/v1)."""
+    return local_platform.url("gateway")
 
 
 @pytest.fixture

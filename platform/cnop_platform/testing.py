@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import secrets
+import subprocess
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -98,3 +100,104 @@ def register(platform: LocalPlatform, prefix: str = "user", deposit: str | None 
         response = clients.user.post("/balance/deposit", json={"amount": deposit})
         assert response.status_code == 201, response.text
     return clients
+
+
+class GatewayUser:
+    """A user of the public API: registered and logged in through the gateway."""
+
+    def __init__(self, base_url: str, username: str, token: str) -> None:
+        self.base_url = base_url
+        self.username = username
+        self.token = token
+        self.http = httpx.Client(base_url=f"{base_url}/api/v1", timeout=30.0, trust_env=False)
+
+    @property
+    def auth(self) -> dict[str, str]:
+        """The Authorization header of this user's token."""
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        """GET with this user's token."""
+        return self.http.get(path, headers={**self.auth, **kwargs.pop("headers", {})}, **kwargs)
+
+    def post(self, path: str, **kwargs: Any) -> httpx.Response:
+        """POST with this user's token."""
+        return self.http.post(path, headers={**self.auth, **kwargs.pop("headers", {})}, **kwargs)
+
+    def close(self) -> None:
+        """Release the connection pool."""
+        self.http.close()
+
+
+def login(base_url: str, username: str, password: str = PASSWORD) -> httpx.Response:
+    """POST /api/v1/auth/login through a gateway."""
+    return httpx.post(
+        f"{base_url}/api/v1/auth/login",
+        json={"username": username, "password": password},
+        timeout=30.0,
+        trust_env=False,
+    )
+
+
+def gateway_user(base_url: str, prefix: str = "gw", deposit: str | None = None) -> GatewayUser:
+    """Register through the gateway, log in, optionally deposit; return the user."""
+    username = unique_username(prefix)
+    response = httpx.post(
+        f"{base_url}/api/v1/auth/register", json=registration(username), trust_env=False
+    )
+    assert response.status_code == 201, response.text
+    logged_in = login(base_url, username)
+    assert logged_in.status_code == 200, logged_in.text
+    user = GatewayUser(base_url, username, logged_in.json()["access_token"])
+    if deposit is not None:
+        assert user.post("/balance/deposit", json={"amount": deposit}).status_code == 201
+    return user
+
+
+@contextmanager
+def extra_process(platform: LocalPlatform, component: str, port: int, **env: str) -> Iterator[str]:
+    """Another replica of a component on `port` (its peers: the platform's), stopped after."""
+    environment = platform.environment(component)
+    environment.update({"PORT": str(port), **env})
+    environment["LOG_FILE"] = str(platform.root / "log" / f"{component}-{port}.jsonl")
+    output = (platform.root / "log" / f"{component}-{port}.out").open("ab")
+    process = subprocess.Popen(
+        platform.command(component),
+        env=environment,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, process)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+        output.close()
+
+
+def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"process for {url} exited with {process.returncode}")
+        try:
+            if httpx.get(f"{url}/ready", timeout=1.0, trust_env=False).status_code == 200:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise RuntimeError(f"{url} did not become ready")
+
+
+def log_lines(path: Path, needle: str) -> list[str]:
+    """Lines of a JSON log file that mention `needle` (e.g. a request id)."""
+    if not path.exists():
+        return []
+    return [line for line in path.read_text(errors="replace").splitlines() if needle in line]

@@ -1,0 +1,168 @@
+"""Security cases 16, 17, 20 and 21 through the real gateway."""
+
+import http.client
+import json
+import random
+import secrets
+import time
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from cnop_platform.testing import extra_process, gateway_user, log_lines
+
+pytestmark = pytest.mark.integration
+
+LIMITED_PORT = 18280  # a replica with the default-style strict rate limit
+
+
+@pytest.fixture(scope="module")
+def alice(gateway_url):
+    user = gateway_user(gateway_url, "alice")
+    yield user
+    user.close()
+
+
+def send_raw(base_url, method, path, headers=()):
+    parsed = urlsplit(base_url)
+    connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=10)
+    try:
+        connection.putrequest(method, path, skip_host=False, skip_accept_encoding=True)
+        for name, value in headers:
+            connection.putheader(name, value)
+        connection.endheaders()
+        response = connection.getresponse()
+        return response.status, response.read()
+    finally:
+        connection.close()
+
+
+@pytest.mark.parametrize(
+    "spoof",
+    [
+        [("X-User-ID", "bob")],
+        [("x-user-id", "bob")],
+        [("X-USER-ID", "bob")],
+        [("x-UsEr-iD", "bob")],
+        [("X-User-ID", "bob"), ("X-User-ID", "carol"), ("x-user-id", "dave")],
+        [("Connection", "X-User-ID"), ("X-User-ID", "bob")],
+        [("Connection", "keep-alive, X-User-ID, X-Source"), ("X-Source", "gateway")],
+        [("X-User-Role", "admin"), ("X-Authenticated", "true"), ("X-Auth-Service", "x")],
+    ],
+)
+def test_case_16_backend_sees_exactly_one_user_the_tokens(gateway_url, alice, spoof):
+    headers = [("Authorization", f"Bearer {alice.token}"), *spoof]
+    status, body = send_raw(gateway_url, "GET", "/api/v1/auth/profile", headers)
+    # The backend refuses repeated identity headers (403) and would show bob's
+    # profile for bob: 200 with alice's proves it saw exactly X-User-ID: alice.
+    assert status == 200, body
+    assert json.loads(body)["username"] == alice.username
+
+
+def test_case_17_identity_headers_without_token_are_401(local_platform, gateway_url, alice):
+    request_id = f"spoof-{secrets.token_hex(6)}"
+    headers = [("X-User-ID", alice.username), ("X-Source", "gateway"),
+               ("X-Auth-Service", "auth-service"), ("X-Request-ID", request_id)]  # fmt: skip
+    status, body = send_raw(gateway_url, "GET", "/api/v1/balance", headers)
+    assert status == 401
+    assert json.loads(body)["code"] == "NOT_AUTHENTICATED"
+    assert log_lines(local_platform.log_file("user"), request_id) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/../internal/assets",
+        "/api/v1/inventory/../../internal/assets",
+        "/api/v1/%2e%2e/internal/assets",
+        "/api/v1/inventory/assets/..%2f..%2finternal%2fassets",
+        "/api/v1/inventory/assets%2F..%2F..%2Finternal%2Fassets",
+        "/api/v1/%2E%2E/%2E%2E/metrics",
+        "/api/v1/inventory/assets/%252e%252e",
+        "/metrics",
+        "/docs",
+        "/openapi.json",
+        "/internal/assets",
+        "/api/v1/metrics",
+        "/api/v1/docs",
+        "/api/v1/openapi.json",
+        "/api/v1/internal/assets",
+        "/api/v1//inventory/assets",
+    ],
+)
+def test_case_21_tricky_and_internal_paths_are_404_and_never_forwarded(
+    local_platform, gateway_url, path
+):
+    request_id = f"path-{secrets.token_hex(6)}"
+    status, body = send_raw(gateway_url, "GET", path, [("X-Request-ID", request_id)])
+    assert status == 404
+    assert json.loads(body)["code"] == "ROUTE_NOT_FOUND"
+    for service in ("user", "inventory", "order", "auth"):
+        assert log_lines(local_platform.log_file(service), request_id) == []
+
+
+def test_wrong_method_is_405_with_allow(gateway_url):
+    response = httpx.delete(f"{gateway_url}/api/v1/orders")
+    assert response.status_code == 405
+    assert response.headers["allow"] == "GET, POST"
+    assert response.json()["code"] == "METHOD_NOT_ALLOWED"
+
+
+@pytest.fixture(scope="module")
+def limited_gateway(local_platform):
+    with extra_process(
+        local_platform, "gateway", LIMITED_PORT, ADMIN_PORT=str(LIMITED_PORT + 1000),
+        RATE_LIMIT_PER_MINUTE="5",
+    ) as url:  # fmt: skip
+        yield url
+
+
+def random_ip() -> str:
+    return ".".join(str(random.randint(1, 254)) for _ in range(4))
+
+
+def test_case_20_forwarded_for_does_not_change_the_rate_limit_key(limited_gateway):
+    first = httpx.get(f"{limited_gateway}/api/v1/inventory/assets?limit=1")
+    # A fixed one-minute window: start the count well inside one.
+    if int(first.headers["x-ratelimit-reset"]) - time.time() < 5:
+        time.sleep(int(first.headers["x-ratelimit-reset"]) - time.time() + 0.5)
+        first = httpx.get(f"{limited_gateway}/api/v1/inventory/assets?limit=1")
+    assert first.headers["x-ratelimit-limit"] == "5"
+    remaining = int(first.headers["x-ratelimit-remaining"])
+    statuses = [
+        httpx.get(f"{limited_gateway}/api/v1/inventory/assets?limit=1",
+                  headers={"X-Forwarded-For": random_ip(), "X-Real-IP": random_ip()}).status_code
+        for _ in range(remaining + 1)
+    ]  # fmt: skip
+    assert statuses == [200] * remaining + [429]
+    refused = httpx.get(f"{limited_gateway}/api/v1/inventory/assets",
+                        headers={"X-Forwarded-For": random_ip()})  # fmt: skip
+    assert refused.status_code == 429
+    assert refused.json()["code"] == "RATE_LIMITED"
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.headers["x-ratelimit-remaining"] == "0"
+    # Health stays answerable for probes.
+    assert httpx.get(f"{limited_gateway}/health").status_code == 200
+
+
+def test_public_and_protected_responses_carry_request_id_and_cors(gateway_url, alice):
+    response = alice.get("/balance", headers={"X-Request-ID": "client-chosen-id.42",
+                                               "Origin": "http://localhost:3000"})  # fmt: skip
+    assert response.headers["x-request-id"] == "client-chosen-id.42"
+    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+    bad_id = httpx.get(f"{gateway_url}/api/v1/inventory/assets?limit=1",
+                       headers={"X-Request-ID": "bad id with spaces"})  # fmt: skip
+    assert bad_id.headers["x-request-id"] != "bad id with spaces"
+    assert len(bad_id.headers["x-request-id"]) == 32
+    foreign = httpx.get(f"{gateway_url}/api/v1/inventory/assets?limit=1",
+                        headers={"Origin": "https://evil.example"})  # fmt: skip
+    assert "access-control-allow-origin" not in foreign.headers
+    preflight = httpx.options(
+        f"{gateway_url}/api/v1/orders",
+        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"},
+    )
+    assert preflight.status_code == 204
+    assert "Authorization" in preflight.headers["access-control-allow-headers"]
+    denied = httpx.options(f"{gateway_url}/api/v1/orders", headers={"Origin": "https://x.io"})
+    assert denied.status_code == 403

@@ -1,0 +1,130 @@
+"""Security cases 22–24: brute force, account enumeration, password storage."""
+
+import json
+import time
+
+import boto3
+import httpx
+import pytest
+from argon2 import extract_parameters
+from argon2.low_level import Type
+
+from cnop_platform.testing import PASSWORD, extra_process, gateway_user, login, unique_username
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+GUARDED_PORT = 18380
+BLOCK_SECONDS = 3
+
+
+@pytest.fixture(scope="module")
+def guarded_gateway(local_platform):
+    # The api.md defaults for the guard (5 per user, 20 per IP), a short block.
+    with extra_process(
+        local_platform, "gateway", GUARDED_PORT, ADMIN_PORT=str(GUARDED_PORT + 1000),
+        LOGIN_MAX_FAILURES_PER_USER="5", LOGIN_MAX_FAILURES_PER_IP="20",
+        LOGIN_BLOCK_SECONDS=str(BLOCK_SECONDS), LOGIN_WINDOW_SECONDS="60",
+    ) as url:  # fmt: skip
+        yield url
+
+
+def login_from(address: str, base_url: str, username: str, password: str) -> httpx.Response:
+    transport = httpx.HTTPTransport(local_address=address)
+    with httpx.Client(transport=transport, trust_env=False) as client:
+        return client.post(f"{base_url}/api/v1/auth/login",
+                           json={"username": username, "password": password})  # fmt: skip
+
+
+def admin_metric(base_url: str, name: str) -> float:
+    port = int(base_url.rsplit(":", 1)[1]) + 1000
+    for line in httpx.get(f"http://127.0.0.1:{port}/metrics").text.splitlines():
+        if line.startswith(name + " ") or line.startswith(name + "{"):
+            return float(line.rsplit(" ", 1)[1])
+    return 0.0
+
+
+def test_case_22_five_failures_from_several_ips_block_the_account(guarded_gateway):
+    user = gateway_user(guarded_gateway, "brute")
+    blocks_before = admin_metric(guarded_gateway, 'gateway_login_blocks_total{scope="user"}')
+    for index in range(5):
+        wrong = login_from(f"127.0.0.{20 + index}", guarded_gateway, user.username, "Wr0ng!pass-xx")
+        assert wrong.status_code == 401
+    blocked = login_from("127.0.0.30", guarded_gateway, user.username, PASSWORD)
+    assert blocked.status_code == 429
+    assert blocked.json()["code"] == "LOGIN_BLOCKED"
+    assert 1 <= int(blocked.headers["retry-after"]) <= BLOCK_SECONDS
+    assert admin_metric(guarded_gateway, 'gateway_login_blocks_total{scope="user"}') == (
+        blocks_before + 1
+    )
+    assert admin_metric(guarded_gateway, "gateway_login_failures_total") >= 5
+    # Another account from the same addresses is not affected.
+    other = gateway_user(guarded_gateway, "bystander")
+    assert login_from("127.0.0.20", guarded_gateway, other.username, PASSWORD).status_code == 200
+    time.sleep(BLOCK_SECONDS + 0.5)
+    assert login_from("127.0.0.30", guarded_gateway, user.username, PASSWORD).status_code == 200
+    user.close()
+    other.close()
+
+
+def test_case_20_and_22_twenty_failures_from_one_ip_block_it_whatever_forwarded_for_says(
+    guarded_gateway,
+):
+    victim = gateway_user(guarded_gateway, "ipvictim")
+    address = "127.0.0.41"
+    with httpx.Client(transport=httpx.HTTPTransport(local_address=address)) as client:
+        for index in range(20):
+            response = client.post(
+                f"{guarded_gateway}/api/v1/auth/login",
+                json={"username": unique_username("ghost"), "password": "Wr0ng!pass-xx"},
+                headers={"X-Forwarded-For": f"10.9.{index}.1"},
+            )
+            assert response.status_code == 401
+    blocked = login_from(address, guarded_gateway, victim.username, PASSWORD)
+    assert blocked.status_code == 429
+    assert blocked.json()["code"] == "LOGIN_BLOCKED"
+    assert login_from("127.0.0.42", guarded_gateway, victim.username, PASSWORD).status_code == 200
+    victim.close()
+
+
+def test_case_23_unknown_user_and_wrong_password_look_the_same(gateway_url):
+    member = gateway_user(gateway_url, "enum")
+    unknown = login(gateway_url, unique_username("nobody"), "Wr0ng!pass-xx")
+    wrong = login(gateway_url, member.username, "Wr0ng!pass-xx")
+    assert unknown.status_code == wrong.status_code == 401
+    strip = lambda r: {k: v for k, v in r.json().items() if k != "request_id"}  # noqa: E731
+    assert strip(unknown) == strip(wrong) == {
+        "detail": "Invalid username or password.", "code": "INVALID_CREDENTIALS"
+    }  # fmt: skip
+    assert set(unknown.headers) - {
+        "x-request-id",
+        "traceparent",
+        "date",
+        "x-ratelimit-remaining",
+    } == set(wrong.headers) - {"x-request-id", "traceparent", "date", "x-ratelimit-remaining"}
+    member.close()
+
+
+def test_login_is_case_insensitive_and_returns_a_bearer_token(gateway_url):
+    member = gateway_user(gateway_url, "Case")
+    response = login(gateway_url, member.username.upper())
+    assert response.status_code == 200
+    body = response.json()
+    assert body["token_type"] == "bearer"
+    assert body["expires_in"] == 3600
+    assert body["access_token"].count(".") == 2
+    member.close()
+
+
+def test_case_24_stored_hashes_are_argon2id_with_strong_parameters(local_platform, gateway_url):
+    member = gateway_user(gateway_url, "hash")
+    client = boto3.client("dynamodb", endpoint_url=local_platform.url("store"),
+                          region_name="us-east-1", aws_access_key_id="x",
+                          aws_secret_access_key="x")  # fmt: skip
+    item = client.get_item(TableName="cnop-users", Key={"username": {"S": member.username}})
+    stored = item["Item"]["password_hash"]["S"]
+    assert PASSWORD not in json.dumps(item)
+    params = extract_parameters(stored)
+    assert params.type is Type.ID
+    assert params.memory_cost >= 19 * 1024
+    assert params.time_cost >= 2
+    member.close()

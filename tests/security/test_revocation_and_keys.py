@@ -1,0 +1,162 @@
+"""Security cases 13–15: revocation across replicas, key rotation, refusing weak keys."""
+
+import json
+import re
+import secrets
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import jwt
+import pytest
+
+from cnop_platform.testing import extra_process, gateway_user
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+REPO = Path(__file__).resolve().parents[2]
+REPLICA_PORT = 18180  # a second gateway beside the session's 18080
+ROTATION_AUTH_PORT = 18103
+
+
+def test_case_13_revoked_token_refused_here_at_once_and_on_other_replicas_within_bound(
+    local_platform, gateway_url
+):
+    bound = 2.0  # AUTH_CACHE_SECONDS of the session platform
+    with extra_process(
+        local_platform, "gateway", REPLICA_PORT, ADMIN_PORT=str(REPLICA_PORT + 1000)
+    ) as replica:
+        user = gateway_user(gateway_url, "revoke")
+        auth = user.auth
+        # Warm the other replica's cache with the token.
+        assert httpx.get(f"{replica}/api/v1/balance", headers=auth).status_code == 200
+        assert httpx.get(f"{replica}/api/v1/balance", headers=auth).status_code == 200
+        logout = user.post("/auth/logout", json={})
+        assert logout.status_code == 200
+        assert logout.json() == {"message": "Logged out successfully"}
+        logged_out_at = time.monotonic()
+        # On the replica that handled the logout: refused immediately.
+        refused = user.get("/balance")
+        assert refused.status_code == 401
+        assert refused.json()["code"] == "TOKEN_REVOKED"
+        # Elsewhere: refused as soon as the cached validation runs out.
+        while httpx.get(f"{replica}/api/v1/balance", headers=auth).status_code == 200:
+            assert time.monotonic() - logged_out_at < bound + 0.5
+            time.sleep(0.1)
+        assert httpx.get(f"{replica}/api/v1/balance", headers=auth).status_code == 401
+        user.close()
+
+
+def _keyring(path, keys):
+    path.write_text(json.dumps(keys))
+    return str(path)
+
+
+def _mint(auth_url):
+    response = httpx.post(
+        f"{auth_url}/auth/tokens",
+        json={"username": "rotation_user", "role": "customer"},
+        headers={"X-Source": "user"},
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["access_token"]
+
+
+def _validate(auth_url, token):
+    return httpx.post(
+        f"{auth_url}/auth/validate-jwt", json={"token": token}, headers={"X-Source": "gateway"}
+    )
+
+
+def test_case_14_rotation_keeps_old_tokens_until_their_key_is_retired(local_platform, tmp_path):
+    old, new = secrets.token_urlsafe(48), secrets.token_urlsafe(48)
+    ring = tmp_path / "keys.json"
+    with extra_process(
+        local_platform,
+        "auth",
+        ROTATION_AUTH_PORT,
+        SIGNING_KEYS_FILE=_keyring(ring, {"old": old}),
+        ACTIVE_KID="old",
+    ) as auth:
+        old_token = _mint(auth)  # fmt: skip
+    # Roll the new key in: it signs, the old one still validates.
+    with extra_process(local_platform, "auth", ROTATION_AUTH_PORT,
+                       SIGNING_KEYS_FILE=_keyring(ring, {"new": new, "old": old}),
+                       ACTIVE_KID="new") as auth:  # fmt: skip
+        answer = _validate(auth, old_token)
+        assert answer.status_code == 200
+        assert answer.json()["user"]["username"] == "rotation_user"
+        new_token = _mint(auth)
+        assert jwt.get_unverified_header(new_token)["kid"] == "new"
+    # Retire the old key: its tokens die, the new ones live.
+    only_new = _keyring(ring, {"new": new})
+    with extra_process(local_platform, "auth", ROTATION_AUTH_PORT,
+                       SIGNING_KEYS_FILE=only_new, ACTIVE_KID="new") as auth:  # fmt: skip
+        retired = _validate(auth, old_token)
+        assert retired.status_code == 401
+        assert retired.json() == {
+            "valid": False, "error": "token_invalid", "message": "The token is not valid."
+        }  # fmt: skip
+        assert _validate(auth, new_token).status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("key", "expected"),
+    [("Sh0rt-but-random-9x", "shorter than 32 bytes"),
+     ("change-me-change-me-change-me-change-me", "placeholder")],
+)  # fmt: skip
+def test_case_15_auth_refuses_to_start_with_a_weak_key_outside_development(
+    local_platform, key, expected
+):
+    env = {**local_platform.environment("auth"), "PORT": "18104", "ENVIRONMENT": "production",
+           "SIGNING_KEYS": json.dumps({"k1": key}), "ACTIVE_KID": "k1"}  # fmt: skip
+    env.pop("SIGNING_KEYS_FILE")
+    finished = subprocess.run(
+        [sys.executable, "-m", "cnop_auth"],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=False,
+    )
+    assert finished.returncode != 0
+    assert expected in finished.stderr
+    assert key not in finished.stderr + finished.stdout
+    with pytest.raises(httpx.ConnectError):
+        httpx.get("http://127.0.0.1:18104/health", timeout=1)
+
+
+def test_tokens_endpoint_is_only_for_the_user_service(local_platform):
+    auth = local_platform.url("auth")
+    body = {"username": "mallory_x", "role": "admin"}
+    for source in ({"X-Source": "gateway"}, {"X-Source": "order"}, {}):
+        response = httpx.post(f"{auth}/auth/tokens", json=body, headers=source)
+        assert response.status_code == 403
+    with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.5")) as outside:
+        response = outside.post(f"{auth}/auth/tokens", json=body, headers={"X-Source": "user"})
+    assert response.status_code == 403
+
+
+def test_auth_is_not_reachable_through_the_gateway(gateway_url):
+    for path in ("/api/v1/auth/tokens", "/api/v1/auth/validate-jwt", "/api/v1/auth/revoke"):
+        assert httpx.post(f"{gateway_url}{path}", json={}).status_code == 404
+
+
+JWT_IMPORT = re.compile(r"^\s*(import|from)\s+(jwt|jose|authlib|jwcrypto)\b", re.MULTILINE)
+
+
+def test_no_backend_imports_a_jwt_library():
+    backends = ["common", "user", "inventory", "order", "gateway"]
+    sources = [
+        path
+        for name in backends
+        for path in (REPO / "services" / name).rglob("*.py")
+        if "tests" not in path.parts
+    ]
+    assert len(sources) > 20
+    offenders = [str(p) for p in sources if JWT_IMPORT.search(p.read_text(encoding="utf-8"))]
+    assert offenders == []
+    # And the one service that may, does.
+    assert JWT_IMPORT.search((REPO / "services/auth/cnop_auth/tokens.py").read_text())
