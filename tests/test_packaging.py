@@ -8,7 +8,7 @@ import pytest
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[1]
-SERVICES = ["user", "inventory", "order"]
+SERVICES = ["user", "inventory", "order", "auth", "gateway"]
 
 
 def workspace_dependencies() -> set[str]:
@@ -37,3 +37,8 @@ def test_dockerfile_runs_as_non_root_with_a_healthcheck(service):
 
 def test_no_package_named_platform_shadows_the_standard_library():
     assert not (REPO / "platform" / "__init__.py").exists()
+
+
+def test_auth_image_carries_no_shared_code():
+    dockerfile = (REPO / "services" / "auth" / "Dockerfile").read_text()
+    assert "cnop_common" not in dockerfile

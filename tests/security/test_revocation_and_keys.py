@@ -160,3 +160,22 @@ def test_no_backend_imports_a_jwt_library():
     assert offenders == []
     # And the one service that may, does.
     assert JWT_IMPORT.search((REPO / "services/auth/cnop_auth/tokens.py").read_text())
+
+
+def test_forward_auth_verify_endpoint(local_platform, gateway_url):
+    auth = local_platform.url("auth")
+    user = gateway_user(gateway_url, "verify")
+    ok = httpx.get(f"{auth}/auth/verify", headers={**user.auth, "X-Source": "gateway"})
+    assert ok.status_code == 200
+    assert ok.headers["x-auth-user"] == user.username
+    assert ok.headers["x-auth-role"] == "customer"
+    bad = httpx.get(f"{auth}/auth/verify",
+                    headers={"Authorization": "Bearer x.y.z", "X-Source": "gateway"})  # fmt: skip
+    assert bad.status_code == 401
+    assert "x-auth-user" not in bad.headers
+    assert httpx.get(f"{auth}/auth/verify", headers={"X-Source": "gateway"}).status_code == 401
+    assert (
+        httpx.get(f"{auth}/auth/verify", headers={**user.auth, "X-Source": "web"}).status_code
+        == 403
+    )
+    user.close()

@@ -148,52 +148,96 @@ def _add_operations_routes(app: FastAPI, settings: AuthSettings, revocations: Re
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
 
-def _add_token_routes(
-    app: FastAPI, settings: AuthSettings, tokens: TokenService, revocations: Revocations
-) -> None:
-    """validate-jwt and revoke (for the gateway), tokens (for the user service)."""
+class Checks:
+    """Who may call, and whether a token is good: shared by the token routes."""
 
-    def caller_may(request: Request, allowed: Collection[str]) -> bool:
+    def __init__(
+        self, settings: AuthSettings, tokens: TokenService, revocations: Revocations
+    ) -> None:
+        self.settings = settings
+        self.tokens = tokens
+        self.revocations = revocations
+
+    def caller_may(self, request: Request, allowed: Collection[str]) -> bool:
+        """A trusted peer naming itself, once, as one of `allowed`."""
         client = request.client
         try:
             peer = ip_address(client.host) if client else None
         except ValueError:
             peer = None
-        trusted = peer is not None and any(peer in net for net in settings.trusted_networks)
+        networks = self.settings.trusted_networks
+        trusted = peer is not None and any(peer in net for net in networks)
         sources = request.headers.getlist("x-source")
         return trusted and len(sources) == 1 and sources[0] in allowed
 
+    @staticmethod
     def refuse(request: Request) -> JSONResponse:
+        """403 for a caller that may not use this endpoint, counted and logged."""
         REFUSED_CALLERS.labels(request.url.path).inc()
         log.warning("caller_refused", path=request.url.path, source=request.headers.get("x-source"))
         return _error(403, "UNTRUSTED_SOURCE", "This caller may not use this endpoint.", request)
 
-    def check_token(token: str) -> Claims:
-        claims = tokens.validate(token)
-        if revocations.is_revoked(claims.token_id):
+    def check_token(self, token: str) -> Claims:
+        """Authentic, current and not revoked; TokenRejected otherwise."""
+        claims = self.tokens.validate(token)
+        if self.revocations.is_revoked(claims.token_id):
             raise TokenRejected("token_revoked", "token revoked")
         return claims
+
+    def observed_check(self, token: str) -> Claims | TokenRejected:
+        """check_token, counted, timed and logged (never the token itself)."""
+        started = time.perf_counter()
+        try:
+            claims = self.check_token(token)
+        except TokenRejected as rejected:
+            VALIDATIONS.labels("rejected", rejected.reason).inc()
+            log.info("token_rejected", reason=rejected.reason, detail=rejected.detail)
+            return rejected
+        finally:
+            VALIDATION_LATENCY.observe(time.perf_counter() - started)
+        VALIDATIONS.labels("valid", "ok").inc()
+        return claims
+
+
+def _add_token_routes(
+    app: FastAPI, settings: AuthSettings, tokens: TokenService, revocations: Revocations
+) -> None:
+    """validate-jwt, verify and revoke (for the gateway), tokens (for the user service)."""
+    checks = Checks(settings, tokens, revocations)
+    caller_may, refuse, observed_check = checks.caller_may, checks.refuse, checks.observed_check
 
     @app.post("/auth/validate-jwt", response_model=None)
     def validate(body: TokenBody, request: Request) -> dict[str, Any] | JSONResponse:
         if not caller_may(request, settings.validate_callers):
             return refuse(request)
-        started = time.perf_counter()
-        try:
-            claims = check_token(body.token)
-        except TokenRejected as rejected:
-            VALIDATIONS.labels("rejected", rejected.reason).inc()
-            log.info("token_rejected", reason=rejected.reason, detail=rejected.detail)
-            return _rejection(rejected.reason, "The token is not valid.")
-        finally:
-            VALIDATION_LATENCY.observe(time.perf_counter() - started)
-        VALIDATIONS.labels("valid", "ok").inc()
+        claims = observed_check(body.token)
+        if isinstance(claims, TokenRejected):
+            return _rejection(claims.reason, "The token is not valid.")
         return {
             "valid": True,
             "user": {"username": claims.username, "role": claims.role},
             "token_id": claims.token_id,
             "expires_at": claims.expires_at,
         }
+
+    @app.get("/auth/verify", response_model=None)
+    def verify(request: Request) -> Response:
+        """Forward-auth form of validate-jwt (nginx auth_request, ingress auth-url).
+
+        Reads `Authorization: Bearer <token>` and answers 200 with the user in
+        X-Auth-User / X-Auth-Role, or 401. Same callers, same checks.
+        """
+        if not caller_may(request, settings.validate_callers):
+            return refuse(request)
+        header = request.headers.getlist("authorization")
+        token = header[0][7:] if len(header) == 1 and header[0].startswith("Bearer ") else ""
+        claims = observed_check(token)
+        if isinstance(claims, TokenRejected):
+            return Response(status_code=401, headers={"WWW-Authenticate": "Bearer"})
+        return Response(
+            status_code=200,
+            headers={"X-Auth-User": claims.username, "X-Auth-Role": claims.role},
+        )
 
     @app.post("/auth/tokens", status_code=201, response_model=None)
     def issue(body: IssueBody, request: Request) -> dict[str, Any] | JSONResponse:
@@ -210,7 +254,7 @@ def _add_token_routes(
         if not caller_may(request, settings.validate_callers):
             return refuse(request)
         try:
-            claims = check_token(body.token)
+            claims = checks.check_token(body.token)
         except TokenRejected as rejected:
             # Expired or already revoked: nothing left to deny. Forged: not ours to record.
             log.info("revoke_ignored", reason=rejected.reason)

@@ -38,6 +38,7 @@ LATENCY = Histogram(
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5),
 )
 
+_access = structlog.stdlib.get_logger("access")
 _ID = re.compile(r"^[A-Za-z0-9._~:-]{1,128}$")
 _TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
@@ -123,5 +124,9 @@ class RequestContext:
             await self.app(scope, receive, send_with_id)
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
+            elapsed = time.perf_counter() - started
             REQUESTS.labels(SERVICE, route, scope["method"], str(status)).inc()
-            LATENCY.labels(SERVICE, route, scope["method"]).observe(time.perf_counter() - started)
+            LATENCY.labels(SERVICE, route, scope["method"]).observe(elapsed)
+            if scope["path"] not in ("/health", "/metrics"):
+                _access.info("request", method=scope["method"], route=route, status=status,
+                             duration_ms=round(elapsed * 1000, 3))  # fmt: skip

@@ -29,20 +29,15 @@ class InternalClient:
 
     def get(self, path: str, params: dict[str, Any] | None = None) -> httpx.Response:
         """GET a peer path; a peer that does not answer becomes 503 UPSTREAM_UNAVAILABLE."""
-        try:
-            response = self._client.get(path, params=params, headers=propagation_headers())
-        except httpx.HTTPError as exc:
-            log.warning("peer_unreachable", peer=self.peer, error_type=type(exc).__name__)
-            raise UpstreamUnavailable(self.peer) from exc
-        if response.status_code >= 500:
-            log.warning("peer_error", peer=self.peer, status=response.status_code)
-            raise UpstreamUnavailable(self.peer)
-        return response
+        return self._send("GET", path, params=params)
 
     def post(self, path: str, json: dict[str, Any]) -> httpx.Response:
         """POST JSON to a peer path; a peer that does not answer becomes 503."""
+        return self._send("POST", path, json=json)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._client.post(path, json=json, headers=propagation_headers())
+            response = self._client.request(method, path, headers=propagation_headers(), **kwargs)
         except httpx.HTTPError as exc:
             log.warning("peer_unreachable", peer=self.peer, error_type=type(exc).__name__)
             raise UpstreamUnavailable(self.peer) from exc

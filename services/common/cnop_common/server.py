@@ -2,23 +2,33 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import uvicorn
-from fastapi import FastAPI
+from starlette.types import ASGIApp
 
 from cnop_common.logging import configure_logging
-from cnop_common.settings import ServiceSettings
 
 
-def serve(service: str, app: FastAPI, settings: ServiceSettings) -> None:
+def serve(
+    service: str,
+    app: ASGIApp,
+    *,
+    host: str,
+    port: int,
+    log_level: str = "INFO",
+    log_file: Path | None = None,
+) -> None:
     """Serve until stopped. Proxy headers stay off: the trust check needs the real peer."""
-    configure_logging(service, settings.log_level, settings.log_file)
+    configure_logging(service, log_level, log_file)
     uvicorn.run(
         app,
-        host=settings.host,
-        port=settings.port,
+        host=host,
+        port=port,
         proxy_headers=False,
         server_header=False,
         access_log=False,
         log_config=None,
+        lifespan="on",
         timeout_graceful_shutdown=5,
     )

@@ -7,4 +7,11 @@ from cnop_inventory.settings import InventorySettings
 
 if __name__ == "__main__":
     settings = InventorySettings()
-    serve(SERVICE, create_app(settings), settings)
+    serve(
+        SERVICE,
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_file=settings.log_file,
+    )

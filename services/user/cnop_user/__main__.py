@@ -7,4 +7,11 @@ from cnop_user.settings import UserSettings
 
 if __name__ == "__main__":
     settings = UserSettings()
-    serve(SERVICE, create_app(settings), settings)
+    serve(
+        SERVICE,
+        create_app(settings),
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_file=settings.log_file,
+    )
