@@ -61,7 +61,11 @@ def configure_logging(level: str, log_file: Path | None) -> None:
         structlog.processors.TimeStamper(fmt="iso", utc=True, key="timestamp"),
     ]
     structlog.configure(
-        processors=[*chain, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
+        processors=[
+            structlog.stdlib.filter_by_level,
+            *chain,
+            structlog.stdlib.ProcessorFormatter.wrap_for_formatter,
+        ],
         logger_factory=structlog.stdlib.LoggerFactory(),
         cache_logger_on_first_use=True,
     )
