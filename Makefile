@@ -4,9 +4,10 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status test test-unit lint format clean bench
+.PHONY: up down status test test-unit lint format clean bench generate logs debian-packages
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,8 +17,24 @@ $(STAMP): pyproject.toml
 
 venv: $(STAMP)
 
+# Debian packages the local platform and the tests use. The daemons the
+# packages would start as system services are stopped: the platform runs its
+# own copies on loopback, with the repository's configuration.
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager
+debian-packages:
+	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null \
+	    || ! command -v prometheus-alertmanager >/dev/null || ! command -v amtool >/dev/null; then \
+	  echo "installing $(DEBIAN_PACKAGES)"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; \
+	  for unit in prometheus prometheus-alertmanager; do \
+	    $(SUDO) systemctl disable --now $$unit >/dev/null 2>&1 || true; \
+	    $(SUDO) pkill -x $$unit >/dev/null 2>&1 || true; \
+	  done; \
+	fi
+
 ## up: start the local platform in the background and wait until it is ready
-up: $(STAMP)
+up: $(STAMP) debian-packages
 	$(PY) -m cnop_platform.local up
 
 ## down: stop exactly what `make up` started
@@ -29,7 +46,7 @@ status: $(STAMP)
 	$(PY) -m cnop_platform.local status
 
 ## test: the whole suite; the fixtures start and stop the servers it needs
-test: $(STAMP)
+test: $(STAMP) debian-packages
 	$(PY) -m pytest
 
 ## test-unit: only the tests that need no server
@@ -47,6 +64,16 @@ bench: $(STAMP)
 	@command -v nginx >/dev/null && command -v wrk >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk; }
 	$(PY) loadtests/bench/gateway_bench.py
+
+## generate: rule YAML and dashboard JSON from the code (committed; tests check drift)
+generate: $(STAMP)
+	$(PY) -m cnop_alerts.generate
+	$(PY) -m cnop_dashboards.generate
+
+## logs: every log line of one request across services, in time order (ID=<request or trace id>)
+logs: $(STAMP)
+	@test -n "$(ID)" || { echo "usage: make logs ID=<request id or trace id>"; exit 2; }
+	$(PY) -m cnop_platform.local.logs "$(ID)"
 
 format: $(STAMP)
 	$(VENV)/bin/ruff format .

@@ -1,0 +1,1 @@
+"""Platform policies as data, and the code that reads them."""
