@@ -59,12 +59,15 @@ def config(receivers: Receivers = Receivers(), time_scale: float = 1.0) -> dict[
             "group_interval": seconds(300),
             "repeat_interval": seconds(4 * 3600),
             "routes": [
-                {"matchers": ['severity="critical"'], "receiver": "page",
-                 "repeat_interval": seconds(3600)},
+                {
+                    "matchers": ['severity="critical"'],
+                    "receiver": "page",
+                    "repeat_interval": seconds(3600),
+                },
                 {"matchers": ['severity="warning"'], "receiver": "ticket"},
                 {"matchers": ['severity="info"'], "receiver": "null"},
             ],
-        },  # fmt: skip
+        },
         "inhibit_rules": [
             {
                 # While a critical alert fires for a service, its warnings are noise.

@@ -17,38 +17,57 @@ TICKET = (6.0, "6h", "30m")
 SLO_WINDOWS = ("5m", "30m", "1h", "6h")
 
 
+def zero_if_absent(bad: str, everything: str) -> str:
+    """`bad`, or 0 for each series of `everything` when there were no bad events at all.
+
+    A counter of errors that never happened has no series, and a ratio over
+    no series is no series: a healthy service would show nothing instead of 0.
+    """
+    return f"({bad} or ({everything}) * 0)"
+
+
 def recording_groups(slos: Slos) -> list[Group]:
     """Everything dashboards and alerts share, computed once per evaluation."""
     threshold = slos.latency_threshold_seconds
     per_service = Group(
         "cnop-services.recording",
         (
-            Recording("service:http_requests:rate5m",
-                      "sum by (service) (rate(http_requests_total[5m]))"),
+            Recording(
+                "service:http_requests:rate5m", "sum by (service) (rate(http_requests_total[5m]))"
+            ),
             Recording(
                 "service:http_errors:ratio_rate5m",
-                'sum by (service) (rate(http_requests_total{status=~"5.."}[5m]))'
-                " / sum by (service) (rate(http_requests_total[5m]))",
+                zero_if_absent(
+                    'sum by (service) (rate(http_requests_total{status=~"5.."}[5m]))',
+                    "sum by (service) (rate(http_requests_total[5m]))",
+                )
+                + " / sum by (service) (rate(http_requests_total[5m]))",
             ),
             Recording(
                 "auth:validation_failures:ratio_rate5m",
-                'sum(rate(auth_validations_total{outcome="rejected"}[5m]))'
-                " / sum(rate(auth_validations_total[5m]))",
+                zero_if_absent(
+                    'sum(rate(auth_validations_total{outcome="rejected"}[5m]))',
+                    "sum(rate(auth_validations_total[5m]))",
+                )
+                + " / sum(rate(auth_validations_total[5m]))",
             ),
             Recording(
                 "auth:validation_duration_seconds:p99_5m",
                 "histogram_quantile(0.99, sum by (le) "
                 "(rate(auth_validation_duration_seconds_bucket[5m])))",
             ),
-        ),  # fmt: skip
+        ),
     )
     slo_rules: list[Recording] = []
     for window in SLO_WINDOWS:
         slo_rules.append(
             Recording(
                 f"gateway:slo_availability_errors:ratio_rate{window}",
-                f'sum(rate(http_requests_total{{{PUBLIC}, status=~"5.."}}[{window}]))'
-                f" / sum(rate(http_requests_total{{{PUBLIC}}}[{window}]))",
+                zero_if_absent(
+                    f'sum(rate(http_requests_total{{{PUBLIC}, status=~"5.."}}[{window}]))',
+                    f"sum(rate(http_requests_total{{{PUBLIC}}}[{window}]))",
+                )
+                + f" / sum(rate(http_requests_total{{{PUBLIC}}}[{window}]))",
             )
         )
         slo_rules.append(
@@ -92,50 +111,106 @@ def _burn_alerts(kind: str, budget: float) -> tuple[Alert, ...]:
 
 def alert_groups(slos: Slos) -> list[Group]:
     """Alerts by area: auth, security, resilience, services and SLOs."""
-    auth = Group("cnop-auth.alerts", (
-        Alert("AuthServiceDown", 'up{service="auth"} == 0 or absent(up{service="auth"})', 60,
-              "critical", "The auth service is down: protected routes answer 503.",
-              "Prometheus cannot scrape auth ({{ $labels.instance }}); logins and every "
-              "protected route fail closed.", {"service": "auth"}),
-        Alert("AuthValidationFailureRatioHigh", "auth:validation_failures:ratio_rate5m > 0.25",
-              600, "warning", "Many presented tokens are rejected.",
-              "{{ $value | humanizePercentage }} of token validations failed over 5m.",
-              {"service": "auth"}),
-        Alert("AuthValidationLatencyHigh", "auth:validation_duration_seconds:p99_5m > 0.25",
-              600, "warning", "Token validation is slow.",
-              "p99 token validation takes {{ $value | humanizeDuration }} (limit 250ms).",
-              {"service": "auth"}),
-    ))  # fmt: skip
-    security = Group("cnop-security.alerts", (
-        Alert("SuspiciousLoginActivity",
-              "sum(rate(gateway_login_failures_total[5m])) * 60 > 10"
-              " or sum(increase(gateway_login_blocks_total[5m])) > 0",
-              0, "warning", "Failed logins or login blocks point to password guessing.",
-              "{{ $value | humanize }} failed logins per minute, or logins being blocked.",
-              {"service": "gateway"}),
-        Alert("RateLimitHitsSpiking", "sum(rate(gateway_rate_limited_total[5m])) * 60 > 60",
-              300, "warning", "Clients are being rate limited in bulk.",
-              "{{ $value | humanize }} requests per minute refused by the rate limit.",
-              {"service": "gateway"}),
-        Alert("UntrustedRequestsReachingBackend",
-              "sum by (service, reason) (increase(untrusted_requests_total[5m])) > 0",
-              0, "warning", "Something called a backend without going through the gateway.",
-              "{{ $labels.service }} refused {{ $value | humanize }} requests in 5m "
-              "({{ $labels.reason }}).", {}),
-    ))  # fmt: skip
-    resilience = Group("cnop-resilience.alerts", (
-        Alert("CircuitBreakerOpen", "max by (upstream) (gateway_circuit_breaker_state) == 1",
-              60, "critical", "The gateway stopped calling an upstream.",
-              "The breaker to {{ $labels.upstream }} is open: its routes answer 503.",
-              {"service": "gateway"}),
-        Alert("ScrapeTargetDown", "up == 0", 120, "warning",
-              "Prometheus cannot scrape a target.",
-              "{{ $labels.job }} at {{ $labels.instance }} has not answered scrapes for 2m.", {}),
-        Alert("ServiceHighErrorRatio", "service:http_errors:ratio_rate5m > 0.05", 300,
-              "warning", "A service answers many requests with 5xx.",
-              "{{ $labels.service }} answered {{ $value | humanizePercentage }} of "
-              "requests with 5xx over 5m.", {}),
-    ))  # fmt: skip
+    auth = Group(
+        "cnop-auth.alerts",
+        (
+            Alert(
+                "AuthServiceDown",
+                'up{service="auth"} == 0 or absent(up{service="auth"})',
+                60,
+                "critical",
+                "The auth service is down: protected routes answer 503.",
+                "Prometheus cannot scrape auth ({{ $labels.instance }}); logins and every "
+                "protected route fail closed.",
+                {"service": "auth"},
+            ),
+            Alert(
+                "AuthValidationFailureRatioHigh",
+                "auth:validation_failures:ratio_rate5m > 0.25",
+                600,
+                "warning",
+                "Many presented tokens are rejected.",
+                "{{ $value | humanizePercentage }} of token validations failed over 5m.",
+                {"service": "auth"},
+            ),
+            Alert(
+                "AuthValidationLatencyHigh",
+                "auth:validation_duration_seconds:p99_5m > 0.25",
+                600,
+                "warning",
+                "Token validation is slow.",
+                "p99 token validation takes {{ $value | humanizeDuration }} (limit 250ms).",
+                {"service": "auth"},
+            ),
+        ),
+    )
+    security = Group(
+        "cnop-security.alerts",
+        (
+            Alert(
+                "SuspiciousLoginActivity",
+                "sum(rate(gateway_login_failures_total[5m])) * 60 > 10"
+                " or sum(increase(gateway_login_blocks_total[5m])) > 0",
+                0,
+                "warning",
+                "Failed logins or login blocks point to password guessing.",
+                "{{ $value | humanize }} failed logins per minute, or logins being blocked.",
+                {"service": "gateway"},
+            ),
+            Alert(
+                "RateLimitHitsSpiking",
+                "sum(rate(gateway_rate_limited_total[5m])) * 60 > 60",
+                300,
+                "warning",
+                "Clients are being rate limited in bulk.",
+                "{{ $value | humanize }} requests per minute refused by the rate limit.",
+                {"service": "gateway"},
+            ),
+            Alert(
+                "UntrustedRequestsReachingBackend",
+                "sum by (service, reason) (increase(untrusted_requests_total[5m])) > 0",
+                0,
+                "warning",
+                "Something called a backend without going through the gateway.",
+                "{{ $labels.service }} refused {{ $value | humanize }} requests in 5m "
+                "({{ $labels.reason }}).",
+                {},
+            ),
+        ),
+    )
+    resilience = Group(
+        "cnop-resilience.alerts",
+        (
+            Alert(
+                "CircuitBreakerOpen",
+                "max by (upstream) (gateway_circuit_breaker_state) == 1",
+                60,
+                "critical",
+                "The gateway stopped calling an upstream.",
+                "The breaker to {{ $labels.upstream }} is open: its routes answer 503.",
+                {"service": "gateway"},
+            ),
+            Alert(
+                "ScrapeTargetDown",
+                "up == 0",
+                120,
+                "warning",
+                "Prometheus cannot scrape a target.",
+                "{{ $labels.job }} at {{ $labels.instance }} has not answered scrapes for 2m.",
+                {},
+            ),
+            Alert(
+                "ServiceHighErrorRatio",
+                "service:http_errors:ratio_rate5m > 0.05",
+                300,
+                "warning",
+                "A service answers many requests with 5xx.",
+                "{{ $labels.service }} answered {{ $value | humanizePercentage }} of "
+                "requests with 5xx over 5m.",
+                {},
+            ),
+        ),
+    )
     slo = Group(
         "cnop-slo.alerts",
         _burn_alerts("availability", slos.availability.error_budget)
