@@ -27,7 +27,7 @@ SESSION_GATEWAY_ENV = {
 def local_platform() -> Iterator[LocalPlatform]:
     """Store, inventory, user and order as real processes for the whole session."""
     with running_platform(
-        REPO / "var" / "test" / "session", TEST_PORT_OFFSET, **SESSION_GATEWAY_ENV
+        REPO / "var" / "test" / "session", TEST_PORT_OFFSET, env=SESSION_GATEWAY_ENV
     ) as platform:
         yield platform
 

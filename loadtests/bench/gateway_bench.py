@@ -161,7 +161,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"{tool} is not installed: run `make bench`, which installs it", file=sys.stderr)
             return 2
     limits = {"RATE_LIMIT_PER_MINUTE": "100000000", "LOG_LEVEL": "WARNING"}
-    with running_platform(ROOT, OFFSET, **limits) as platform:
+    with running_platform(ROOT, OFFSET, env=limits) as platform:
         gateway = platform.url("gateway")
         user = gateway_user(gateway, "bench", deposit="100")
         auth = user.auth

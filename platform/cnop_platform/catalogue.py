@@ -20,8 +20,15 @@ class Component:
     public: bool = False
     admin_port: int | None = None
 
+    @property
+    def metrics_port(self) -> int:
+        """Where Prometheus scrapes /metrics: the admin port if there is one."""
+        return self.admin_port or self.port
+
 
 STORE_PORT = 4566
+PROMETHEUS_PORT = 9090
+ALERTMANAGER_PORT = 9093
 
 # In start order: every component's peers come before it.
 COMPONENTS: tuple[Component, ...] = (

@@ -5,7 +5,7 @@ from __future__ import annotations
 import secrets
 import subprocess
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,22 @@ PASSWORD = "Corr3ct-Horse!Battery"  # noqa: S105 - a test account's password
 
 
 @contextmanager
-def running_platform(root: Path, port_offset: int, **extra_env: str) -> Iterator[LocalPlatform]:
+def running_platform(
+    root: Path,
+    port_offset: int,
+    *,
+    env: Mapping[str, str] | None = None,
+    monitoring: bool = False,
+    time_scale: float = 1.0,
+) -> Iterator[LocalPlatform]:
     """A whole local platform for the duration of the block, stopped afterwards."""
-    platform = LocalPlatform(root=root, port_offset=port_offset, extra_env=dict(extra_env))
+    platform = LocalPlatform(
+        root=root,
+        port_offset=port_offset,
+        extra_env=dict(env or {}),
+        monitoring=monitoring,
+        time_scale=time_scale,
+    )
     down(platform)  # leftovers of an interrupted earlier run
     try:
         up(platform)

@@ -14,7 +14,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_up_is_idempotent_and_down_stops_everything():
-    platform = LocalPlatform(root=REPO / "var" / "test" / "runner", port_offset=2_000)
+    platform = LocalPlatform(
+        root=REPO / "var" / "test" / "runner", port_offset=2_000, monitoring=False
+    )
     down(platform)
     try:
         up(platform)

@@ -24,7 +24,7 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def outage_platform():
     with running_platform(
-        REPO / "var" / "test" / "outage", 20_000, STORE_TIMEOUT_SECONDS="1"
+        REPO / "var" / "test" / "outage", 20_000, env={"STORE_TIMEOUT_SECONDS": "1"}
     ) as platform:
         yield platform
 

@@ -29,10 +29,15 @@ RESET = 2.0
 @pytest.fixture(scope="module")
 def faults():
     with running_platform(
-        REPO / "var" / "test" / "faults", 21_000,
-        AUTH_CACHE_SECONDS="0", AUTH_TIMEOUT_SECONDS=str(AUTH_TIMEOUT),
-        BREAKER_FAILURE_THRESHOLD="3", BREAKER_RESET_SECONDS=str(RESET),
-        RATE_LIMIT_PER_MINUTE="1000000",
+        REPO / "var" / "test" / "faults",
+        21_000,
+        env={
+            "AUTH_CACHE_SECONDS": "0",
+            "AUTH_TIMEOUT_SECONDS": str(AUTH_TIMEOUT),
+            "BREAKER_FAILURE_THRESHOLD": "3",
+            "BREAKER_RESET_SECONDS": str(RESET),
+            "RATE_LIMIT_PER_MINUTE": "1000000",
+        },
     ) as platform:  # fmt: skip
         yield platform
 

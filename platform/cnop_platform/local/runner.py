@@ -22,7 +22,19 @@ from pathlib import Path
 
 import httpx
 
-from cnop_platform.catalogue import COMPONENTS, STORE_PORT, Component
+from cnop_platform.catalogue import (
+    ALERTMANAGER_PORT,
+    COMPONENTS,
+    PROMETHEUS_PORT,
+    STORE_PORT,
+    Component,
+)
+from cnop_platform.local.monitoring import (
+    ALERTMANAGER,
+    PROMETHEUS,
+    alertmanager_command,
+    prometheus_command,
+)
 
 HOST = "127.0.0.1"
 LOCAL_KID = "local-1"
@@ -41,12 +53,22 @@ class LocalPlatform:
     root: Path
     port_offset: int = 0
     extra_env: dict[str, str] = field(default_factory=dict)
+    # Prometheus and Alertmanager; test platforms that do not look at metrics leave them off.
+    monitoring: bool = True
+    # < 1 shortens scrape and evaluation intervals and alert `for:` (test profiles).
+    time_scale: float = 1.0
 
     def __post_init__(self) -> None:
         # Ports in the kernel's ephemeral range can be taken at any moment by
         # an outgoing connection's local port, so a server may fail to bind.
         highest = max(
-            [STORE_PORT, *(c.port for c in COMPONENTS), *(c.admin_port or 0 for c in COMPONENTS)]
+            [
+                STORE_PORT,
+                PROMETHEUS_PORT,
+                ALERTMANAGER_PORT,
+                *(c.port for c in COMPONENTS),
+                *(c.admin_port or 0 for c in COMPONENTS),
+            ]
         )
         if highest + self.port_offset >= EPHEMERAL_PORTS_START:
             raise ValueError(
@@ -56,8 +78,13 @@ class LocalPlatform:
 
     def port(self, name: str) -> int:
         """The port a component (or the store) listens on in this copy."""
-        base = STORE_PORT if name == STORE else _component(name).port
+        fixed = {STORE: STORE_PORT, PROMETHEUS: PROMETHEUS_PORT, ALERTMANAGER: ALERTMANAGER_PORT}
+        base = fixed[name] if name in fixed else _component(name).port
         return base + self.port_offset
+
+    def address(self, name: str) -> str:
+        """host:port of a process."""
+        return f"{HOST}:{self.port(name)}"
 
     def url(self, name: str) -> str:
         """Base URL of a component (or the store)."""
@@ -87,12 +114,16 @@ class LocalPlatform:
                 "--port",
                 str(self.port(STORE)),
             ]
+        if name == PROMETHEUS:
+            return prometheus_command(self)
+        if name == ALERTMANAGER:
+            return alertmanager_command(self)
         return [sys.executable, "-m", _component(name).module]
 
     def environment(self, name: str) -> dict[str, str]:
         """Environment of a process: settings flow in only through here."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        if name == STORE:
+        if name in (STORE, PROMETHEUS, ALERTMANAGER):
             return env
         component = _component(name)
         env.update(
@@ -127,7 +158,8 @@ class LocalPlatform:
 
     def names(self) -> list[str]:
         """Every process, in start order (the store, then peers before their callers)."""
-        return [STORE, *(component.name for component in COMPONENTS)]
+        names = [STORE, *(component.name for component in COMPONENTS)]
+        return [*names, ALERTMANAGER, PROMETHEUS] if self.monitoring else names
 
 
 def _component(name: str) -> Component:
@@ -157,7 +189,8 @@ def is_ready(platform: LocalPlatform, name: str) -> bool:
         if name == STORE:
             httpx.get(platform.url(STORE), timeout=1.0, trust_env=False)
             return True
-        response = httpx.get(f"{platform.url(name)}/ready", timeout=2.0, trust_env=False)
+        path = "/-/ready" if name in (PROMETHEUS, ALERTMANAGER) else "/ready"
+        response = httpx.get(f"{platform.url(name)}{path}", timeout=2.0, trust_env=False)
     except httpx.HTTPError:
         return False
     return response.status_code == 200

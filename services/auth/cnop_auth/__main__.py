@@ -5,6 +5,7 @@ import sys
 import uvicorn
 from pydantic import ValidationError
 
+from cnop_auth import tracing
 from cnop_auth.app import create_app
 from cnop_auth.observability import configure_logging
 from cnop_auth.settings import AuthSettings
@@ -20,6 +21,7 @@ def main() -> int:
         print(f"auth: refusing to start: {problems}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_file)
+    tracing.configure()
     uvicorn.run(
         create_app(settings),
         host=settings.host,
@@ -29,6 +31,7 @@ def main() -> int:
         access_log=False,
         log_config=None,
     )
+    tracing.shutdown()
     return 0
 
 

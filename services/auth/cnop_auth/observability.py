@@ -13,7 +13,7 @@ import structlog
 from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cnop_auth import SERVICE
+from cnop_auth import SERVICE, tracing
 
 VALIDATIONS = Counter(
     "auth_validations_total", "Token validations by outcome and reason.", ["outcome", "reason"]
@@ -40,7 +40,6 @@ LATENCY = Histogram(
 
 _access = structlog.stdlib.get_logger("access")
 _ID = re.compile(r"^[A-Za-z0-9._~:-]{1,128}$")
-_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 
 def _stamp_service(
@@ -104,9 +103,9 @@ class RequestContext:
         request_id = headers.get(b"x-request-id", "")
         if not _ID.fullmatch(request_id):
             request_id = secrets.token_hex(16)
-        parent = _TRACEPARENT.fullmatch(headers.get(b"traceparent", ""))
-        trace_id = parent.group(1) if parent else secrets.token_hex(16)
-        span_id = secrets.token_hex(8)
+        trace_id, span_id, finish_span = tracing.start_span(
+            f"{scope['method']} auth", headers.get(b"traceparent", "")
+        )
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
             service=SERVICE, request_id=request_id, trace_id=trace_id, span_id=span_id, user=None
@@ -121,6 +120,7 @@ class RequestContext:
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
+                    (b"traceparent", f"00-{trace_id}-{span_id}-01".encode()),
                 ]
             await send(message)
 
@@ -129,6 +129,7 @@ class RequestContext:
         finally:
             route = getattr(scope.get("route"), "path", "unmatched")
             elapsed = time.perf_counter() - started
+            finish_span(status)
             REQUESTS.labels(SERVICE, route, scope["method"], str(status)).inc()
             LATENCY.labels(SERVICE, route, scope["method"]).observe(elapsed)
             if scope["path"] not in ("/health", "/metrics"):

@@ -12,7 +12,7 @@ import structlog
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cnop_common import tracing
+from cnop_common import otel, tracing
 from cnop_common.logging import get_logger
 from cnop_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 
@@ -48,7 +48,9 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send)
             return
         request_id = tracing.accept_request_id(_header(scope, b"x-request-id"))
-        trace = tracing.continue_trace(_header(scope, b"traceparent"))
+        trace, finish_span = otel.start_span(
+            f"{scope['method']} {self.service}", _header(scope, b"traceparent")
+        )
         tracing.bind(request_id, trace)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
@@ -73,6 +75,7 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_ids)
         finally:
             elapsed = time.perf_counter() - started
+            finish_span(status)
             route = route_template(scope)
             method = scope["method"]
             HTTP_REQUESTS.labels(self.service, route, method, str(status)).inc()

@@ -7,6 +7,7 @@ from pathlib import Path
 import uvicorn
 from starlette.types import ASGIApp
 
+from cnop_common import otel
 from cnop_common.logging import configure_logging
 
 
@@ -21,6 +22,7 @@ def serve(
 ) -> None:
     """Serve until stopped. Proxy headers stay off: the trust check needs the real peer."""
     configure_logging(service, log_level, log_file)
+    tracer = otel.configure(service)
     uvicorn.run(
         app,
         host=host,
@@ -32,3 +34,5 @@ def serve(
         lifespan="on",
         timeout_graceful_shutdown=5,
     )
+    if tracer is not None:
+        tracer.shutdown()

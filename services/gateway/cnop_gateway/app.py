@@ -16,7 +16,7 @@ import aiohttp
 import structlog
 from starlette.types import Message, Receive, Scope, Send
 
-from cnop_common import tracing
+from cnop_common import otel, tracing
 from cnop_common.logging import get_logger
 from cnop_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from cnop_gateway import SERVICE
@@ -104,7 +104,9 @@ class Gateway:
             return
         headers: Headers = list(scope["headers"])
         request_id = tracing.accept_request_id(_first(headers, b"x-request-id"))
-        trace = tracing.continue_trace(_first(headers, b"traceparent"))
+        trace, finish_span = otel.start_span(
+            f"{scope['method']} gateway", _first(headers, b"traceparent")
+        )
         tracing.bind(request_id, trace)
         structlog.contextvars.clear_contextvars()
         structlog.contextvars.bind_contextvars(
@@ -125,6 +127,7 @@ class Gateway:
             *self.cors.response_headers(headers),
         ]
         await _send(send, reply)
+        finish_span(reply.status)
         self._observe(call, reply.status, time.perf_counter() - started)
 
     def _observe(self, call: Call, status: int, elapsed: float) -> None:
