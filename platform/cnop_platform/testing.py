@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+import shutil
 import subprocess
 import time
 from collections.abc import Iterator, Mapping
@@ -36,6 +37,8 @@ def running_platform(
         time_scale=time_scale,
     )
     down(platform)  # leftovers of an interrupted earlier run
+    # Each run reads only its own log lines.
+    shutil.rmtree(platform.root / "log", ignore_errors=True)
     try:
         up(platform)
         yield platform

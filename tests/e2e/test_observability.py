@@ -8,6 +8,7 @@ alert can fire within seconds.
 from __future__ import annotations
 
 import json
+import secrets
 import time
 from pathlib import Path
 from typing import Any
@@ -148,7 +149,7 @@ def test_one_request_can_be_followed_across_services_by_trace_id(platform, traff
     gateway = platform.url("gateway")
     user = gateway_user(gateway, "follow")
     fresh = login(gateway, user.username).json()["access_token"]
-    trace_id = "5b8efff798038103d269b633813fc60c"
+    trace_id = secrets.token_hex(16)
     response = httpx.get(
         f"{gateway}/api/v1/balance",
         headers={
