@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status test test-unit lint format clean bench generate logs debian-packages
+.PHONY: up down status test test-unit lint format clean bench generate logs debian-packages render nca
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,6 +16,13 @@ $(STAMP): pyproject.toml
 	@touch $(STAMP)
 
 venv: $(STAMP)
+
+# network-config-analyzer pins old library versions: it gets a virtualenv of its own.
+NCA := .venv-nca/bin/nca
+$(NCA):
+	$(PYTHON) -m venv .venv-nca
+	.venv-nca/bin/python -m pip install --quiet network-config-analyzer
+nca: $(NCA)
 
 # Debian packages the local platform and the tests use. The daemons the
 # packages would start as system services are stopped: the platform runs its
@@ -46,7 +53,7 @@ status: $(STAMP)
 	$(PY) -m cnop_platform.local status
 
 ## test: the whole suite; the fixtures start and stop the servers it needs
-test: $(STAMP) debian-packages
+test: $(STAMP) debian-packages $(NCA)
 	$(PY) -m pytest
 
 ## test-unit: only the tests that need no server
@@ -69,6 +76,10 @@ bench: $(STAMP)
 generate: $(STAMP)
 	$(PY) -m cnop_alerts.generate
 	$(PY) -m cnop_dashboards.generate
+
+## render: the Kubernetes objects of a stack into deploy/<stack>/ (STACK=local|staging|prod; all if unset)
+render: $(STAMP)
+	$(PY) -m cnop_platform.render $(STACK)
 
 ## logs: every log line of one request across services, in time order (ID=<request or trace id>)
 logs: $(STAMP)

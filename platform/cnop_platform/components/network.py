@@ -1,0 +1,123 @@
+"""cnop:security:NetworkSecurity: default deny, then exactly the trust model's allows.
+
+Who may call whom is derived from the catalogue's `peers` (the same table the
+local runner uses): gateway → auth and backends, user → auth and inventory,
+order → inventory; plus web → gateway, monitoring → every metrics port, DNS,
+and the store.
+"""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from cnop_platform.catalogue import COMPONENTS, Component
+from cnop_platform.components.service import labels
+from cnop_platform.config import StackConfig
+
+MONITORING_NAMESPACE = "monitoring"
+STORE = ("store", 4566)
+STORE_USERS = ("auth", "user", "order")
+EXTERNAL_CALLERS = {"gateway": ("web",)}  # the web UI (port 3000) reaches only the gateway
+
+
+def callers(target: Component) -> list[str]:
+    """Components allowed to open connections to `target`."""
+    internal = [c.name for c in COMPONENTS if target.name in c.peers]
+    return internal + list(EXTERNAL_CALLERS.get(target.name, ()))
+
+
+DNS_EGRESS = {
+    "to": [
+        {
+            "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "kube-system"}},
+            "podSelector": {"matchLabels": {"k8s-app": "kube-dns"}},
+        }
+    ],
+    "ports": [{"protocol": "UDP", "port": 53}, {"protocol": "TCP", "port": 53}],
+}
+
+
+def _selector(name: str) -> dict[str, Any]:
+    return {"matchLabels": labels(name)}
+
+
+def _pods(*names: str) -> list[dict[str, Any]]:
+    return [{"podSelector": {"matchLabels": labels(name)}} for name in names]
+
+
+def _tcp(*ports: int) -> list[dict[str, Any]]:
+    return [{"protocol": "TCP", "port": port} for port in ports]
+
+
+def ingress_rules(component: Component, config: StackConfig) -> list[dict[str, Any]]:
+    """Who may reach a component, on which port."""
+    rules = [{"from": _pods(*callers(component)), "ports": _tcp(component.port)}]
+    if component.public and config.expose != "port-forward":
+        # The load balancer or ingress controller forwards from outside the cluster.
+        rules.append({"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(component.port)})
+    monitoring = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}}
+    }
+    rules.append({"from": [monitoring], "ports": _tcp(component.metrics_port)})
+    return rules
+
+
+def egress_rules(component: Component, config: StackConfig) -> list[dict[str, Any]]:
+    """Where a component may open connections (DNS is allowed for all apart)."""
+    by_name = {c.name: c for c in COMPONENTS}
+    rules = [{"to": _pods(peer), "ports": _tcp(by_name[peer].port)} for peer in component.peers]
+    if component.name in STORE_USERS:
+        if config.store == "in-cluster":
+            rules.append({"to": _pods(STORE[0]), "ports": _tcp(STORE[1])})
+        else:
+            # DynamoDB's public endpoint (or a VPC endpoint) over HTTPS.
+            rules.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(443)})
+    return rules
+
+
+class NetworkSecurity(pulumi.ComponentResource):
+    """Default-deny ingress and egress in the app namespace, plus the explicit allows."""
+
+    def __init__(
+        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("cnop:security:NetworkSecurity", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        ns = config.namespace
+        policies: dict[str, tuple[dict[str, Any], list[str], dict[str, Any]]] = {
+            "default-deny": ({}, ["Ingress", "Egress"], {}),
+            "allow-dns": ({}, ["Egress"], {"egress": [DNS_EGRESS]}),
+            "web-egress": (
+                _selector("web"),
+                ["Egress"],
+                {"egress": [{"to": _pods("gateway"), "ports": _tcp(8080)}]},
+            ),
+        }
+        for component in COMPONENTS:
+            selector = _selector(component.name)
+            policies[f"{component.name}-ingress"] = (
+                selector,
+                ["Ingress"],
+                {"ingress": ingress_rules(component, config)},
+            )
+            egress = egress_rules(component, config)
+            if egress:
+                policies[f"{component.name}-egress"] = (selector, ["Egress"], {"egress": egress})
+        if config.store == "in-cluster":
+            policies["store-ingress"] = (
+                _selector(STORE[0]),
+                ["Ingress"],
+                {"ingress": [{"from": _pods(*STORE_USERS), "ports": _tcp(STORE[1])}]},
+            )
+        for policy_name, (pod_selector, types, rules) in policies.items():
+            spec: dict[str, Any] = {"podSelector": pod_selector, "policyTypes": types, **rules}
+            k8s.networking.v1.NetworkPolicy(
+                policy_name,
+                metadata=k8s.meta.v1.ObjectMetaArgs(name=policy_name, namespace=ns),
+                spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", spec),
+                opts=child,
+            )
+        self.register_outputs({})

@@ -1,0 +1,153 @@
+"""NetworkPolicies give exactly the trust model's connectivity (network-config-analyzer).
+
+NCA computes the connectivity the rendered policies allow between the rendered
+workloads (plus stand-ins for web, Prometheus, kube-dns and an outsider). The
+expected edges are written out here by hand from architecture.md, not derived
+from the program, so the check is independent of the code it checks.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from cnop_platform.render import STACK_NAMES
+
+pytestmark = pytest.mark.unit
+
+REPO = Path(__file__).resolve().parents[2]
+NCA = REPO / ".venv-nca" / "bin" / "nca"
+STAND_INS = Path(__file__).parent / "fixtures" / "stand-in-workloads.yaml"
+OUTSIDE = "ip:0.0.0.0/0"
+TCP = "{protocols:TCP,dst_ports:%d}"
+METRICS = {"gateway": 9080, "auth": 8003, "user": 8000, "inventory": 8001, "order": 8002}
+
+
+def expected_edges(stack: str) -> set[tuple[str, str, str]]:
+    """architecture.md's trust model as (source, destination, connection)."""
+    edges = {
+        ("cnop/web", "cnop/gateway", TCP % 8080),
+        ("cnop/gateway", "cnop/auth", TCP % 8003),
+        ("cnop/gateway", "cnop/user", TCP % 8000),
+        ("cnop/gateway", "cnop/inventory", TCP % 8001),
+        ("cnop/gateway", "cnop/order", TCP % 8002),
+        ("cnop/user", "cnop/auth", TCP % 8003),
+        ("cnop/user", "cnop/inventory", TCP % 8001),
+        ("cnop/order", "cnop/inventory", TCP % 8001),
+    }
+    edges |= {
+        ("monitoring/prometheus", f"cnop/{name}", TCP % port) for name, port in METRICS.items()
+    }
+    cnop_pods = ["web", *METRICS] + (["store"] if stack == "local" else [])
+    edges |= {
+        (f"cnop/{pod}", "kube-system/coredns", "{protocols:TCP, UDP,dst_ports:53}")
+        for pod in cnop_pods
+    }
+    for store_user in ("auth", "user", "order"):
+        if stack == "local":
+            edges.add((f"cnop/{store_user}", "cnop/store", TCP % 4566))
+        else:
+            edges.add((f"cnop/{store_user}", OUTSIDE, TCP % 443))
+    if stack != "local":
+        edges.add((OUTSIDE, "cnop/gateway", TCP % 8080))
+    return edges
+
+
+def _expand(namespaces: str, pods: str, workloads: dict[str, list[str]]) -> list[str]:
+    if not namespaces:
+        return [f"ip:{pods}"]
+    result = []
+    for ns in namespaces.strip("[]").split(","):
+        selector = pods.strip("[]")
+        if selector == "*":
+            names = workloads[ns]
+        elif match := re.fullmatch(r"app\.kubernetes\.io/name in \(([^)]*)\) and .*", selector):
+            names = match.group(1).split(",")
+        elif re.fullmatch(r"[a-z0-9,-]+", selector):
+            names = selector.split(",")
+        else:
+            raise ValueError(f"unknown NCA endpoint form: {selector}")
+        result += [f"{ns}/{name}" for name in names]
+    return result
+
+
+def analysed_edges(folder: Path, workloads: dict[str, list[str]]) -> set[tuple[str, str, str]]:
+    output = subprocess.run(
+        [
+            str(NCA),
+            "--connectivity",
+            str(folder),
+            "--resource_list",
+            str(folder),
+            "--output_format",
+            "csv",
+            "--output_endpoints",
+            "deployments",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    table = output[output.index('"query"') :]
+    edges = set()
+    for row in csv.DictReader(io.StringIO(table)):
+        if not row["connection"] or row["connection"] == "connection":
+            continue
+        for source in _expand(row["src_ns"], row["src_pods"], workloads):
+            for target in _expand(row["dst_ns"], row["dst_pods"], workloads):
+                edges.add((source, target, row["connection"]))
+    return edges
+
+
+def _workloads(folder: Path) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for path in folder.glob("*.yaml"):
+        for doc in yaml.safe_load_all(path.read_text()):
+            for obj in doc.get("items", [doc]) if doc else []:
+                if obj["kind"] == "Deployment":
+                    found.setdefault(obj["metadata"]["namespace"], []).append(
+                        obj["metadata"]["name"]
+                    )
+    return found
+
+
+@pytest.fixture(scope="module")
+def nca() -> Path:
+    assert NCA.exists(), "network-config-analyzer is not installed: run `make nca`"
+    return NCA
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_policies_allow_exactly_the_trust_model(nca, rendered, tmp_path, stack):
+    for name, text in rendered[stack].items():
+        if name.startswith("apps/") or "namespace-" in name:
+            (tmp_path / Path(name).name).write_text(text)
+    shutil.copy(STAND_INS, tmp_path / "stand-ins.yaml")
+    workloads = _workloads(tmp_path)
+    involving_cnop = {
+        edge
+        for edge in analysed_edges(tmp_path, workloads)
+        if edge[0].startswith("cnop/") or edge[1].startswith("cnop/")
+    }
+    assert involving_cnop == expected_edges(stack)
+
+
+def test_no_path_from_outside_the_namespace_or_from_web_to_a_backend(nca, rendered, tmp_path):
+    for name, text in rendered["prod"].items():
+        if name.startswith("apps/") or "namespace-" in name:
+            (tmp_path / Path(name).name).write_text(text)
+    shutil.copy(STAND_INS, tmp_path / "stand-ins.yaml")
+    edges = analysed_edges(tmp_path, _workloads(tmp_path))
+    backends = {"cnop/auth", "cnop/user", "cnop/inventory", "cnop/order"}
+    for source, target, _connection in edges:
+        if target in backends:
+            assert source.startswith("cnop/") or source == "monitoring/prometheus", (source, target)
+            assert source != "cnop/web"
+            assert not source.startswith(("ip:", "other/"))
