@@ -1,0 +1,100 @@
+"""The platform rules as Pulumi CrossGuard policies, enforced on a real `pulumi preview/up`.
+
+The same rules the render tests check on deploy/ (tests/platform_program),
+here as mandatory policies over the resources the engine is about to create:
+`pulumi preview --policy-pack policies/crossguard`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    Policy,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+)
+
+BACKENDS = frozenset({"auth", "user", "inventory", "order", "store"})
+AUTH_SECRET = "auth-signing-keys"  # noqa: S105 - the Secret's name, not its value
+
+
+def _name(props: Mapping[str, Any]) -> str:
+    return str((props.get("metadata") or {}).get("name", ""))
+
+
+def backends_are_cluster_internal(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """A backend Service is ClusterIP: only the gateway may face the outside."""
+    if args.resource_type != "kubernetes:core/v1:Service":
+        return
+    kind = (args.props.get("spec") or {}).get("type", "ClusterIP")
+    if _name(args.props) in BACKENDS and kind in ("LoadBalancer", "NodePort"):
+        report(f"backend Service {_name(args.props)} must be ClusterIP, not {kind}", None)
+
+
+def containers_are_hardened(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """Resources, probes, non-root, read-only root filesystem, no escalation, no capabilities."""
+    if args.resource_type != "kubernetes:apps/v1:Deployment":
+        return
+    pod = args.props["spec"]["template"]["spec"]
+    if not (pod.get("securityContext") or {}).get("runAsNonRoot"):
+        report(f"{_name(args.props)}: the pod must run as non-root", None)
+    for container in pod["containers"]:
+        where = f"{_name(args.props)}/{container['name']}"
+        resources = container.get("resources") or {}
+        if not resources.get("requests") or not resources.get("limits"):
+            report(f"{where}: requests and limits are required", None)
+        if not container.get("livenessProbe") or not container.get("readinessProbe"):
+            report(f"{where}: liveness and readiness probes are required", None)
+        context = container.get("securityContext") or {}
+        if not (context.get("runAsNonRoot") and context.get("readOnlyRootFilesystem")
+                and context.get("allowPrivilegeEscalation") is False
+                and (context.get("capabilities") or {}).get("drop") == ["ALL"]):  # fmt: skip
+            report(f"{where}: non-root, read-only root, no escalation, drop ALL", None)
+
+
+def auth_keys_only_in_auth(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """The signing keys' Secret is mounted into the auth pods and nowhere else."""
+    if args.resource_type != "kubernetes:apps/v1:Deployment":
+        return
+    volumes = args.props["spec"]["template"]["spec"].get("volumes") or []
+    mounts_keys = any((v.get("secret") or {}).get("secretName") == AUTH_SECRET for v in volumes)
+    if mounts_keys and _name(args.props) != "auth":
+        report(f"{_name(args.props)} mounts {AUTH_SECRET}: only auth may", None)
+
+
+def tables_are_protected(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    """On-demand, point-in-time recovery, encryption; deletion protection in prod."""
+    if args.resource_type != "aws:dynamodb/table:Table":
+        return
+    props, name = args.props, str(args.props.get("name", args.name))
+    if not (props.get("pointInTimeRecovery") or {}).get("enabled"):
+        report(f"table {name}: point-in-time recovery must be on", None)
+    if not (props.get("serverSideEncryption") or {}).get("enabled"):
+        report(f"table {name}: encryption must be on", None)
+    if props.get("billingMode") != "PAY_PER_REQUEST":
+        report(f"table {name}: billing must be on demand", None)
+    if name.startswith("cnop-prod-") and not props.get("deletionProtectionEnabled"):
+        report(f"production table {name}: deletion protection must be on", None)
+
+
+def _policy(
+    name: str, validate: Callable[[ResourceValidationArgs, ReportViolation], None]
+) -> ResourceValidationPolicy:
+    return ResourceValidationPolicy(
+        name=name,
+        description=(validate.__doc__ or name).strip(),
+        validate=validate,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+
+
+POLICIES: list[Policy] = [
+    _policy("backends-cluster-internal", backends_are_cluster_internal),
+    _policy("containers-hardened", containers_are_hardened),
+    _policy("auth-keys-only-in-auth", auth_keys_only_in_auth),
+    _policy("tables-protected", tables_are_protected),
+]
