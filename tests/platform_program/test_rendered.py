@@ -195,3 +195,18 @@ def test_environments_differ_only_in_stack_configuration():
     )
     assert '== "prod"' not in source
     assert '== "staging"' not in source
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_aws_stacks_get_a_routable_vpc_and_eks_in_private_subnets(declared, stack):
+    types = [typ for typ, _name, _inputs in declared[stack]]
+    assert types.count("aws:ec2/subnet:Subnet") == 4
+    assert types.count("aws:ec2/internetGateway:InternetGateway") == 1
+    assert types.count("aws:ec2/natGateway:NatGateway") == 1
+    assert types.count("aws:eks/cluster:Cluster") == 1
+    assert types.count("aws:ecr/repository:Repository") == len(SERVICES)
+    cluster = next(i for t, _n, i in declared[stack] if t == "aws:eks/cluster:Cluster")
+    private = {f"{n}-id" for t, n, _i in declared[stack]
+               if t == "aws:ec2/subnet:Subnet" and "-private-" in n}  # fmt: skip
+    assert set(cluster["vpcConfig"]["subnetIds"]) == private
+    assert not any(t.startswith("aws:ec2/") for t, _n, _i in declared["local"])

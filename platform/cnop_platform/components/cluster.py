@@ -8,7 +8,6 @@ OIDC provider that service accounts assume roles through (IRSA).
 from __future__ import annotations
 
 import json
-from ipaddress import ip_network
 from typing import Any
 
 import pulumi
@@ -16,9 +15,9 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import COMPONENTS
+from cnop_platform.components.vpc import private_subnets
 from cnop_platform.config import StackConfig
 
-ZONES = ("a", "b")
 # The thumbprint of the root CA of EKS OIDC issuers (Amazon's documented value).
 EKS_OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
 
@@ -54,24 +53,7 @@ class Cluster(pulumi.ComponentResource):
             self.provider = k8s.Provider(name, context=config.kube_context, opts=child)
             self.register_outputs({})
             return
-        vpc = aws.ec2.Vpc(
-            name,
-            cidr_block=config.pod_cidr,
-            enable_dns_hostnames=True,
-            tags={"Name": f"cnop-{config.environment}"},
-            opts=child,
-        )
-        subnets = [
-            aws.ec2.Subnet(
-                f"{name}-private-{zone}",
-                vpc_id=vpc.id,
-                cidr_block=_subnet(config.pod_cidr, i),
-                availability_zone=f"{config.aws_region}{zone}",
-                tags={"kubernetes.io/role/internal-elb": "1"},
-                opts=child,
-            )
-            for i, zone in enumerate(ZONES)
-        ]
+        subnets = private_subnets(name, config, child)
         control_role = aws.iam.Role(
             f"{name}-control", assume_role_policy=_assume("eks"), opts=child
         )
@@ -137,11 +119,6 @@ class Cluster(pulumi.ComponentResource):
         ).apply(_kubeconfig)
         self.provider = k8s.Provider(name, kubeconfig=kubeconfig, opts=child)
         self.register_outputs({"cluster_name": cluster.name})
-
-
-def _subnet(vpc_cidr: str, index: int) -> str:
-    """The index-th /20 of the VPC's range."""
-    return str(list(ip_network(vpc_cidr).subnets(new_prefix=20))[index])
 
 
 def _issuer(identities: Any) -> str:

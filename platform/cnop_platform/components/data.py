@@ -8,16 +8,15 @@ local stack runs the DynamoDB-compatible store in the cluster instead.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 
 import pulumi
 import pulumi_aws as aws
-import pulumi_kubernetes as k8s
 
 from cnop_common.store import Key, TableSpec
 from cnop_order import tables as order_tables
-from cnop_platform.components.service import labels
+from cnop_platform.components.iam import service_role
+from cnop_platform.components.store import in_cluster_store
 from cnop_platform.config import StackConfig
 from cnop_user import tables as user_tables
 
@@ -58,12 +57,12 @@ class Data(pulumi.ComponentResource):
         self.role_arns = {}
         if config.store == "in-cluster":
             if apps:
-                _in_cluster_store(config, child)
+                in_cluster_store(config, child)
         else:
             tables = {spec.name: _table(spec, config, child) for spec in TABLES}
             if oidc is not None:
                 for service, names in ACCESS.items():
-                    self.role_arns[service] = _service_role(
+                    self.role_arns[service] = service_role(
                         service, [tables[n].arn for n in names], config, oidc, child
                     )
         self.register_outputs({})
@@ -96,116 +95,5 @@ def _table(
         server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
         deletion_protection_enabled=config.deletion_protection,
         tags={"app": "cnop", "environment": config.environment, "owner": spec.owner},
-        opts=opts,
-    )
-
-
-def _service_role(
-    service: str,
-    table_arns: list[pulumi.Output[str]],
-    config: StackConfig,
-    oidc: tuple[pulumi.Output[str], pulumi.Output[str]],
-    opts: pulumi.ResourceOptions,
-) -> pulumi.Output[str]:
-    provider_arn, issuer = oidc
-    subject = f"system:serviceaccount:{config.namespace}:{service}"
-    trust = pulumi.Output.all(provider_arn, issuer).apply(
-        lambda v: json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": "sts:AssumeRoleWithWebIdentity",
-                        "Principal": {"Federated": v[0]},
-                        "Condition": {
-                            "StringEquals": {f"{v[1].removeprefix('https://')}:sub": subject}
-                        },
-                    }
-                ],
-            }
-        )
-    )
-    role = aws.iam.Role(f"{service}-dynamodb", assume_role_policy=trust, opts=opts)
-    policy = pulumi.Output.all(*table_arns).apply(
-        lambda arns: json.dumps(
-            {
-                "Version": "2012-10-17",
-                "Statement": [
-                    {
-                        "Effect": "Allow",
-                        "Action": [
-                            "dynamodb:GetItem",
-                            "dynamodb:PutItem",
-                            "dynamodb:UpdateItem",
-                            "dynamodb:DeleteItem",
-                            "dynamodb:Query",
-                            "dynamodb:DescribeTable",
-                            "dynamodb:ConditionCheckItem",
-                        ],
-                        "Resource": [*arns, *(f"{arn}/index/*" for arn in arns)],
-                    }
-                ],
-            }
-        )
-    )
-    aws.iam.RolePolicy(f"{service}-dynamodb", role=role.id, policy=policy, opts=opts)
-    return role.arn
-
-
-def _in_cluster_store(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
-    meta = k8s.meta.v1.ObjectMetaArgs(
-        name="store", namespace=config.namespace, labels=labels("store")
-    )
-    tcp = k8s.core.v1.TCPSocketActionArgs(port="dynamodb")
-    k8s.apps.v1.Deployment(
-        "store",
-        metadata=meta,
-        spec=k8s.apps.v1.DeploymentSpecArgs(
-            replicas=1,
-            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels("store")),
-            template=k8s.core.v1.PodTemplateSpecArgs(
-                metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels("store")),
-                spec=k8s.core.v1.PodSpecArgs(
-                    automount_service_account_token=False,
-                    security_context=k8s.core.v1.PodSecurityContextArgs(
-                        run_as_non_root=True,
-                        run_as_user=10001,
-                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-                    ),
-                    containers=[
-                        k8s.core.v1.ContainerArgs(
-                            name="store",
-                            image=config.image("store"),
-                            ports=[
-                                k8s.core.v1.ContainerPortArgs(name="dynamodb", container_port=4566)
-                            ],
-                            resources=k8s.core.v1.ResourceRequirementsArgs(
-                                requests={"cpu": "100m", "memory": "256Mi"},
-                                limits={"cpu": "1", "memory": "512Mi"},
-                            ),
-                            liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=tcp, period_seconds=10),
-                            readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=tcp, period_seconds=5),
-                            security_context=k8s.core.v1.SecurityContextArgs(
-                                run_as_non_root=True,
-                                read_only_root_filesystem=True,
-                                allow_privilege_escalation=False,
-                                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                            ),
-                        )
-                    ],
-                ),
-            ),
-        ),
-        opts=opts,
-    )
-    k8s.core.v1.Service(
-        "store",
-        metadata=meta,
-        spec=k8s.core.v1.ServiceSpecArgs(
-            type="ClusterIP",
-            selector=labels("store"),
-            ports=[k8s.core.v1.ServicePortArgs(name="dynamodb", port=4566, target_port="dynamodb")],
-        ),
         opts=opts,
     )

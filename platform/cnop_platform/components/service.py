@@ -9,13 +9,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import Component
+from cnop_platform.components.pod import hardened_pod_spec
 from cnop_platform.config import StackConfig
-
-RESOURCES = {
-    "requests": {"cpu": "100m", "memory": "128Mi"},
-    "limits": {"cpu": "500m", "memory": "256Mi"},
-}
-UID = 10001
 
 
 def labels(name: str) -> dict[str, str]:
@@ -63,7 +58,7 @@ class Service(pulumi.ComponentResource):
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels(name)),
                 template=k8s.core.v1.PodTemplateSpecArgs(
                     metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels(name)),
-                    spec=_pod_spec(name, args),
+                    spec=hardened_pod_spec(name, args),
                 ),
             ),
             opts=child,
@@ -106,71 +101,6 @@ class Service(pulumi.ComponentResource):
             opts=child,
         )
         self.register_outputs({"service": self.service.metadata.name})
-
-
-def _pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
-    component = args.component
-    ports = [k8s.core.v1.ContainerPortArgs(name="http", container_port=component.port)]
-    if component.admin_port:
-        ports.append(
-            k8s.core.v1.ContainerPortArgs(name="metrics", container_port=component.admin_port)
-        )
-    mounts = [k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]  # noqa: S108
-    volumes = [k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
-    if args.secret_volume:
-        mounts.append(
-            k8s.core.v1.VolumeMountArgs(
-                name="signing-keys", read_only=True, mount_path="/var/run/secrets/cnop"
-            )
-        )
-        volumes.append(
-            k8s.core.v1.VolumeArgs(
-                name="signing-keys",
-                secret=k8s.core.v1.SecretVolumeSourceArgs(
-                    secret_name=args.secret_volume, default_mode=0o400
-                ),
-            )
-        )
-    return k8s.core.v1.PodSpecArgs(
-        service_account_name=name,
-        automount_service_account_token=False,
-        security_context=k8s.core.v1.PodSecurityContextArgs(
-            run_as_non_root=True,
-            run_as_user=UID,
-            run_as_group=UID,
-            fs_group=UID,
-            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-        ),
-        containers=[
-            k8s.core.v1.ContainerArgs(
-                name=name,
-                image=args.config.image(name),
-                ports=ports,
-                env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in sorted(args.env.items())],
-                resources=k8s.core.v1.ResourceRequirementsArgs(
-                    requests=RESOURCES["requests"], limits=RESOURCES["limits"]
-                ),
-                liveness_probe=k8s.core.v1.ProbeArgs(
-                    http_get=k8s.core.v1.HTTPGetActionArgs(path="/health", port="http"),
-                    period_seconds=10,
-                    failure_threshold=3,
-                ),
-                readiness_probe=k8s.core.v1.ProbeArgs(
-                    http_get=k8s.core.v1.HTTPGetActionArgs(path="/ready", port="http"),
-                    period_seconds=5,
-                    failure_threshold=2,
-                ),
-                security_context=k8s.core.v1.SecurityContextArgs(
-                    run_as_non_root=True,
-                    read_only_root_filesystem=True,
-                    allow_privilege_escalation=False,
-                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                ),
-                volume_mounts=mounts,
-            )
-        ],
-        volumes=volumes,
-    )
 
 
 def _scaling(

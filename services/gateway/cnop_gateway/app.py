@@ -8,18 +8,18 @@ checked before anything is forwarded.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from dataclasses import dataclass
 
 import aiohttp
 import structlog
-from starlette.types import Message, Receive, Scope, Send
+from starlette.types import Receive, Scope, Send
 
 from cnop_common import otel, tracing
 from cnop_common.logging import get_logger
 from cnop_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from cnop_gateway import SERVICE
+from cnop_gateway.asgi import BodyTooLarge, first_header, login_name, read_body, send_reply
 from cnop_gateway.auth_gate import AuthGate
 from cnop_gateway.breaker import CircuitBreaker
 from cnop_gateway.cache import Identity, ValidationCache
@@ -48,10 +48,6 @@ class Call:
     route_label: str = "unmatched"  # the metrics label: a template, never a raw path
     body: bytes = b""
     identity: Identity | None = None
-
-
-class BodyTooLarge(Exception):  # noqa: N818 - a verdict on the request
-    """The request body is over the configured limit."""
 
 
 class Gateway:
@@ -103,9 +99,9 @@ class Gateway:
         if scope["type"] != "http":
             return
         headers: Headers = list(scope["headers"])
-        request_id = tracing.accept_request_id(_first(headers, b"x-request-id"))
+        request_id = tracing.accept_request_id(first_header(headers, b"x-request-id"))
         trace, finish_span = otel.start_span(
-            f"{scope['method']} gateway", _first(headers, b"traceparent")
+            f"{scope['method']} gateway", first_header(headers, b"traceparent")
         )
         tracing.bind(request_id, trace)
         structlog.contextvars.clear_contextvars()
@@ -126,7 +122,7 @@ class Gateway:
             (b"traceparent", trace.traceparent().encode()),
             *self.cors.response_headers(headers),
         ]
-        await _send(send, reply)
+        await send_reply(send, reply)
         finish_span(reply.status)
         self._observe(call, reply.status, time.perf_counter() - started)
 
@@ -177,7 +173,7 @@ class Gateway:
         call.route = found.route
         call.route_label = found.route.path
         try:
-            call.body = await _read_body(call.receive, self.settings.max_body_bytes)
+            call.body = await read_body(call.receive, self.settings.max_body_bytes)
         except BodyTooLarge:
             return error(413, "PAYLOAD_TOO_LARGE", "The request body is too large.",
                          call.request_id)  # fmt: skip
@@ -224,7 +220,7 @@ class Gateway:
         return Reply(answer.status, answer.headers, answer.body)
 
     async def _login(self, call: Call) -> Reply:
-        username = _login_name(call.body)
+        username = login_name(call.body)
         wait = self.guard.blocked_for(username, call.ip)
         if wait:
             security_log.warning("login_blocked", attempted_user=username, client_ip=call.ip)
@@ -285,49 +281,3 @@ class Gateway:
 
 
 _PROBE = aiohttp.ClientTimeout(total=1.0)  # readiness probes answer fast or not at all
-
-
-def _first(headers: Headers, name: bytes) -> str | None:
-    for key, value in headers:
-        if key.lower() == name:
-            return value.decode("latin-1")
-    return None
-
-
-def _login_name(body: bytes) -> str:
-    # The guard needs the username before the user service sees it; a body it
-    # cannot read is still counted, under "".
-    try:
-        data = json.loads(body)
-    except ValueError:
-        return ""
-    name = data.get("username") if isinstance(data, dict) else None
-    return name.strip().lower()[:64] if isinstance(name, str) else ""
-
-
-async def _read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message: Message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
-async def _send(send: Send, reply: Reply) -> None:
-    await send(
-        {
-            "type": "http.response.start",
-            "status": reply.status,
-            "headers": [*reply.headers, (b"content-length", str(len(reply.body)).encode())],
-        }
-    )
-    await send({"type": "http.response.body", "body": reply.body})

@@ -1,0 +1,68 @@
+"""The DynamoDB-compatible store of the local stack, running in the cluster."""
+
+from __future__ import annotations
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from cnop_platform.components.service import labels
+from cnop_platform.config import StackConfig
+
+
+def in_cluster_store(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
+    """Deployment and ClusterIP Service of the store (moto behind one lock)."""
+    meta = k8s.meta.v1.ObjectMetaArgs(
+        name="store", namespace=config.namespace, labels=labels("store")
+    )
+    tcp = k8s.core.v1.TCPSocketActionArgs(port="dynamodb")
+    k8s.apps.v1.Deployment(
+        "store",
+        metadata=meta,
+        spec=k8s.apps.v1.DeploymentSpecArgs(
+            replicas=1,
+            selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels("store")),
+            template=k8s.core.v1.PodTemplateSpecArgs(
+                metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels("store")),
+                spec=k8s.core.v1.PodSpecArgs(
+                    automount_service_account_token=False,
+                    security_context=k8s.core.v1.PodSecurityContextArgs(
+                        run_as_non_root=True,
+                        run_as_user=10001,
+                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+                    ),
+                    containers=[
+                        k8s.core.v1.ContainerArgs(
+                            name="store",
+                            image=config.image("store"),
+                            ports=[
+                                k8s.core.v1.ContainerPortArgs(name="dynamodb", container_port=4566)
+                            ],
+                            resources=k8s.core.v1.ResourceRequirementsArgs(
+                                requests={"cpu": "100m", "memory": "256Mi"},
+                                limits={"cpu": "1", "memory": "512Mi"},
+                            ),
+                            liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=tcp, period_seconds=10),
+                            readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=tcp, period_seconds=5),
+                            security_context=k8s.core.v1.SecurityContextArgs(
+                                run_as_non_root=True,
+                                read_only_root_filesystem=True,
+                                allow_privilege_escalation=False,
+                                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+                            ),
+                        )
+                    ],
+                ),
+            ),
+        ),
+        opts=opts,
+    )
+    k8s.core.v1.Service(
+        "store",
+        metadata=meta,
+        spec=k8s.core.v1.ServiceSpecArgs(
+            type="ClusterIP",
+            selector=labels("store"),
+            ports=[k8s.core.v1.ServicePortArgs(name="dynamodb", port=4566, target_port="dynamodb")],
+        ),
+        opts=opts,
+    )

@@ -1,0 +1,60 @@
+"""Small ASGI helpers of the gateway: headers, bodies, replies."""
+
+from __future__ import annotations
+
+import json
+
+from starlette.types import Message, Receive, Send
+
+from cnop_gateway.headers import Headers
+from cnop_gateway.responses import Reply
+
+
+class BodyTooLarge(Exception):  # noqa: N818 - a verdict on the request
+    """The request body is over the configured limit."""
+
+
+def first_header(headers: Headers, name: bytes) -> str | None:
+    for key, value in headers:
+        if key.lower() == name:
+            return value.decode("latin-1")
+    return None
+
+
+def login_name(body: bytes) -> str:
+    # The guard needs the username before the user service sees it; a body it
+    # cannot read is still counted, under "".
+    try:
+        data = json.loads(body)
+    except ValueError:
+        return ""
+    name = data.get("username") if isinstance(data, dict) else None
+    return name.strip().lower()[:64] if isinstance(name, str) else ""
+
+
+async def read_body(receive: Receive, limit: int) -> bytes:
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message: Message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+async def send_reply(send: Send, reply: Reply) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": reply.status,
+            "headers": [*reply.headers, (b"content-length", str(len(reply.body)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": reply.body})
