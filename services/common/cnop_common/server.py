@@ -9,6 +9,7 @@ from starlette.types import ASGIApp
 
 from cnop_common import otel
 from cnop_common.logging import configure_logging
+from cnop_common.settings import ServiceSettings
 
 
 def serve(
@@ -36,3 +37,15 @@ def serve(
     )
     if tracer is not None:
         tracer.shutdown()
+
+
+def serve_service(service: str, app: ASGIApp, settings: ServiceSettings) -> None:
+    """serve() with a backend's own settings."""
+    serve(
+        service,
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_level=settings.log_level,
+        log_file=settings.log_file,
+    )
