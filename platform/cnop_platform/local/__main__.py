@@ -48,7 +48,7 @@ def print_status(platform: LocalPlatform) -> None:
     for name in platform.names():
         pid = running_pid(platform, name)
         state = "ready" if pid and is_ready(platform, name) else ("starting" if pid else "stopped")
-        print(f"{name:<10} {platform.url(name):<24} {state:<8} logs: {platform.output_file(name)}")
+        print(f"{name:<12} {platform.url(name):<24} {state:<8} logs: {platform.output_file(name)}")
 
 
 if __name__ == "__main__":
