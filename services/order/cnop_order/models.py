@@ -32,6 +32,9 @@ def _check_order_type(value: str) -> str:
     return value
 
 
+PositivePrice = Annotated[Decimal, BeforeValidator(reject_bool), Field(gt=0)]
+
+
 class OrderRequest(BaseModel):
     """POST /orders."""
 
@@ -43,7 +46,9 @@ class OrderRequest(BaseModel):
         Decimal, BeforeValidator(reject_bool), Field(gt=0), AfterValidator(_check_quantity)
     ]
     # Accepted for compatibility; market orders execute at the inventory price.
-    price: Annotated[Decimal | None, BeforeValidator(reject_bool), Field(gt=0)] = None
+    # The constraint sits on the Decimal, not on the optional: pydantic would
+    # otherwise apply `gt` to None and fail with a TypeError (a 500).
+    price: PositivePrice | None = None
 
     def fingerprint_payload(self) -> dict[str, str | None]:
         """The request's meaning, independent of JSON formatting (for Idempotency-Key)."""

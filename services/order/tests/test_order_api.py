@@ -44,6 +44,15 @@ def test_buy_executes_at_inventory_price(funded: Clients):
     assert cash == Decimal("1000.00") - total
 
 
+def test_null_price_is_accepted_as_absent(funded: Clients):
+    # Found by the fuzzer: `"price": null` used to answer 500.
+    response = funded.order.post(
+        "/orders",
+        json={"order_type": "market_buy", "asset_id": "USDT", "quantity": "1", "price": None},
+    )
+    assert response.status_code == 201, response.text
+
+
 def test_price_in_request_is_ignored_for_market_orders(funded: Clients):
     response = funded.order.post(
         "/orders",
