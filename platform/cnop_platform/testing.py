@@ -217,3 +217,25 @@ def log_lines(path: Path, needle: str) -> list[str]:
     if not path.exists():
         return []
     return [line for line in path.read_text(errors="replace").splitlines() if needle in line]
+
+
+def wait_for_log_lines(path: Path, needle: str, timeout: float = 5.0) -> list[str]:
+    """The lines mentioning `needle`, waiting for them a little.
+
+    Services write a request's access-log line just after sending the response,
+    so a test that reads the file right after its request can be early.
+    """
+    deadline = time.monotonic() + timeout
+    while True:
+        lines = log_lines(path, needle)
+        if lines or time.monotonic() > deadline:
+            return lines
+        time.sleep(0.05)
+
+
+def assert_never_reached(platform: LocalPlatform, service: str, request_id: str) -> None:
+    """Prove `service` never logged `request_id`: a later sentinel request's line comes first."""
+    sentinel = f"sentinel-{secrets.token_hex(6)}"
+    httpx.get(f"{platform.url(service)}/ready", headers={"X-Request-ID": sentinel}, timeout=10)
+    assert wait_for_log_lines(platform.log_file(service), sentinel), f"{service} logs nothing"
+    assert log_lines(platform.log_file(service), request_id) == []

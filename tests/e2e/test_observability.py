@@ -158,8 +158,14 @@ def test_one_request_can_be_followed_across_services_by_trace_id(platform, traff
         },
     )
     assert response.status_code == 200
-    records = matching_lines(platform.root / "log", trace_id)
-    assert {r["service"] for r in records} >= {"gateway", "auth", "user"}
+
+    def followed() -> list[dict[str, Any]]:
+        # Each service logs the request just after answering it: allow a moment.
+        records = matching_lines(platform.root / "log", trace_id)
+        return records if {r["service"] for r in records} >= {"gateway", "auth", "user"} else []
+
+    records = eventually(followed, timeout=5)
+    assert records, "the request did not show up in gateway, auth and user logs"
     stamps = [r["timestamp"] for r in records]
     assert stamps == sorted(stamps)
     assert len({r["request_id"] for r in records}) == 1

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from cnop_platform.testing import Clients, registration, unique_username
+from cnop_platform.testing import Clients, registration, unique_username, wait_for_log_lines
 
 pytestmark = pytest.mark.integration
 
@@ -68,7 +68,6 @@ def test_trace_context_and_request_id_reach_inventory(local_platform, funded: Cl
     )
     assert response.status_code == 201
     assert response.headers["traceparent"].startswith(f"00-{trace_id}-")
-    inventory_log = local_platform.log_file("inventory").read_text()
-    lines = [line for line in inventory_log.splitlines() if "flow-trace-1" in line]
+    lines = wait_for_log_lines(local_platform.log_file("inventory"), "flow-trace-1")
     assert lines, "the order service's call to inventory carried no request id"
     assert all(trace_id in line for line in lines)

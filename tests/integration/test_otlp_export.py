@@ -15,7 +15,7 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from cnop_platform.testing import GATEWAY_MARKERS, extra_process, log_lines
+from cnop_platform.testing import GATEWAY_MARKERS, extra_process, wait_for_log_lines
 
 pytestmark = pytest.mark.integration
 
@@ -86,7 +86,9 @@ def test_spans_are_exported_under_the_callers_trace(local_platform, collector, c
     assert span.parent_span_id.hex() == PARENT_SPAN
     assert response.headers["traceparent"] == f"00-{TRACE_ID}-{span.span_id.hex()}-01"
     if component == "inventory":
-        lines = log_lines(local_platform.root / "log" / f"inventory-{port}.jsonl", request_id)
+        lines = wait_for_log_lines(
+            local_platform.root / "log" / f"inventory-{port}.jsonl", request_id
+        )
         assert lines
         assert all(json.loads(line)["span_id"] == span.span_id.hex() for line in lines)
 

@@ -1,11 +1,19 @@
 """The whole public API through the gateway, as a client of api.md would use it."""
 
+import secrets
 from decimal import Decimal
 
 import httpx
 import pytest
 
-from cnop_platform.testing import PASSWORD, login, registration, unique_username
+from cnop_platform.testing import (
+    PASSWORD,
+    assert_never_reached,
+    login,
+    registration,
+    unique_username,
+    wait_for_log_lines,
+)
 
 pytestmark = pytest.mark.integration
 
@@ -88,10 +96,15 @@ def test_trace_context_reaches_auth_and_backend(local_platform, gateway_url):
     assert response.headers["x-request-id"] == "trace-hops-1"
     assert response.headers["traceparent"].startswith(f"00-{trace_id}-")
     for service in ("gateway", "auth", "user", "inventory"):
-        lines = [
-            line
-            for line in local_platform.log_file(service).read_text().splitlines()
-            if "trace-hops-1" in line
-        ]
+        lines = wait_for_log_lines(local_platform.log_file(service), "trace-hops-1")
         assert lines, f"{service} logged nothing for the request"
         assert all(trace_id in line for line in lines), service
+
+
+def test_the_never_reached_check_can_fail(local_platform, gateway_url):
+    # Guards the helper every "the backend sees nothing" case relies on.
+    request_id = f"reached-{secrets.token_hex(6)}"
+    assert httpx.get(f"{gateway_url}/api/v1/inventory/assets?limit=1",
+                     headers={"X-Request-ID": request_id}).status_code == 200  # fmt: skip
+    with pytest.raises(AssertionError):
+        assert_never_reached(local_platform, "inventory", request_id)

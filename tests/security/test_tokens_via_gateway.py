@@ -19,7 +19,7 @@ import httpx
 import jwt
 import pytest
 
-from cnop_platform.testing import gateway_user, log_lines
+from cnop_platform.testing import assert_never_reached, gateway_user
 
 pytestmark = pytest.mark.integration
 
@@ -84,7 +84,7 @@ def assert_refused(local_platform, gateway_url, authorization, statuses=(401,)):
     if status == 401:
         assert response_headers["www-authenticate"] == "Bearer"
         assert json.loads(body)["code"] in ("NOT_AUTHENTICATED", "INVALID_TOKEN", "TOKEN_EXPIRED")
-    assert log_lines(local_platform.log_file("user"), request_id) == []
+    assert_never_reached(local_platform, "user", request_id)
     return elapsed
 
 
@@ -106,7 +106,7 @@ def test_case_1_two_authorization_headers(local_platform, gateway_url, user):
                  ("Authorization", f"Bearer {user.token}"), ("X-Request-ID", request_id)],
     )  # fmt: skip
     assert response.status_code == 401
-    assert log_lines(local_platform.log_file("user"), request_id) == []
+    assert_never_reached(local_platform, "user", request_id)
 
 
 def test_case_2_tampered_tokens(local_platform, gateway_url, user):
