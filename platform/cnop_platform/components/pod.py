@@ -16,6 +16,27 @@ RESOURCES = {
 UID = 10001
 
 
+def hardened_container_context() -> k8s.core.v1.SecurityContextArgs:
+    """Non-root, read-only root filesystem, no privilege escalation, no capabilities."""
+    return k8s.core.v1.SecurityContextArgs(
+        run_as_non_root=True,
+        read_only_root_filesystem=True,
+        allow_privilege_escalation=False,
+        capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
+    )
+
+
+def hardened_pod_context() -> k8s.core.v1.PodSecurityContextArgs:
+    """Every container of the pod runs as our unprivileged user, under RuntimeDefault seccomp."""
+    return k8s.core.v1.PodSecurityContextArgs(
+        run_as_non_root=True,
+        run_as_user=UID,
+        run_as_group=UID,
+        fs_group=UID,
+        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
+    )
+
+
 def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
     """Non-root, read-only root filesystem, no escalation, no capabilities, probes, limits."""
     component = args.component
@@ -43,13 +64,7 @@ def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
     return k8s.core.v1.PodSpecArgs(
         service_account_name=name,
         automount_service_account_token=False,
-        security_context=k8s.core.v1.PodSecurityContextArgs(
-            run_as_non_root=True,
-            run_as_user=UID,
-            run_as_group=UID,
-            fs_group=UID,
-            seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-        ),
+        security_context=hardened_pod_context(),
         containers=[
             k8s.core.v1.ContainerArgs(
                 name=name,
@@ -69,12 +84,7 @@ def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
                     period_seconds=5,
                     failure_threshold=2,
                 ),
-                security_context=k8s.core.v1.SecurityContextArgs(
-                    run_as_non_root=True,
-                    read_only_root_filesystem=True,
-                    allow_privilege_escalation=False,
-                    capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                ),
+                security_context=hardened_container_context(),
                 volume_mounts=mounts,
             )
         ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from cnop_platform.components.pod import hardened_container_context, hardened_pod_context
 from cnop_platform.components.service import labels
 from cnop_platform.config import StackConfig
 
@@ -25,11 +26,7 @@ def in_cluster_store(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
                 metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels("store")),
                 spec=k8s.core.v1.PodSpecArgs(
                     automount_service_account_token=False,
-                    security_context=k8s.core.v1.PodSecurityContextArgs(
-                        run_as_non_root=True,
-                        run_as_user=10001,
-                        seccomp_profile=k8s.core.v1.SeccompProfileArgs(type="RuntimeDefault"),
-                    ),
+                    security_context=hardened_pod_context(),
                     containers=[
                         k8s.core.v1.ContainerArgs(
                             name="store",
@@ -43,12 +40,7 @@ def in_cluster_store(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
                             ),
                             liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=tcp, period_seconds=10),
                             readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=tcp, period_seconds=5),
-                            security_context=k8s.core.v1.SecurityContextArgs(
-                                run_as_non_root=True,
-                                read_only_root_filesystem=True,
-                                allow_privilege_escalation=False,
-                                capabilities=k8s.core.v1.CapabilitiesArgs(drop=["ALL"]),
-                            ),
+                            security_context=hardened_container_context(),
                         )
                     ],
                 ),

@@ -29,6 +29,20 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return None
 
 
+def begin_request(
+    span_name: str, request_id_header: str | None, traceparent: str | None, user: str | None
+) -> tuple[str, tracing.TraceContext, otel.Finish]:
+    """Accept or mint the request id, continue or start the trace, bind both to logs."""
+    request_id = tracing.accept_request_id(request_id_header)
+    trace, finish_span = otel.start_span(span_name, traceparent)
+    tracing.bind(request_id, trace)
+    structlog.contextvars.clear_contextvars()
+    structlog.contextvars.bind_contextvars(
+        request_id=request_id, trace_id=trace.trace_id, span_id=trace.span_id, user=user
+    )
+    return request_id, trace, finish_span
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's template (never the raw path, which is unbounded)."""
     route = scope.get("route")
@@ -47,16 +61,10 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        request_id = tracing.accept_request_id(_header(scope, b"x-request-id"))
-        trace, finish_span = otel.start_span(
-            f"{scope['method']} {self.service}", _header(scope, b"traceparent")
-        )
-        tracing.bind(request_id, trace)
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(
-            request_id=request_id,
-            trace_id=trace.trace_id,
-            span_id=trace.span_id,
+        request_id, trace, finish_span = begin_request(
+            f"{scope['method']} {self.service}",
+            _header(scope, b"x-request-id"),
+            _header(scope, b"traceparent"),
             user=_header(scope, b"x-user-id"),
         )
         status = 500

@@ -15,9 +15,10 @@ import aiohttp
 import structlog
 from starlette.types import Receive, Scope, Send
 
-from cnop_common import otel, tracing
+from cnop_common import tracing
 from cnop_common.logging import get_logger
 from cnop_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
+from cnop_common.middleware import begin_request
 from cnop_gateway import SERVICE
 from cnop_gateway.asgi import BodyTooLarge, first_header, login_name, read_body, send_reply
 from cnop_gateway.auth_gate import AuthGate
@@ -69,6 +70,7 @@ class Gateway:
         self.cors = Cors(settings.cors_origins)
         self.upstreams: dict[str, Upstream] = {}
         self.gate: AuthGate | None = None
+        self.handlers = {"logout": self._logout, "login": self._login, "proxy": self._forward}
 
     async def startup(self) -> None:
         """Open the connection pool and one breaker per upstream."""
@@ -99,14 +101,11 @@ class Gateway:
         if scope["type"] != "http":
             return
         headers: Headers = list(scope["headers"])
-        request_id = tracing.accept_request_id(first_header(headers, b"x-request-id"))
-        trace, finish_span = otel.start_span(
-            f"{scope['method']} gateway", first_header(headers, b"traceparent")
-        )
-        tracing.bind(request_id, trace)
-        structlog.contextvars.clear_contextvars()
-        structlog.contextvars.bind_contextvars(
-            request_id=request_id, trace_id=trace.trace_id, span_id=trace.span_id, user=None
+        request_id, trace, finish_span = begin_request(
+            f"{scope['method']} gateway",
+            first_header(headers, b"x-request-id"),
+            first_header(headers, b"traceparent"),
+            user=None,
         )
         peer = scope["client"][0] if scope.get("client") else ""
         call = Call(scope, receive, headers, request_id,
@@ -181,8 +180,7 @@ class Gateway:
             refused = await self._authenticate(call)
             if refused is not None:
                 return refused
-        handlers = {"logout": self._logout, "login": self._login, "proxy": self._forward}
-        return await handlers[found.route.handler](call)
+        return await self.handlers[found.route.handler](call)
 
     async def _authenticate(self, call: Call) -> Reply | None:
         assert self.gate is not None
