@@ -1,7 +1,7 @@
 """One catalogue of the platform's components.
 
-The local runner (and, later, the Pulumi program) read this one table, so the
-two never disagree on names, ports, peers or who is public.
+The local runner and the Pulumi program read this one table, so the two never
+disagree on names, ports, peers or who is public.
 """
 
 from __future__ import annotations
@@ -44,6 +44,10 @@ COMPONENTS: tuple[Component, ...] = (
         public=True,
         admin_port=9080,
     ),
+    # The browser's server: pages, and /api/v1 forwarded to the gateway. Not
+    # `public`: the gateway is the only Service exposed outside the cluster;
+    # people reach the UI through a port-forward to localhost:3000.
+    Component("web", "cnop_web", 3000, peers=("gateway",), admin_port=9300),
 )
 
 BY_NAME = {component.name: component for component in COMPONENTS}

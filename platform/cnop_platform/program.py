@@ -44,7 +44,12 @@ def service_env(component: Component, config: StackConfig) -> dict[str, str]:
     if component.name == "auth":
         env["SIGNING_KEYS_FILE"] = f"/var/run/secrets/cnop/{KEYRING_FILE}"
         env["ACTIVE_KID"] = config.auth_active_kid
+    if component.name == "web" and config.environment != "local":
+        env["COOKIE_SECURE"] = "true"
     if component.public:
+        # The web UI's pods forward the browser's address; NetworkPolicy lets
+        # only them (and, on exposed stacks, the load balancer) reach us.
+        env["TRUSTED_PROXIES"] = config.pod_cidr
         origins = [f"https://{config.domain}"]
         if config.environment == "local":
             origins += ["http://localhost:3000", "http://127.0.0.1:3000"]

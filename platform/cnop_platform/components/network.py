@@ -2,7 +2,7 @@
 
 Who may call whom is derived from the catalogue's `peers` (the same table the
 local runner uses): gateway → auth and backends, user → auth and inventory,
-order → inventory; plus web → gateway, monitoring → every metrics port, DNS,
+order → inventory, web → gateway; plus monitoring → every metrics port, DNS,
 and the store.
 """
 
@@ -20,13 +20,11 @@ from cnop_platform.config import StackConfig
 MONITORING_NAMESPACE = "monitoring"
 STORE = ("store", 4566)
 STORE_USERS = ("auth", "user", "order")
-EXTERNAL_CALLERS = {"gateway": ("web",)}  # the web UI (port 3000) reaches only the gateway
 
 
 def callers(target: Component) -> list[str]:
     """Components allowed to open connections to `target`."""
-    internal = [c.name for c in COMPONENTS if target.name in c.peers]
-    return internal + list(EXTERNAL_CALLERS.get(target.name, ()))
+    return [c.name for c in COMPONENTS if target.name in c.peers]
 
 
 DNS_EGRESS = {
@@ -54,7 +52,9 @@ def _tcp(*ports: int) -> list[dict[str, Any]]:
 
 def ingress_rules(component: Component, config: StackConfig) -> list[dict[str, Any]]:
     """Who may reach a component, on which port."""
-    rules = [{"from": _pods(*callers(component)), "ports": _tcp(component.port)}]
+    # An empty `from` would admit everyone: a component nobody calls gets no rule.
+    allowed = callers(component)
+    rules = [{"from": _pods(*allowed), "ports": _tcp(component.port)}] if allowed else []
     if component.public and config.expose != "port-forward":
         # The load balancer or ingress controller forwards from outside the cluster.
         rules.append({"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(component.port)})
@@ -90,11 +90,6 @@ class NetworkSecurity(pulumi.ComponentResource):
         policies: dict[str, tuple[dict[str, Any], list[str], dict[str, Any]]] = {
             "default-deny": ({}, ["Ingress", "Egress"], {}),
             "allow-dns": ({}, ["Egress"], {"egress": [DNS_EGRESS]}),
-            "web-egress": (
-                _selector("web"),
-                ["Egress"],
-                {"egress": [{"to": _pods("gateway"), "ports": _tcp(8080)}]},
-            ),
         }
         for component in COMPONENTS:
             selector = _selector(component.name)

@@ -76,6 +76,9 @@ class Service(pulumi.ComponentResource):
             metadata=meta,
             spec=k8s.core.v1.ServiceSpecArgs(
                 type="LoadBalancer" if exposed else "ClusterIP",
+                # Keep the client's own address (no SNAT to a node's): the
+                # gateway's per-IP limits need it.
+                external_traffic_policy="Local" if exposed else None,
                 selector=labels(name),
                 ports=ports,
             ),

@@ -40,6 +40,10 @@ HOST = "127.0.0.1"
 LOCAL_KID = "local-1"
 EPHEMERAL_PORTS_START = 32768  # Linux's default net.ipv4.ip_local_port_range
 STORE = "store"
+# The web UI calls the gateway from this loopback address of its own, and the
+# gateway trusts X-Forwarded-For only from it: the browser's address is kept,
+# and no other local caller can claim one.
+WEB_SOURCE_ADDRESS = "127.0.0.3"
 
 
 class StartupError(RuntimeError):
@@ -141,6 +145,10 @@ class LocalPlatform:
             env[f"{peer.upper()}_URL"] = self.url(peer)
         if component.admin_port is not None:
             env["ADMIN_PORT"] = str(component.admin_port + self.port_offset)
+        if name == "web":
+            env["GATEWAY_SOURCE_ADDRESS"] = WEB_SOURCE_ADDRESS
+        if name == "gateway":
+            env["TRUSTED_PROXIES"] = f"{WEB_SOURCE_ADDRESS}/32"
         if name == "auth":
             env["SIGNING_KEYS_FILE"] = str(self.signing_keys())
             env["ACTIVE_KID"] = LOCAL_KID

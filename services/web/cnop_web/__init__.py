@@ -1,0 +1,3 @@
+"""The web UI: the browser's only server, a same-origin front for the gateway."""
+
+SERVICE = "web"

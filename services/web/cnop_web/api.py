@@ -1,0 +1,105 @@
+"""/api/v1/*: the page's calls, checked here and forwarded to the gateway; /session."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request, Response
+
+from cnop_common.errors import ApiError
+from cnop_web.proxy import API_PREFIX, Answer, GatewayProxy, Outgoing
+from cnop_web.security import check_same_origin, is_plain_api_path
+from cnop_web.session import Sessions
+from cnop_web.settings import WebSettings
+
+LOGIN = f"{API_PREFIX}/auth/login"
+LOGOUT = f"{API_PREFIX}/auth/logout"
+PROFILE = f"{API_PREFIX}/auth/profile"
+METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+
+
+async def read_body(request: Request, limit: int) -> bytes:
+    """The request body, refused with 413 as soon as it passes `limit` bytes."""
+    declared = request.headers.get("content-length")
+    if declared is not None and declared.isdigit() and int(declared) > limit:
+        raise _too_large(limit)
+    body = bytearray()
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > limit:
+            raise _too_large(limit)
+    return bytes(body)
+
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body is larger than {limit} bytes.")
+
+
+def _outgoing(request: Request, path: str, token: str | None, body: bytes = b"") -> Outgoing:
+    return Outgoing(
+        method=request.method,
+        path_and_query=path,
+        headers=dict(request.headers),
+        body=body,
+        token=token,
+        client_ip=request.client.host if request.client else "",
+    )
+
+
+def _reply(answer: Answer, body: bytes | None = None) -> Response:
+    response = Response(
+        answer.body if body is None else body, answer.status, headers=answer.headers
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def api_router(settings: WebSettings, proxy: GatewayProxy, sessions: Sessions) -> APIRouter:
+    """The forwarding route, with the session cookie handled on the way back."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.api_route(f"{API_PREFIX}/{{path:path}}", methods=METHODS)
+    async def forward(request: Request) -> Response:
+        check_same_origin(request.method, request.headers, request.url.scheme)
+        raw_path: bytes = request.scope["raw_path"]
+        if not is_plain_api_path(raw_path):
+            raise ApiError(404, "ROUTE_NOT_FOUND", "No such API route.")
+        path = raw_path.decode("latin-1")
+        query = request.scope.get("query_string", b"").decode("latin-1")
+        token = request.cookies.get(sessions.name)
+        body = await read_body(request, settings.max_body_bytes)
+        answer = await proxy.send(
+            _outgoing(request, f"{path}?{query}" if query else path, token, body)
+        )
+        if path == LOGIN and request.method == "POST" and answer.status == 200:
+            response = _reply(answer, b"")
+            response.body = sessions.start(answer.body, response)
+            response.headers["content-length"] = str(len(response.body))
+            return response
+        response = _reply(answer)
+        if path == LOGOUT and request.method == "POST":
+            sessions.end(response, "ended")
+        elif answer.status == 401 and token:
+            # Expired or revoked: the cookie is of no more use.
+            sessions.end(response, "dropped")
+        return response
+
+    @router.get("/session")
+    async def session(request: Request) -> Response:
+        """Who is logged in: {"user": <profile>} or {"user": null}; never a 401.
+
+        The page cannot read its HttpOnly cookie, so it asks here. Without a
+        cookie the answer needs no call to the gateway at all.
+        """
+        token = request.cookies.get(sessions.name)
+        if not token:
+            return _reply(Answer(200, {"content-type": "application/json"}, b'{"user": null}'))
+        answer = await proxy.send(_outgoing(request, PROFILE, token))
+        if answer.status == 200:
+            return _reply(answer, b'{"user": ' + answer.body + b"}")
+        if answer.status == 401:
+            response = _reply(answer, b'{"user": null}')
+            response.status_code = 200
+            sessions.end(response, "dropped")
+            return response
+        return _reply(answer)
+
+    return router

@@ -1,0 +1,61 @@
+"""Web UI settings (one pydantic-settings class, failing fast on bad input)."""
+
+from __future__ import annotations
+
+from ipaddress import ip_address
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class WebSettings(BaseSettings):
+    """Everything the web UI reads from its environment."""
+
+    model_config = SettingsConfigDict(extra="ignore", frozen=True)
+
+    environment: Literal["development", "staging", "production"] = "development"
+    host: str = "127.0.0.1"
+    port: int = Field(default=3000, ge=1, le=65535)
+    # /metrics is served here, never on the browser-facing port.
+    admin_port: int = Field(default=9300, ge=1, le=65535)
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_file: Path | None = None
+
+    gateway_url: str = "http://127.0.0.1:8080"
+    # Locally the web UI calls the gateway from its own loopback address, which
+    # the gateway lists in TRUSTED_PROXIES: only then is our X-Forwarded-For
+    # (the browser's address) believed, and no other local caller can spoof it.
+    gateway_source_address: str | None = None
+    gateway_timeout_seconds: float = Field(default=15.0, gt=0, le=120)
+    max_body_bytes: int = Field(default=64 * 1024, ge=1024)
+
+    # Over HTTPS the session cookie is `Secure` and `__Host-` prefixed.
+    cookie_secure: bool = False
+
+    @field_validator("gateway_url")
+    @classmethod
+    def _no_trailing_slash(cls, value: str) -> str:
+        if not value.startswith(("http://", "https://")):
+            raise ValueError("GATEWAY_URL must be an http(s) URL")
+        return value.rstrip("/")
+
+    @field_validator("gateway_source_address")
+    @classmethod
+    def _an_address(cls, value: str | None) -> str | None:
+        if value:
+            ip_address(value)  # raises ValueError with the bad value
+        return value or None
+
+    @model_validator(mode="after")
+    def _secure_outside_development(self) -> WebSettings:
+        # A session cookie sent over plain HTTP can be read off the wire.
+        if self.environment != "development" and not self.cookie_secure:
+            raise ValueError("COOKIE_SECURE must be true outside development")
+        return self
+
+    @property
+    def cookie_name(self) -> str:
+        """`__Host-` binds the cookie to this host and path /; browsers allow it only if Secure."""
+        return "__Host-cnop_session" if self.cookie_secure else "cnop_session"

@@ -1,0 +1,83 @@
+// The page router: draws the view the path names, after checking the session
+// for the pages that need one.
+import { api, ApiError } from "./api.js";
+import { el } from "./dom.js";
+import { VIEWS } from "./views.js";
+
+const PROTECTED = new Set(["/dashboard", "/trade", "/portfolio", "/account"]);
+const main = document.getElementById("main");
+const nav = document.getElementById("nav");
+
+export function go(path) {
+  history.pushState(null, "", path);
+  render();
+}
+
+// Who is logged in, asked of our server: the cookie is not readable here.
+async function currentUser() {
+  return (await api("GET", "/session", undefined, {}, "")).user;
+}
+
+function drawNav(user, path) {
+  const link = (href, text) => el("a", { href, class: href === path ? "active" : null, "data-link": true }, text);
+  if (!user) {
+    nav.replaceChildren(link("/login", "Log in"), link("/register", "Register"));
+    return;
+  }
+  const logout = el("button", { class: "link", type: "button", id: "logout" }, "Log out");
+  logout.addEventListener("click", async () => {
+    try {
+      await api("POST", "/auth/logout", {});
+    } finally {
+      go("/login?loggedOut=1");
+    }
+  });
+  nav.replaceChildren(
+    link("/dashboard", "Dashboard"), link("/trade", "Trade"), link("/portfolio", "Portfolio"), link("/account", "Account"),
+    el("span", { class: "who" }, user.username), logout,
+  );
+}
+
+export async function render() {
+  const path = location.pathname;
+  const params = new URLSearchParams(location.search);
+  let user = null;
+  try {
+    user = await currentUser();
+  } catch (error) {
+    drawNav(null, path);
+    main.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
+    return;
+  }
+  if (PROTECTED.has(path) && !user) {
+    go(`/login?next=${encodeURIComponent(path)}`);
+    return;
+  }
+  if (path === "/") {
+    go(user ? "/dashboard" : "/login");
+    return;
+  }
+  drawNav(user, path);
+  const view = VIEWS[path] || VIEWS.notFound;
+  document.title = `${view.title} · CNOP Trading`;
+  main.replaceChildren(el("p", { class: "muted" }, "Loading…"));
+  try {
+    main.replaceChildren(await view.draw({ user, params, go }));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) {
+      go(`/login?next=${encodeURIComponent(path)}`);
+      return;
+    }
+    main.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
+  }
+}
+
+// Same-origin links navigate without a reload.
+document.addEventListener("click", (event) => {
+  const anchor = event.target.closest("a[data-link], a.brand");
+  if (!anchor || event.metaKey || event.ctrlKey) return;
+  event.preventDefault();
+  go(anchor.getAttribute("href"));
+});
+window.addEventListener("popstate", render);
+render();

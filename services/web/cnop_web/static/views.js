@@ -1,0 +1,182 @@
+// One function per page. Each returns the page's content as a DOM node.
+import { api, newIdempotencyKey } from "./api.js";
+import { el, field, money, onSubmit, table, when } from "./dom.js";
+
+const QUANTITY = { inputmode: "decimal", required: true, autocomplete: "off" };
+
+function card(title, ...children) {
+  return el("section", { class: "card" }, title ? el("h2", {}, title) : null, ...children);
+}
+
+function status() {
+  return el("div", { class: "status" });
+}
+
+function notice(text) {
+  return el("p", { class: "notice", role: "status" }, text);
+}
+
+function loginBlockedMessage(error) {
+  const minutes = error.retryAfter ? Math.ceil(error.retryAfter / 60) : 15;
+  return `Too many failed attempts. Try again in ${minutes} minute${minutes === 1 ? "" : "s"}.`;
+}
+
+async function login({ params, go }) {
+  const form = el("form", { id: "login-form" },
+    field("Username", "username", { required: true, autocomplete: "username" }),
+    field("Password", "password", { type: "password", required: true, autocomplete: "current-password" }),
+    el("button", { type: "submit" }, "Log in"));
+  const out = status();
+  onSubmit(form, out, async (data) => {
+    try {
+      await api("POST", "/auth/login", data);
+    } catch (error) {
+      if (error.status === 429) error.message = loginBlockedMessage(error);
+      if (error.status === 401) error.message = "Invalid username or password.";
+      throw error;
+    }
+    const next = params.get("next");
+    // Only a path on this site: never an open redirect.
+    go(next && next.startsWith("/") && !next.startsWith("//") ? next : "/dashboard");
+  });
+  return el("div", {}, el("h1", {}, "Log in"),
+    params.get("registered") ? notice("Account created. Log in to continue.") : null,
+    params.get("loggedOut") ? notice("You are logged out.") : null,
+    card(null, form, out));
+}
+
+async function register({ go }) {
+  const form = el("form", { id: "register-form" },
+    field("Username (6–30 letters, digits or _)", "username", { required: true, minlength: 6, maxlength: 30, autocomplete: "username" }),
+    field("Email", "email", { type: "email", required: true, autocomplete: "email" }),
+    field("Password (12+ characters: upper, lower, digit, symbol)", "password", { type: "password", required: true, minlength: 12, autocomplete: "new-password" }),
+    field("First name", "first_name", { required: true, autocomplete: "given-name" }),
+    field("Last name", "last_name", { required: true, autocomplete: "family-name" }),
+    field("Phone (optional)", "phone", { type: "tel", autocomplete: "tel" }),
+    el("button", { type: "submit" }, "Create account"));
+  const out = status();
+  onSubmit(form, out, async (data) => {
+    await api("POST", "/auth/register", data);
+    go("/login?registered=1");
+  });
+  return el("div", {}, el("h1", {}, "Create an account"), card(null, form, out));
+}
+
+function transactionsTable(transactions) {
+  if (!transactions.length) return el("p", { class: "muted" }, "No transactions yet.");
+  return table(["When", "Type", "Amount", "Status"],
+    transactions.map((t) => [when(t.created_at), t.transaction_type.replace("_", " "), money(t.amount), t.status]), [2]);
+}
+
+async function dashboard({ user }) {
+  const [portfolio, history] = await Promise.all([
+    api("GET", "/portfolio"), api("GET", "/balance/transactions?limit=5"),
+  ]);
+  return el("div", {}, el("h1", {}, `Welcome, ${user.first_name}`),
+    el("div", { class: "grid" },
+      card("Cash", el("p", { class: "figure", id: "cash" }, money(portfolio.cash_balance))),
+      card("Total value", el("p", { class: "figure", id: "total-value" }, money(portfolio.total_value))),
+      card("Assets held", el("p", { class: "figure" }, String(portfolio.assets.length)))),
+    card("Recent activity", transactionsTable(history.transactions)));
+}
+
+function ordersTable(orders) {
+  if (!orders.length) return el("p", { class: "muted" }, "No orders yet.");
+  return table(["When", "Order", "Asset", "Quantity", "Price", "Total"],
+    orders.map((o) => [when(o.created_at), o.order_type === "market_buy" ? "Buy" : "Sell", o.asset_id, o.quantity, money(o.price), money(o.total_amount)]),
+    [3, 4, 5]);
+}
+
+async function trade() {
+  const [assets, orders] = await Promise.all([
+    api("GET", "/inventory/assets?active_only=true&limit=250"), api("GET", "/orders?limit=10"),
+  ]);
+  const select = el("select", { name: "asset_id", id: "asset_id", required: true },
+    assets.data.map((a) => el("option", { value: a.asset_id }, `${a.symbol} — ${a.name} (${money(a.price_usd)})`)));
+  const form = el("form", { id: "order-form", class: "inline" },
+    el("label", {}, "Asset", select),
+    el("label", {}, "Side", el("select", { name: "order_type", id: "order_type" },
+      el("option", { value: "market_buy" }, "Buy"), el("option", { value: "market_sell" }, "Sell"))),
+    field("Quantity", "quantity", QUANTITY),
+    el("button", { type: "submit" }, "Place order"));
+  const out = status();
+  const history = el("div", { id: "orders" }, ordersTable(orders.data));
+  onSubmit(form, out, async (data) => {
+    // A fresh key per submission: a retried request can never trade twice.
+    const placed = await api("POST", "/orders", data, { "Idempotency-Key": newIdempotencyKey() });
+    const o = placed.data;
+    out.replaceChildren(notice(`${o.order_type === "market_buy" ? "Bought" : "Sold"} ${o.quantity} ${o.asset_id} at ${money(o.price)} for ${money(o.total_amount)}.`));
+    history.replaceChildren(ordersTable((await api("GET", "/orders?limit=10")).data));
+  });
+  const prices = table(["#", "Asset", "Price", "24 h"],
+    assets.data.map((a) => [a.market_cap_rank ?? "", `${a.symbol} · ${a.name}`, money(a.price_usd),
+      a.price_change_percentage_24h === null ? "" : el("span", { class: a.price_change_percentage_24h >= 0 ? "up" : "down" }, `${a.price_change_percentage_24h}%`)]),
+    [2, 3]);
+  return el("div", {}, el("h1", {}, "Trade"), card("Market order", form, out), card("Your recent orders", history), card("Prices", prices));
+}
+
+async function portfolio() {
+  const p = await api("GET", "/portfolio");
+  const holdings = p.assets.length
+    ? table(["Asset", "Quantity", "Price", "Value", "Share"],
+      p.assets.map((a) => [`${a.asset_id} · ${a.asset_name}`, a.quantity, money(a.current_price), money(a.market_value), `${a.percentage}%`]),
+      [1, 2, 3, 4])
+    : el("p", { class: "muted" }, "You hold no assets yet.");
+  return el("div", {}, el("h1", {}, "Portfolio"),
+    el("div", { class: "grid" }, card("Cash", el("p", { class: "figure" }, money(p.cash_balance))),
+      card("Total value", el("p", { class: "figure" }, money(p.total_value)))),
+    card("Holdings", el("div", { id: "holdings" }, holdings)));
+}
+
+function moneyForm(id, label, path, after) {
+  const form = el("form", { id: `${id}-form`, class: "inline" }, field("Amount (USD)", `${id}-amount`, QUANTITY), el("button", { type: "submit" }, label));
+  const out = status();
+  onSubmit(form, out, async (data) => {
+    const done = await api("POST", path, { amount: data[`${id}-amount`] }, { "Idempotency-Key": newIdempotencyKey() });
+    form.reset();
+    await after();
+    out.replaceChildren(notice(done.message));
+  });
+  return [form, out];
+}
+
+async function account({ user }) {
+  const balance = el("p", { class: "figure", id: "balance" });
+  const history = el("div", { id: "transactions" });
+  const refresh = async () => {
+    const [b, t] = await Promise.all([api("GET", "/balance"), api("GET", "/balance/transactions?limit=20")]);
+    balance.replaceChildren(money(b.current_balance));
+    history.replaceChildren(transactionsTable(t.transactions));
+  };
+  await refresh();
+  const profile = el("form", { id: "profile-form" },
+    field("First name", "first_name", { value: user.first_name, required: true }),
+    field("Last name", "last_name", { value: user.last_name, required: true }),
+    field("Email", "email", { type: "email", value: user.email, required: true }),
+    field("Phone", "phone", { type: "tel", value: user.phone ?? "" }),
+    el("button", { type: "submit" }, "Save profile"));
+  const profileOut = status();
+  onSubmit(profile, profileOut, async (data) => {
+    const saved = await api("PUT", "/auth/profile", data);
+    profileOut.replaceChildren(notice(saved.message));
+  });
+  return el("div", {}, el("h1", {}, "Account"),
+    card("Cash balance", balance, ...moneyForm("deposit", "Deposit", "/balance/deposit", refresh),
+      ...moneyForm("withdraw", "Withdraw", "/balance/withdraw", refresh)),
+    card(`Profile of ${user.username}`, profile, profileOut),
+    card("Transactions", history));
+}
+
+async function notFound() {
+  return el("div", {}, el("h1", {}, "Page not found"), el("p", {}, el("a", { href: "/", "data-link": true }, "Go to the start page")));
+}
+
+export const VIEWS = {
+  "/login": { title: "Log in", draw: login },
+  "/register": { title: "Register", draw: register },
+  "/dashboard": { title: "Dashboard", draw: dashboard },
+  "/trade": { title: "Trade", draw: trade },
+  "/portfolio": { title: "Portfolio", draw: portfolio },
+  "/account": { title: "Account", draw: account },
+  notFound: { title: "Not found", draw: notFound },
+};
