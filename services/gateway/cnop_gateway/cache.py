@@ -3,6 +3,11 @@
 An entry lives at most min(the configured bound, the token's own expiry), so a
 revoked token keeps working for at most the bound on other replicas; the
 replica that handled the logout evicts it at once.
+
+Eviction alone is not enough: a validation that was already on its way to
+auth when the logout came in can answer "valid" after the eviction and put
+the token back. So a revoked token's hash is also remembered for a while
+(longer than any validation can take) and never cached again.
 """
 
 from __future__ import annotations
@@ -14,6 +19,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from prometheus_client import Counter
+
+# Longer than the slowest validation (the auth timeout is at most 30 s).
+REVOKED_MEMORY_SECONDS = 60.0
 
 CACHE_LOOKUPS = Counter(
     "gateway_auth_cache_total", "Token validation cache lookups by result.", ["result"]
@@ -48,6 +56,7 @@ class ValidationCache:
         self.max_entries = max_entries
         self.clock = clock
         self._entries: OrderedDict[bytes, tuple[float, Identity]] = OrderedDict()
+        self._revoked: OrderedDict[bytes, float] = OrderedDict()  # hash → until when
 
     @property
     def enabled(self) -> bool:
@@ -70,7 +79,7 @@ class ValidationCache:
 
     def put(self, key: bytes, identity: Identity) -> None:
         """Remember a valid token until the bound or its expiry, whichever comes first."""
-        if not self.enabled:
+        if not self.enabled or self._recently_revoked(key):
             return
         deadline = min(self.clock() + self.bound_seconds, float(identity.expires_at))
         if deadline <= self.clock():
@@ -81,8 +90,23 @@ class ValidationCache:
             self._entries.popitem(last=False)
 
     def evict(self, key: bytes) -> None:
-        """Forget a token at once (logout on this replica)."""
+        """Forget a token at once and refuse to cache it again (logout on this replica)."""
         self._entries.pop(key, None)
+        if not self.enabled:
+            return
+        self._revoked[key] = self.clock() + REVOKED_MEMORY_SECONDS
+        self._revoked.move_to_end(key)
+        while len(self._revoked) > self.max_entries:
+            self._revoked.popitem(last=False)
+
+    def _recently_revoked(self, key: bytes) -> bool:
+        until = self._revoked.get(key)
+        if until is None:
+            return False
+        if until <= self.clock():
+            del self._revoked[key]
+            return False
+        return True
 
     def __len__(self) -> int:
         return len(self._entries)

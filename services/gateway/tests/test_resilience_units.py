@@ -3,7 +3,7 @@
 import pytest
 
 from cnop_gateway.breaker import CircuitBreaker, State
-from cnop_gateway.cache import Identity, ValidationCache, token_key
+from cnop_gateway.cache import REVOKED_MEMORY_SECONDS, Identity, ValidationCache, token_key
 from cnop_gateway.limits import LoginGuard, RateLimiter
 
 pytestmark = pytest.mark.unit
@@ -98,6 +98,32 @@ def test_cache_is_bounded_lru_and_evicts_on_logout():
     assert cache.get(keys[1]) is None
     cache.evict(keys[0])
     assert cache.get(keys[0]) is None
+
+
+def test_a_validation_in_flight_at_logout_cannot_cache_the_token_again():
+    clock = Clock()
+    cache = ValidationCache(bound_seconds=5, max_entries=10, clock=clock)
+    key = token_key("t-logout")
+    cache.put(key, identity(clock.now + 3600))
+    cache.evict(key)
+    # The answer of a validation that started before the revocation arrives late.
+    clock.now += 29
+    cache.put(key, identity(clock.now + 3600))
+    assert cache.get(key) is None
+    clock.now += REVOKED_MEMORY_SECONDS  # long after: the memory is bounded in time
+    cache.put(key, identity(clock.now + 3600))
+    assert cache.get(key) is not None
+
+
+def test_remembered_revocations_are_bounded_in_number():
+    cache = ValidationCache(bound_seconds=5, max_entries=2, clock=Clock())
+    keys = [token_key(f"r{i}") for i in range(3)]
+    for key in keys:
+        cache.evict(key)
+    cache.put(keys[0], identity(2e6))  # the oldest revocation was forgotten
+    cache.put(keys[2], identity(2e6))
+    assert cache.get(keys[0]) is not None
+    assert cache.get(keys[2]) is None
 
 
 def test_cache_off_stores_nothing():

@@ -1,0 +1,104 @@
+"""The web UI's own checks, without a server: CSRF, API paths, settings."""
+
+import pytest
+from pydantic import ValidationError
+from starlette.datastructures import Headers
+
+from cnop_web.security import CsrfRejected, check_same_origin, is_plain_api_path
+from cnop_web.settings import WebSettings
+
+pytestmark = pytest.mark.unit
+
+OURS = {"x-requested-with": "cnop-web", "host": "127.0.0.1:3000"}
+
+
+def test_safe_methods_need_no_csrf_header():
+    check_same_origin("GET", Headers({}), "http")
+
+
+@pytest.mark.parametrize(
+    ("headers", "reason"),
+    [
+        ({"host": "127.0.0.1:3000"}, "must send"),
+        ({"x-requested-with": "XMLHttpRequest", "host": "127.0.0.1:3000"}, "must send"),
+        ({**OURS, "origin": "http://evil.example"}, "Cross-origin"),
+        ({**OURS, "origin": "https://127.0.0.1:3000"}, "Cross-origin"),
+        ({**OURS, "sec-fetch-site": "cross-site"}, "Cross-site"),
+        ({**OURS, "sec-fetch-site": "same-site"}, "Cross-site"),
+    ],
+)
+def test_state_changes_from_anywhere_but_our_page_are_refused(headers, reason):
+    with pytest.raises(CsrfRejected, match=reason) as refused:
+        check_same_origin("POST", Headers(headers), "http")
+    assert refused.value.status_code == 403
+    assert refused.value.code == "CSRF_REJECTED"
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        OURS,
+        {**OURS, "origin": "http://127.0.0.1:3000", "sec-fetch-site": "same-origin"},
+        {**OURS, "sec-fetch-site": "none"},
+    ],
+)
+def test_state_changes_from_our_page_pass(headers):
+    for method in ("POST", "PUT", "PATCH", "DELETE"):
+        check_same_origin(method, Headers(headers), "http")
+
+
+@pytest.mark.parametrize(
+    "path", [b"/api/v1/orders", b"/api/v1/orders/01HZX-abc_12", b"/api/v1/inventory/assets/BTC"]
+)
+def test_plain_paths_pass(path):
+    assert is_plain_api_path(path)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        b"/api/v1/../health",
+        b"/api/v1/auth/./profile",
+        b"/api/v1/%2e%2e/health",
+        b"/api/v1/%2E%2E/health",
+        b"/api/v1/orders%2f..%2fmetrics",
+        b"/api/v1/orders%5cx",
+        b"/api/v1/orders\\x",
+    ],
+)
+def test_dot_segments_and_encoded_separators_are_refused(path):
+    assert not is_plain_api_path(path)
+
+
+def test_defaults_are_local():
+    settings = WebSettings()
+    assert (settings.host, settings.port, settings.admin_port) == ("127.0.0.1", 3000, 9300)
+    assert settings.cookie_name == "cnop_session"
+
+
+def test_secure_cookies_get_the_host_prefix():
+    settings = WebSettings(environment="production", cookie_secure=True)
+    assert settings.cookie_name == "__Host-cnop_session"
+
+
+@pytest.mark.parametrize("environment", ["staging", "production"])
+def test_plain_http_cookies_are_refused_outside_development(environment):
+    with pytest.raises(ValidationError, match="COOKIE_SECURE must be true"):
+        WebSettings(environment=environment)
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("gateway_url", "127.0.0.1:8080", "http"),
+        ("gateway_source_address", "not-an-ip", "does not appear to be an IPv4 or IPv6"),
+        ("port", 0, "greater than or equal to 1"),
+    ],
+)
+def test_bad_settings_fail_fast(field, value, message):
+    with pytest.raises(ValidationError, match=message):
+        WebSettings(**{field: value})
+
+
+def test_gateway_url_loses_its_trailing_slash():
+    assert WebSettings(gateway_url="http://gw:8080/").gateway_url == "http://gw:8080"

@@ -1,0 +1,260 @@
+"""The web UI in a real browser (Debian's chromium, driven by Playwright) against the real platform.
+
+Every page is exercised as a user would: register, log in, deposit, trade,
+look at the portfolio, log out; plus the ways it can go wrong, each of which
+must end in a clear message on the page.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Iterator
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+
+from cnop_platform.local.runner import LocalPlatform
+from cnop_platform.testing import PASSWORD, registration, unique_username
+
+pytestmark = [pytest.mark.e2e, pytest.mark.slow]
+
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# Without the background-networking flags chromium keeps dialling out of a closed network.
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+PROTECTED = ["/dashboard", "/trade", "/portfolio", "/account"]
+
+
+@pytest.fixture(scope="module")
+def playwright() -> Iterator[Playwright]:
+    with sync_playwright() as driver:
+        yield driver
+
+
+@pytest.fixture(scope="module")
+def browser(playwright: Playwright) -> Iterator[Browser]:
+    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+    yield browser
+    browser.close()
+
+
+@pytest.fixture
+def web(local_platform: LocalPlatform) -> str:
+    return local_platform.url("web")
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[Page]:
+    """A fresh browser context (no cookies) whose console errors fail the test."""
+    context = browser.new_context()
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    problems: list[str] = []
+    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
+    # Failed loads (a 401, a dropped connection) are what some tests provoke; script
+    # errors and CSP refusals ("Refused to ...") are what none may cause.
+    page.on(
+        "console",
+        lambda message: (
+            problems.append(f"console: {message.text}")
+            if message.type == "error" and not message.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
+    yield page
+    context.close()
+    # CSP violations and script errors land here: none is acceptable.
+    assert problems == []
+
+
+def _registered(web: str) -> str:
+    username = unique_username("ui")
+    response = httpx.post(
+        f"{web}/api/v1/auth/register",
+        json=registration(username),
+        headers={"X-Requested-With": "cnop-web"},
+        trust_env=False,
+    )
+    assert response.status_code == 201, response.text
+    return username
+
+
+def _log_in(page: Page, username: str, password: str = PASSWORD) -> None:
+    page.fill("#username", username)
+    page.fill("#password", password)
+    page.click("#login-form button[type=submit]")
+
+
+def test_a_new_user_registers_deposits_trades_and_logs_out(page, web):
+    page.goto(f"{web}/")
+    expect(page).to_have_url(f"{web}/login")
+    page.click("nav >> text=Register")
+    username = unique_username("ui")
+    for name, value in registration(username).items():
+        page.fill(f"#{name}", value)
+    page.click("#register-form button[type=submit]")
+    expect(page.get_by_role("status")).to_have_text("Account created. Log in to continue.")
+
+    _log_in(page, username)
+    expect(page).to_have_url(f"{web}/dashboard")
+    expect(page.locator("h1")).to_have_text("Welcome, Test")
+    expect(page.locator("#cash")).to_have_text("$0.00")
+    expect(page.locator("nav .who")).to_have_text(username)
+
+    page.click("nav >> text=Account")
+    page.fill("#deposit-amount", "1000")
+    page.click("#deposit-form button")
+    expect(page.get_by_role("status")).to_have_text("Successfully deposited $1000.00")
+    expect(page.locator("#balance")).to_have_text("$1,000.00")
+    expect(page.locator("#transactions")).to_contain_text("deposit")
+
+    page.click("nav >> text=Trade")
+    page.select_option("#asset_id", "BTC")
+    page.fill("#quantity", "0.001")
+    page.click("#order-form button")
+    expect(page.get_by_role("status")).to_contain_text("Bought 0.00100000 BTC at $")
+    expect(page.locator("#orders tbody tr")).to_have_count(1)
+
+    page.click("nav >> text=Portfolio")
+    expect(page.locator("#holdings tbody tr")).to_have_count(1)
+    expect(page.locator("#holdings")).to_contain_text("BTC · Bitcoin")
+    expect(page.locator("#holdings")).to_contain_text("0.00100000")
+
+    page.click("#logout")
+    expect(page.get_by_role("status")).to_have_text("You are logged out.")
+    assert page.context.cookies() == []
+    page.goto(f"{web}/portfolio")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fportfolio$"))
+
+
+@pytest.mark.parametrize("path", PROTECTED)
+def test_a_protected_page_sends_a_visitor_to_log_in_and_back(page, web, path):
+    username = _registered(web)
+    page.goto(f"{web}{path}")
+    expect(page).to_have_url(re.compile(rf"/login\?next=%2F{path[1:]}$"))
+    _log_in(page, username)
+    expect(page).to_have_url(f"{web}{path}")
+
+
+def test_after_login_the_page_never_leaves_the_site(page, web):
+    username = _registered(web)
+    page.goto(f"{web}/login?next=//evil.example/phish")
+    _log_in(page, username)
+    expect(page).to_have_url(f"{web}/dashboard")
+
+
+def test_page_scripts_cannot_read_the_session_cookie(page, web):
+    username = _registered(web)
+    page.goto(f"{web}/login")
+    _log_in(page, username)
+    expect(page).to_have_url(f"{web}/dashboard")
+    assert page.evaluate("document.cookie") == ""
+    (cookie,) = page.context.cookies()
+    assert cookie["httpOnly"] is True
+    assert cookie["sameSite"] == "Strict"
+
+
+def test_a_wrong_password_says_so(page, web):
+    username = _registered(web)
+    page.goto(f"{web}/login")
+    _log_in(page, username, PASSWORD + "x")
+    expect(page.get_by_role("alert")).to_have_text("Invalid username or password.")
+    expect(page).to_have_url(f"{web}/login")
+
+
+def test_a_blocked_login_says_when_to_try_again(page, web):
+    username = _registered(web)
+    page.goto(f"{web}/login")
+    for _ in range(5):  # the gateway's default per-username budget
+        _log_in(page, username, PASSWORD + "x")
+        expect(page.get_by_role("alert")).to_have_text("Invalid username or password.")
+    _log_in(page, username)  # the right password, but blocked
+    expect(page.get_by_role("alert")).to_have_text(
+        "Too many failed attempts. Try again in 15 minutes."
+    )
+
+
+def test_registration_errors_name_the_field(page, web):
+    page.goto(f"{web}/register")
+    body = registration(unique_username("ui"), password="alllowercase-no-digits")
+    for name, value in body.items():
+        page.fill(f"#{name}", value)
+    page.click("#register-form button[type=submit]")
+    expect(page.get_by_role("alert")).to_contain_text("password:")
+    expect(page).to_have_url(f"{web}/register")
+
+
+def test_an_order_without_the_cash_says_why(page, web):
+    username = _registered(web)
+    page.goto(f"{web}/trade")
+    _log_in(page, username)
+    expect(page).to_have_url(f"{web}/trade")
+    page.select_option("#asset_id", "BTC")
+    page.fill("#quantity", "0.01")
+    page.click("#order-form button")
+    expect(page.get_by_role("alert")).to_contain_text("nsufficient")
+    expect(page.locator("#orders")).to_have_text("No orders yet.")
+
+
+def test_a_session_revoked_elsewhere_returns_to_log_in(page, web):
+    username = _registered(web)
+    page.goto(f"{web}/login")
+    _log_in(page, username)
+    expect(page).to_have_url(f"{web}/dashboard")
+    (cookie,) = page.context.cookies()
+    # The same session logged out from another tab: the token is revoked.
+    revoked = httpx.post(
+        f"{web}/api/v1/auth/logout",
+        json={},
+        cookies={cookie["name"]: cookie["value"]},
+        headers={"X-Requested-With": "cnop-web"},
+        trust_env=False,
+    )
+    assert revoked.status_code == 200
+    page.click("nav >> text=Portfolio")
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Fportfolio$"))
+
+
+def test_a_lost_connection_is_a_readable_message(page, web):
+    username = _registered(web)
+    page.goto(f"{web}/login")
+    # The browser's request dies on the wire, as it would with the network down.
+    page.route("**/api/v1/auth/login", lambda route: route.abort("connectionfailed"))
+    _log_in(page, username)
+    expect(page.get_by_role("alert")).to_have_text(
+        "Cannot reach the server. Check your connection and try again."
+    )
+
+
+def test_an_unknown_page_says_not_found(page, web):
+    page.goto(f"{web}/nowhere-{secrets.token_hex(3)}")
+    expect(page.locator("h1")).to_have_text("Page not found")
+
+
+def test_the_browser_refuses_injected_inline_script(browser, web):
+    # Proves the policy is live, and that the fixture above would see a violation.
+    context = browser.new_context()
+    page = context.new_page()
+    messages: list[str] = []
+    page.on("console", lambda message: messages.append(message.text))
+    page.goto(f"{web}/login")
+    page.evaluate(
+        """() => {
+            const script = document.createElement("script");
+            script.textContent = "window.injected = 1";
+            document.body.append(script);
+        }"""
+    )
+    assert page.evaluate("window.injected") is None
+    context.close()
+    assert any("Content Security Policy" in message for message in messages), messages
