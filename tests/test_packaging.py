@@ -5,10 +5,13 @@ from pathlib import Path
 
 import pytest
 
+from cnop_platform.catalogue import COMPONENTS
+
 pytestmark = pytest.mark.unit
 
 REPO = Path(__file__).resolve().parents[1]
-SERVICES = ["user", "inventory", "order", "auth", "gateway"]
+SERVICES = ["user", "inventory", "order", "auth", "gateway", "web"]
+OTLP = {"opentelemetry-sdk>=1.27", "opentelemetry-exporter-otlp-proto-http>=1.27"}
 
 
 def workspace_dependencies() -> set[str]:
@@ -22,6 +25,18 @@ def test_image_requirements_are_workspace_dependencies(service):
     requirements = {line.strip() for line in lines if line.strip() and not line.startswith("#")}
     assert requirements, "empty requirements file"
     assert requirements <= workspace_dependencies()
+
+
+@pytest.mark.parametrize("service", SERVICES)
+def test_images_can_export_spans(service):
+    # The platform program sets OTEL_EXPORTER_OTLP_ENDPOINT for every service, which
+    # imports the OpenTelemetry SDK at start-up: without it the pod would crash.
+    lines = (REPO / "services" / service / "requirements.txt").read_text().splitlines()
+    assert {line.strip() for line in lines} >= OTLP
+
+
+def test_every_catalogue_component_is_packaged():
+    assert {component.name for component in COMPONENTS} == set(SERVICES)
 
 
 @pytest.mark.parametrize("service", SERVICES)

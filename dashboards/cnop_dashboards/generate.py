@@ -8,10 +8,12 @@ from grafana_foundation_sdk.builders.dashboard import Dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
 from cnop_dashboards import boards
+from cnop_platform.catalogue import COMPONENTS
 from cnop_policies import slo
 
 GENERATED = Path(__file__).resolve().parents[1] / "generated"
-SERVICES = ("gateway", "auth", "user", "inventory", "order")
+# One RED dashboard per component of the catalogue: a new service gets one by being listed.
+SERVICES = tuple(component.name for component in COMPONENTS)
 
 
 def all_dashboards() -> dict[str, Dashboard]:

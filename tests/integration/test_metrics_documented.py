@@ -9,7 +9,8 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from cnop_platform.testing import gateway_user
+from cnop_platform.catalogue import BY_NAME, COMPONENTS
+from cnop_platform.testing import PASSWORD, gateway_user
 
 pytestmark = pytest.mark.integration
 
@@ -20,18 +21,23 @@ JWT_LIKE = re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
 
 
 def scrape(local_platform, service: str) -> str:
-    if service == "gateway":
-        port = local_platform.port("gateway") + 1000  # the admin port
-        return httpx.get(f"http://127.0.0.1:{port}/metrics").text
-    return httpx.get(f"{local_platform.url(service)}/metrics").text
+    port = BY_NAME[service].metrics_port + local_platform.port_offset  # admin port, if any
+    return httpx.get(f"http://127.0.0.1:{port}/metrics").text
 
 
-@pytest.mark.parametrize("service", ["gateway", "auth", "user", "inventory", "order"])
+@pytest.mark.parametrize("service", [component.name for component in COMPONENTS])
 def test_every_exposed_metric_is_documented_without_user_labels(
     local_platform, gateway_url, service
 ):
     user = gateway_user(gateway_url, "metrics", deposit="5")
     user.post("/orders", json={"order_type": "market_buy", "asset_id": "USDT", "quantity": "1"})
+    # A browser session too, so the web UI's own metrics have samples.
+    web_login = httpx.post(
+        f"{local_platform.url('web')}/api/v1/auth/login",
+        json={"username": user.username, "password": PASSWORD},
+        headers={"X-Requested-With": "cnop-web"},
+    )
+    assert web_login.status_code == 200
     families = list(text_string_to_metric_families(scrape(local_platform, service)))
     ours = [f for f in families if not f.name.startswith(STANDARD)]
     assert ours

@@ -1,7 +1,7 @@
 """NetworkPolicies give exactly the trust model's connectivity (network-config-analyzer).
 
 NCA computes the connectivity the rendered policies allow between the rendered
-workloads (plus stand-ins for web, Prometheus, kube-dns and an outsider). The
+workloads (plus stand-ins for Prometheus, kube-dns and an outsider). The
 expected edges are written out here by hand from architecture.md, not derived
 from the program, so the check is independent of the code it checks.
 """
@@ -27,7 +27,14 @@ NCA = REPO / ".venv-nca" / "bin" / "nca"
 STAND_INS = Path(__file__).parent / "fixtures" / "stand-in-workloads.yaml"
 OUTSIDE = "ip:0.0.0.0/0"
 TCP = "{protocols:TCP,dst_ports:%d}"
-METRICS = {"gateway": 9080, "auth": 8003, "user": 8000, "inventory": 8001, "order": 8002}
+METRICS = {
+    "web": 9300,
+    "gateway": 9080,
+    "auth": 8003,
+    "user": 8000,
+    "inventory": 8001,
+    "order": 8002,
+}
 
 
 def expected_edges(stack: str) -> set[tuple[str, str, str]]:
@@ -45,7 +52,7 @@ def expected_edges(stack: str) -> set[tuple[str, str, str]]:
     edges |= {
         ("monitoring/prometheus", f"cnop/{name}", TCP % port) for name, port in METRICS.items()
     }
-    cnop_pods = ["web", *METRICS] + (["store"] if stack == "local" else [])
+    cnop_pods = [*METRICS] + (["store"] if stack == "local" else [])
     edges |= {
         (f"cnop/{pod}", "kube-system/coredns", "{protocols:TCP, UDP,dst_ports:53}")
         for pod in cnop_pods

@@ -165,7 +165,7 @@ def test_rendered_rules_and_dashboards_are_the_generated_ones(objects, stack):
         assert rule["spec"]["groups"] == generated["groups"]
     maps = {m["metadata"]["name"]: m for m in of_kind(objects[stack], "ConfigMap")}
     dashboards = sorted(DASHBOARDS.glob("*.json"))
-    assert len(dashboards) == 9
+    assert len(dashboards) == 4 + len(COMPONENTS)  # four area boards, one RED board each
     for path in dashboards:
         config_map = maps[f"dashboard-{path.stem}"]
         assert config_map["data"][path.name] == path.read_text()  # byte for byte
