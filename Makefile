@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status test test-unit lint format clean bench generate logs debian-packages render nca
+.PHONY: up down status test test-unit lint format clean bench generate logs debian-packages browser render nca
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -24,9 +24,9 @@ $(NCA):
 	.venv-nca/bin/python -m pip install --quiet network-config-analyzer
 nca: $(NCA)
 
-# Debian packages the local platform and the tests use. The daemons the
-# packages would start as system services are stopped: the platform runs its
-# own copies on loopback, with the repository's configuration.
+# Debian packages the local platform uses. The daemons the packages would
+# start as system services are stopped: the platform runs its own copies on
+# loopback, with the repository's configuration.
 DEBIAN_PACKAGES := prometheus prometheus-alertmanager
 debian-packages:
 	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null \
@@ -39,6 +39,12 @@ debian-packages:
 	    $(SUDO) pkill -x $$unit >/dev/null 2>&1 || true; \
 	  done; \
 	fi
+
+# The web UI's browser tests drive Debian's chromium (Playwright downloads no browser).
+browser:
+	@command -v chromium >/dev/null || { echo "installing chromium"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends chromium >/dev/null; }
 
 ## up: start the local platform in the background and wait until it is ready
 up: $(STAMP) debian-packages
@@ -53,7 +59,7 @@ status: $(STAMP)
 	$(PY) -m cnop_platform.local status
 
 ## test: the whole suite; the fixtures start and stop the servers it needs
-test: $(STAMP) debian-packages $(NCA)
+test: $(STAMP) debian-packages browser $(NCA)
 	$(PY) -m pytest
 
 ## test-unit: only the tests that need no server

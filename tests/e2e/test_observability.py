@@ -108,10 +108,11 @@ def traffic(platform):
 def test_every_scrape_target_is_up(platform):
     def all_up():
         results = prometheus_query(platform, "up")
-        return results if len(results) == 5 and all(r["value"][1] == "1" for r in results) else []
+        return results if len(results) == 6 and all(r["value"][1] == "1" for r in results) else []
 
     results = eventually(all_up)
     assert {r["metric"]["service"] for r in results} == {
+        "web",
         "gateway",
         "auth",
         "user",

@@ -17,9 +17,9 @@ PAGE_HEADERS = {"X-Requested-With": "cnop-web"}
 class WebSession:
     """A browser-like client of the web UI: keeps cookies, sends the page's header."""
 
-    def __init__(self, web_url: str, **client_args: object) -> None:
+    def __init__(self, web_url: str) -> None:
         self.http = httpx.Client(
-            base_url=web_url, headers=PAGE_HEADERS, timeout=30.0, trust_env=False, **client_args
+            base_url=web_url, headers=PAGE_HEADERS, timeout=30.0, trust_env=False
         )
         self.username = ""
 
