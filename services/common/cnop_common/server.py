@@ -5,11 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import uvicorn
+from prometheus_client import start_http_server
 from starlette.types import ASGIApp
 
 from cnop_common import otel
 from cnop_common.logging import configure_logging
-from cnop_common.settings import ServiceSettings
+from cnop_common.settings import ProcessSettings
 
 
 def serve(
@@ -20,9 +21,15 @@ def serve(
     port: int,
     log_level: str = "INFO",
     log_file: Path | None = None,
+    admin_port: int | None = None,
 ) -> None:
-    """Serve until stopped. Proxy headers stay off: the trust check needs the real peer."""
+    """Serve until stopped. Proxy headers stay off: the trust check needs the real peer.
+
+    With `admin_port`, /metrics is served there (never on the client-facing port).
+    """
     configure_logging(service, log_level, log_file)
+    if admin_port is not None:
+        start_http_server(admin_port, addr=host)
     tracer = otel.configure(service)
     uvicorn.run(
         app,
@@ -39,8 +46,10 @@ def serve(
         tracer.shutdown()
 
 
-def serve_service(service: str, app: ASGIApp, settings: ServiceSettings) -> None:
-    """serve() with a backend's own settings."""
+def serve_service(
+    service: str, app: ASGIApp, settings: ProcessSettings, admin_port: int | None = None
+) -> None:
+    """serve() with a process's own settings."""
     serve(
         service,
         app,
@@ -48,4 +57,5 @@ def serve_service(service: str, app: ASGIApp, settings: ServiceSettings) -> None
         port=settings.port,
         log_level=settings.log_level,
         log_file=settings.log_file,
+        admin_port=admin_port,
     )

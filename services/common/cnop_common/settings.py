@@ -12,8 +12,8 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 Network = IPv4Network | IPv6Network
 
 
-class ServiceSettings(BaseSettings):
-    """Settings every backend service shares; each service subclasses it."""
+class ProcessSettings(BaseSettings):
+    """What every server process of the platform reads: where it listens and logs."""
 
     model_config = SettingsConfigDict(extra="ignore", frozen=True)
 
@@ -22,6 +22,10 @@ class ServiceSettings(BaseSettings):
     port: int = Field(ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
+
+
+class ServiceSettings(ProcessSettings):
+    """Settings every backend service shares; each service subclasses it."""
 
     # Peers allowed to reach the service at all (the pod network in a cluster).
     trusted_networks: Annotated[tuple[Network, ...], NoDecode] = (ip_network("127.0.0.1/32"),)

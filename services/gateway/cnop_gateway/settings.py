@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import Field, field_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode
+
+from cnop_common.settings import ProcessSettings
 
 Network = IPv4Network | IPv6Network
 
@@ -18,17 +19,11 @@ def _csv(value: object) -> object:
     return value
 
 
-class GatewaySettings(BaseSettings):
+class GatewaySettings(ProcessSettings):
     """Everything the gateway reads from its environment."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
-
-    environment: Literal["development", "staging", "production"] = "development"
-    host: str = "127.0.0.1"
     port: int = Field(default=8080, ge=1, le=65535)
     admin_port: int = Field(default=9080, ge=1, le=65535)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_file: Path | None = None
 
     auth_url: str = "http://127.0.0.1:8003"
     user_url: str = "http://127.0.0.1:8000"

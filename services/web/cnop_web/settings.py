@@ -3,25 +3,18 @@
 from __future__ import annotations
 
 from ipaddress import ip_address
-from pathlib import Path
-from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from cnop_common.settings import ProcessSettings
 
 
-class WebSettings(BaseSettings):
+class WebSettings(ProcessSettings):
     """Everything the web UI reads from its environment."""
 
-    model_config = SettingsConfigDict(extra="ignore", frozen=True)
-
-    environment: Literal["development", "staging", "production"] = "development"
-    host: str = "127.0.0.1"
     port: int = Field(default=3000, ge=1, le=65535)
     # /metrics is served here, never on the browser-facing port.
     admin_port: int = Field(default=9300, ge=1, le=65535)
-    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_file: Path | None = None
 
     gateway_url: str = "http://127.0.0.1:8080"
     # Locally the web UI calls the gateway from its own loopback address, which
