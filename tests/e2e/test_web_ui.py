@@ -146,9 +146,12 @@ def test_a_protected_page_sends_a_visitor_to_log_in_and_back(page, web, path):
     expect(page).to_have_url(f"{web}{path}")
 
 
-def test_after_login_the_page_never_leaves_the_site(page, web):
+@pytest.mark.parametrize(
+    "target", ["//evil.example/phish", "/%5Cevil.example", "https://evil.example"]
+)
+def test_after_login_the_page_never_leaves_the_site(page, web, target):
     username = _registered(web)
-    page.goto(f"{web}/login?next=//evil.example/phish")
+    page.goto(f"{web}/login?next={target}")
     _log_in(page, username)
     expect(page).to_have_url(f"{web}/dashboard")
 
@@ -234,6 +237,20 @@ def test_a_lost_connection_is_a_readable_message(page, web):
     expect(page.get_by_role("alert")).to_have_text(
         "Cannot reach the server. Check your connection and try again."
     )
+
+
+def test_a_failed_logout_does_not_claim_success(page, web):
+    username = _registered(web)
+    page.goto(f"{web}/login")
+    _log_in(page, username)
+    expect(page).to_have_url(f"{web}/dashboard")
+    page.route("**/api/v1/auth/logout", lambda route: route.abort("connectionfailed"))
+    page.click("#logout")
+    expect(page.get_by_role("alert")).to_have_text(
+        "Logging out failed: Cannot reach the server. Check your connection and try again."
+    )
+    expect(page).to_have_url(f"{web}/dashboard")
+    assert len(page.context.cookies()) == 1  # still logged in, and the page says so
 
 
 def test_an_unknown_page_says_not_found(page, web):

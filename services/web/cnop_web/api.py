@@ -58,7 +58,7 @@ def api_router(settings: WebSettings, proxy: GatewayProxy, sessions: Sessions) -
 
     @router.api_route(f"{API_PREFIX}/{{path:path}}", methods=METHODS)
     async def forward(request: Request) -> Response:
-        check_same_origin(request.method, request.headers, request.url.scheme)
+        check_same_origin(request.method, request.headers)
         raw_path: bytes = request.scope["raw_path"]
         if not is_plain_api_path(raw_path):
             raise ApiError(404, "ROUTE_NOT_FOUND", "No such API route.")

@@ -9,6 +9,8 @@ where the request came from, come from this very origin.
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from starlette.datastructures import Headers, MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -80,14 +82,19 @@ class CsrfRejected(ApiError):  # noqa: N818 - named for the API code it answers
         super().__init__(403, "CSRF_REJECTED", detail)
 
 
-def check_same_origin(method: str, headers: Headers, scheme: str) -> None:
-    """Refuse a state-changing call unless our page's script made it, from our origin."""
+def check_same_origin(method: str, headers: Headers) -> None:
+    """Refuse a state-changing call unless our page's script made it, from our origin.
+
+    The Origin's host and port must be the Host the browser asked for. The
+    scheme is not compared: behind a proxy that ends TLS this server sees
+    http while the page is on https.
+    """
     if method.upper() in SAFE_METHODS:
         return
     if headers.get(CSRF_HEADER) != CSRF_VALUE:
         raise CsrfRejected(f"State-changing requests must send '{CSRF_HEADER}: {CSRF_VALUE}'.")
     origin = headers.get("origin")
-    if origin is not None and origin != f"{scheme}://{headers.get('host', '')}":
+    if origin is not None and urlsplit(origin).netloc != headers.get("host", ""):
         raise CsrfRejected("Cross-origin requests are not accepted.")
     if headers.get("sec-fetch-site") not in (None, "same-origin", "none"):
         raise CsrfRejected("Cross-site requests are not accepted.")

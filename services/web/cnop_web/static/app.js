@@ -28,9 +28,14 @@ function drawNav(user, path) {
   logout.addEventListener("click", async () => {
     try {
       await api("POST", "/auth/logout", {});
-    } finally {
-      go("/login?loggedOut=1");
+    } catch (error) {
+      // A 401 means the session was already over; anything else, it may still be open.
+      if (!(error instanceof ApiError && error.status === 401)) {
+        main.replaceChildren(el("p", { class: "error", role: "alert" }, `Logging out failed: ${error.message}`));
+        return;
+      }
     }
+    go("/login?loggedOut=1");
   });
   nav.replaceChildren(
     link("/dashboard", "Dashboard"), link("/trade", "Trade"), link("/portfolio", "Portfolio"), link("/account", "Account"),

@@ -36,8 +36,9 @@ async function login({ params, go }) {
       throw error;
     }
     const next = params.get("next");
-    // Only a path on this site: never an open redirect.
-    go(next && next.startsWith("/") && !next.startsWith("//") ? next : "/dashboard");
+    // Only a path on this site: never an open redirect ("//host" and "/\\host" are hosts).
+    const local = next && next.startsWith("/") && !next.startsWith("//") && !next.includes("\\");
+    go(local ? next : "/dashboard");
   });
   return el("div", {}, el("h1", {}, "Log in"),
     params.get("registered") ? notice("Account created. Log in to continue.") : null,
