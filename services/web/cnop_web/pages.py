@@ -29,7 +29,8 @@ def pages_router() -> APIRouter:
         return FileResponse(SHELL, media_type="text/html", headers=NO_CACHE)
 
     for page in PAGES:
-        router.add_api_route(page, shell, methods=["GET"])
+        # HEAD too: uptime checks and link checkers ask with it.
+        router.add_api_route(page, shell, methods=["GET", "HEAD"])
 
     @router.get("/{unknown:path}")
     async def not_found(unknown: str) -> FileResponse:

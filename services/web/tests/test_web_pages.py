@@ -25,6 +25,13 @@ def test_every_page_serves_the_shell_with_the_security_headers(browser_session, 
     assert '<script type="module" src="/static/app.js">' in response.text
 
 
+def test_pages_answer_head_without_a_body(browser_session):
+    response = browser_session.http.head("/login")
+    assert response.status_code == 200
+    assert response.content == b""
+    assert response.headers["content-type"].startswith("text/html")
+
+
 def test_the_shell_has_no_inline_script_or_style(browser_session):
     # The CSP allows scripts and styles from /static only; inline ones would be blocked.
     html = browser_session.http.get("/").text
