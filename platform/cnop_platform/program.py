@@ -7,7 +7,7 @@ import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import COMPONENTS, Component
 from cnop_platform.components.cluster import Cluster
-from cnop_platform.components.data import Data, table_prefix
+from cnop_platform.components.data import STORE_USERS, Data, table_prefix
 from cnop_platform.components.gitops import GitOps
 from cnop_platform.components.monitoring import OTLP_ENDPOINT, Monitoring
 from cnop_platform.components.network import STORE, NetworkSecurity
@@ -16,7 +16,6 @@ from cnop_platform.components.service import Service, ServiceArgs
 from cnop_platform.config import StackConfig
 
 SETTINGS_ENVIRONMENT = {"local": "development", "staging": "staging", "prod": "production"}
-STORE_USERS = ("auth", "user", "order")
 
 
 def service_env(component: Component, config: StackConfig) -> dict[str, str]:

@@ -32,6 +32,8 @@ ACCESS: Mapping[str, tuple[str, ...]] = {
     "order": tuple(spec.name for spec in (*order_tables.OWN_TABLES, *order_tables.USED_TABLES)),
     "auth": (AUTH_REVOKED.name,),
 }
+# Services that talk to the store: their network egress, store settings and IAM follow.
+STORE_USERS = tuple(sorted(ACCESS))
 
 
 def table_prefix(config: StackConfig) -> str:

@@ -14,12 +14,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import COMPONENTS, Component
+from cnop_platform.components.data import STORE_USERS
 from cnop_platform.components.service import labels
 from cnop_platform.config import StackConfig
 
 MONITORING_NAMESPACE = "monitoring"
 STORE = ("store", 4566)
-STORE_USERS = ("auth", "user", "order")
 
 
 def callers(target: Component) -> list[str]:
