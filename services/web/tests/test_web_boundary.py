@@ -80,6 +80,17 @@ def test_encoded_dot_segments_never_reach_the_gateway(local_platform, web_url, r
     assert_never_reached(local_platform, "gateway", request_id)
 
 
+def test_a_claimed_identity_never_reaches_the_web_uis_own_logs(local_platform, web_url):
+    request_id = _request_id("claimed")
+    httpx.get(
+        f"{web_url}/login",
+        headers={"X-Request-ID": request_id, "X-User-ID": "someone_else"},
+        trust_env=False,
+    )
+    (line,) = wait_for_log_lines(local_platform.log_file("web"), request_id)
+    assert json.loads(line)["user"] is None
+
+
 def test_an_oversized_body_is_refused_before_the_gateway(local_platform, logged_in):
     request_id = _request_id("big")
     response = logged_in.http.put(
