@@ -7,13 +7,14 @@ from fastapi import APIRouter, Request, Response
 from cnop_common.errors import ApiError
 from cnop_web.proxy import API_PREFIX, Answer, GatewayProxy, Outgoing
 from cnop_web.security import check_same_origin, is_plain_api_path
-from cnop_web.session import Sessions
+from cnop_web.session import Sessions, read_login
 from cnop_web.settings import WebSettings
 
 LOGIN = f"{API_PREFIX}/auth/login"
 LOGOUT = f"{API_PREFIX}/auth/logout"
 PROFILE = f"{API_PREFIX}/auth/profile"
 METHODS = ["GET", "POST", "PUT", "PATCH", "DELETE"]
+NO_USER = Answer(200, {"content-type": "application/json"}, b'{"user": null}')
 
 
 async def read_body(request: Request, limit: int) -> bytes:
@@ -70,9 +71,9 @@ def api_router(settings: WebSettings, proxy: GatewayProxy, sessions: Sessions) -
             _outgoing(request, f"{path}?{query}" if query else path, token, body)
         )
         if path == LOGIN and request.method == "POST" and answer.status == 200:
-            response = _reply(answer, b"")
-            response.body = sessions.start(answer.body, response)
-            response.headers["content-length"] = str(len(response.body))
+            token, expires_in, page_body = read_login(answer.body)
+            response = _reply(answer, page_body)
+            sessions.start(response, token, expires_in)
             return response
         response = _reply(answer)
         if path == LOGOUT and request.method == "POST":
@@ -91,13 +92,12 @@ def api_router(settings: WebSettings, proxy: GatewayProxy, sessions: Sessions) -
         """
         token = request.cookies.get(sessions.name)
         if not token:
-            return _reply(Answer(200, {"content-type": "application/json"}, b'{"user": null}'))
+            return _reply(NO_USER)
         answer = await proxy.send(_outgoing(request, PROFILE, token))
         if answer.status == 200:
             return _reply(answer, b'{"user": ' + answer.body + b"}")
         if answer.status == 401:
-            response = _reply(answer, b'{"user": null}')
-            response.status_code = 200
+            response = _reply(NO_USER)
             sessions.end(response, "dropped")
             return response
         return _reply(answer)

@@ -128,14 +128,6 @@ class GatewayProxy:
         }
         return Answer(response.status_code, kept, response.content)
 
-    async def healthy(self) -> bool:
-        """True when the gateway answers its liveness probe."""
-        try:
-            response = await self.client.get("/health", timeout=2.0)
-        except httpx.HTTPError:
-            return False
-        return response.status_code == 200
-
     async def close(self) -> None:
         """Close the pooled connections."""
         await self.client.aclose()

@@ -22,6 +22,18 @@ SESSION_EVENTS = Counter(
 )
 
 
+def read_login(body: bytes) -> tuple[str, int, bytes]:
+    """A successful login's token and lifetime, and the body the page gets instead."""
+    try:
+        data = json.loads(body)
+        token = str(data["access_token"])
+        expires_in = int(data.get("expires_in", 3600))
+    except (ValueError, KeyError, TypeError) as exc:
+        raise ApiError(502, "BAD_GATEWAY", "The login answer could not be read.") from exc
+    page_body = json.dumps({"token_type": "cookie", "expires_in": expires_in}).encode()
+    return token, expires_in, page_body
+
+
 class Sessions:
     """Sets and clears the session cookie with the attributes the settings call for."""
 
@@ -29,14 +41,8 @@ class Sessions:
         self.name = settings.cookie_name
         self.secure = settings.cookie_secure
 
-    def start(self, login_body: bytes, response: Response) -> bytes:
-        """Move the token from a successful login's body into the cookie; return the new body."""
-        try:
-            data = json.loads(login_body)
-            token = str(data["access_token"])
-            expires_in = int(data.get("expires_in", 3600))
-        except (ValueError, KeyError, TypeError) as exc:
-            raise ApiError(502, "BAD_GATEWAY", "The login answer could not be read.") from exc
+    def start(self, response: Response, token: str, expires_in: int) -> None:
+        """Put the token in the cookie, to be dropped when the token expires."""
         response.set_cookie(
             self.name,
             token,
@@ -47,7 +53,6 @@ class Sessions:
             samesite="strict",
         )
         SESSION_EVENTS.labels("started").inc()
-        return json.dumps({"token_type": "cookie", "expires_in": expires_in}).encode()
 
     def end(self, response: Response, event: str) -> None:
         """Tell the browser to forget the cookie."""
