@@ -14,7 +14,7 @@ from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
 
 from cnop_platform.local.runner import LocalPlatform
 from cnop_platform.testing import PASSWORD, registration, unique_username
@@ -251,6 +251,45 @@ def test_a_failed_logout_does_not_claim_success(page, web):
     )
     expect(page).to_have_url(f"{web}/dashboard")
     assert len(page.context.cookies()) == 1  # still logged in, and the page says so
+
+
+def test_a_failed_logout_stays_on_screen_while_the_page_is_still_loading(page, web):
+    # The dashboard's data is held back, so the logout fails while the page is
+    # still drawing; the failure must survive the page finishing afterwards.
+    held: list[Route] = []
+    page.route("**/api/v1/portfolio", lambda route: held.append(route))
+    username = _registered(web)
+    page.goto(f"{web}/login")
+    _log_in(page, username)
+    expect(page).to_have_url(f"{web}/dashboard")
+    page.route("**/api/v1/auth/logout", lambda route: route.abort("connectionfailed"))
+    page.click("#logout")
+    failed = "Logging out failed: Cannot reach the server. Check your connection and try again."
+    expect(page.get_by_role("alert")).to_have_text(failed)
+    for route in held:
+        route.continue_()
+    expect(page.locator("#cash")).to_have_text("$0.00")
+    expect(page.get_by_role("alert")).to_have_text(failed)
+
+
+def test_a_page_left_while_loading_never_draws_over_the_next(page, web):
+    held: list[Route] = []
+    page.route("**/api/v1/portfolio", lambda route: held.append(route))
+    username = _registered(web)
+    page.goto(f"{web}/login")
+    _log_in(page, username)
+    expect(page).to_have_url(f"{web}/dashboard")
+    page.click("nav >> text=Trade")
+    expect(page.locator("#order-form")).to_be_visible()
+    # The dashboard's answer arrives only now; its render must see it was overtaken.
+    with page.expect_console_message(
+        lambda message: message.text == "render of /dashboard overtaken by a newer navigation"
+    ):
+        for route in held:
+            route.continue_()
+    expect(page).to_have_url(f"{web}/trade")
+    expect(page.locator("h1")).to_have_text("Trade")
+    expect(page.locator("#order-form")).to_be_visible()
 
 
 def test_an_unknown_page_says_not_found(page, web):

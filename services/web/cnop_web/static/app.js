@@ -7,6 +7,13 @@ import { VIEWS } from "./views.js";
 const PROTECTED = new Set(["/dashboard", "/trade", "/portfolio", "/account"]);
 const main = document.getElementById("main");
 const nav = document.getElementById("nav");
+// Messages about the session itself (a failed logout) live outside <main>, so a
+// page that finishes drawing afterwards cannot wipe them away.
+const banner = document.getElementById("banner");
+// Each navigation takes a ticket. A render whose ticket is no longer the newest
+// was overtaken while it waited on the network and must not draw: otherwise a
+// slow dashboard could land on top of the page the user moved on to.
+let newest = 0;
 
 export function go(path) {
   history.pushState(null, "", path);
@@ -26,12 +33,15 @@ function drawNav(user, path) {
   }
   const logout = el("button", { class: "link", type: "button", id: "logout" }, "Log out");
   logout.addEventListener("click", async () => {
+    logout.disabled = true;
+    banner.replaceChildren();
     try {
       await api("POST", "/auth/logout", {});
     } catch (error) {
       // A 401 means the session was already over; anything else, it may still be open.
       if (!(error instanceof ApiError && error.status === 401)) {
-        main.replaceChildren(el("p", { class: "error", role: "alert" }, `Logging out failed: ${error.message}`));
+        banner.replaceChildren(el("p", { class: "error", role: "alert" }, `Logging out failed: ${error.message}`));
+        logout.disabled = false;
         return;
       }
     }
@@ -44,16 +54,25 @@ function drawNav(user, path) {
 }
 
 export async function render() {
+  const ticket = ++newest;
   const path = location.pathname;
   const params = new URLSearchParams(location.search);
+  const overtaken = () => {
+    if (ticket === newest) return false;
+    console.debug(`render of ${path} overtaken by a newer navigation`);
+    return true;
+  };
+  banner.replaceChildren();
   let user = null;
   try {
     user = await currentUser();
   } catch (error) {
+    if (overtaken()) return;
     drawNav(null, path);
     main.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
     return;
   }
+  if (overtaken()) return;
   if (PROTECTED.has(path) && !user) {
     go(`/login?next=${encodeURIComponent(path)}`);
     return;
@@ -67,8 +86,11 @@ export async function render() {
   document.title = `${view.title} · CNOP Trading`;
   main.replaceChildren(el("p", { class: "muted" }, "Loading…"));
   try {
-    main.replaceChildren(await view.draw({ user, params, go }));
+    const content = await view.draw({ user, params, go });
+    if (overtaken()) return;
+    main.replaceChildren(content);
   } catch (error) {
+    if (overtaken()) return;
     if (error instanceof ApiError && error.status === 401) {
       go(`/login?next=${encodeURIComponent(path)}`);
       return;
