@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status test test-unit lint format clean bench generate logs debian-packages browser render nca
+.PHONY: up down status test test-unit lint format clean bench generate logs debian-packages browser render nca verify capacity
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -72,11 +72,20 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy .
 
+## verify: auth, tracing, capacity and observability verdicts against the local platform (make up),
+##         a stack (STACK=staging|prod) or any gateway (TARGET=<url>); FULL=1 for the full knee search
+verify: $(STAMP)
+	$(PY) -m cnop_loadtests.verify $(if $(STACK),--stack $(STACK)) $(if $(TARGET),--target $(TARGET)) $(if $(FULL),--full)
+
+## capacity: one Locust run with a shape (SHAPE=smoke|steady|step|spike|stress|soak) against TARGET (default: make up)
+capacity: $(STAMP)
+	$(PY) -m cnop_loadtests.run --shape $(or $(SHAPE),smoke) $(if $(TARGET),--target $(TARGET),--local-root var) $(ARGS)
+
 ## bench: gateway vs backend vs nginx auth_request (figures; see docs/performance.md)
 bench: $(STAMP)
 	@command -v nginx >/dev/null && command -v wrk >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk; }
-	$(PY) loadtests/bench/gateway_bench.py
+	$(PY) -m cnop_loadtests.gateway_bench
 
 ## generate: rule YAML and dashboard JSON from the code (committed; tests check drift)
 generate: $(STAMP)

@@ -2,7 +2,7 @@
 
 import pytest
 
-from loadtests.bench.gateway_bench import parse_wrk
+from cnop_loadtests.gateway_bench import parse_wrk
 
 pytestmark = pytest.mark.unit
 

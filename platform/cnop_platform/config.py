@@ -41,6 +41,11 @@ class StackConfig(BaseModel):
     git_revision: str = Field(alias="gitRevision")
     aws_region: str = Field(default="us-east-1", alias="awsRegion")
     auth_active_kid: str = Field(alias="authActiveKid")
+    # The capacity gate: the steady rate load runs aim at, the least throughput
+    # that passes, and how many Locust workers the cluster's load test runs.
+    load_steady_rps: float = Field(default=10.0, alias="loadSteadyRps", gt=0)
+    load_min_rps: float = Field(default=8.0, alias="loadMinRps", gt=0)
+    load_workers: int = Field(default=0, alias="loadWorkers", ge=0)
     # Who applies the app layer: `pulumi up` itself, or Argo CD from deploy/<stack>/.
     apps_via: Literal["pulumi", "argocd"] = Field(alias="appsVia")
 

@@ -253,11 +253,21 @@ def test_a_failed_logout_does_not_claim_success(page, web):
     assert len(page.context.cookies()) == 1  # still logged in, and the page says so
 
 
+def hold_in(held: list[Route]):
+    """A route handler that keeps each request waiting until the test continues it."""
+
+    # Playwright wants a Python function here: a bound list.append is refused.
+    def hold(route: Route) -> None:
+        held.append(route)
+
+    return hold
+
+
 def test_a_failed_logout_stays_on_screen_while_the_page_is_still_loading(page, web):
     # The dashboard's data is held back, so the logout fails while the page is
     # still drawing; the failure must survive the page finishing afterwards.
     held: list[Route] = []
-    page.route("**/api/v1/portfolio", lambda route: held.append(route))
+    page.route("**/api/v1/portfolio", hold_in(held))
     username = _registered(web)
     page.goto(f"{web}/login")
     _log_in(page, username)
@@ -274,7 +284,7 @@ def test_a_failed_logout_stays_on_screen_while_the_page_is_still_loading(page, w
 
 def test_a_page_left_while_loading_never_draws_over_the_next(page, web):
     held: list[Route] = []
-    page.route("**/api/v1/portfolio", lambda route: held.append(route))
+    page.route("**/api/v1/portfolio", hold_in(held))
     username = _registered(web)
     page.goto(f"{web}/login")
     _log_in(page, username)

@@ -8,12 +8,14 @@ import secrets
 import sys
 import time
 from pathlib import Path
+from typing import get_args
 
 import structlog
 from prometheus_client import Counter, Histogram, disable_created_metrics
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cnop_auth import SERVICE, tracing
+from cnop_auth.tokens import Reason
 
 # `*_created` series double the series count and no dashboard or alert reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -21,6 +23,10 @@ disable_created_metrics()  # type: ignore[no-untyped-call]
 VALIDATIONS = Counter(
     "auth_validations_total", "Token validations by outcome and reason.", ["outcome", "reason"]
 )
+# Every outcome exists at 0 from start-up: "0 rejected" on a dashboard, never "No data".
+for _reason in get_args(Reason):
+    VALIDATIONS.labels("rejected", _reason)
+VALIDATIONS.labels("valid", "ok")
 VALIDATION_LATENCY = Histogram(
     "auth_validation_duration_seconds",
     "Time to validate one token, store lookup included.",

@@ -59,6 +59,17 @@ def peer_is_trusted(scope: Scope, networks: Iterable[Network]) -> bool:
     return any(address in network for network in networks)
 
 
+# Every reason a request can be refused for. Each series exists from start-up at 0, so
+# dashboards show "0 refused" rather than "No data" while nothing is refused.
+REFUSAL_REASONS = (
+    "untrusted_network",
+    "repeated_identity_header",
+    "unknown_internal_caller",
+    "missing_gateway_headers",
+    "missing_user",
+)
+
+
 def refusal_reason(
     scope: Scope, networks: Iterable[Network], internal_callers: Collection[str]
 ) -> str | None:
@@ -93,6 +104,8 @@ class TrustedSourceMiddleware:
         self.service = service
         self.networks = tuple(networks)
         self.internal_callers = frozenset(internal_callers)
+        for reason in REFUSAL_REASONS:
+            UNTRUSTED_REQUESTS.labels(service, reason)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:

@@ -3,8 +3,14 @@
 from ipaddress import ip_network
 
 import pytest
+from prometheus_client import REGISTRY
 
-from cnop_common.trust import peer_is_trusted, refusal_reason
+from cnop_common.trust import (
+    REFUSAL_REASONS,
+    TrustedSourceMiddleware,
+    peer_is_trusted,
+    refusal_reason,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -78,3 +84,14 @@ def test_internal_path_accepts_only_named_callers():
         refusal_reason(scope(peer="10.1.1.1", path=internal, headers=order), LOCAL, {"order"})
         == "untrusted_network"
     )
+
+
+def test_every_refusal_reason_is_a_series_from_the_start():
+    TrustedSourceMiddleware(app=None, service="zero-init-check", networks=LOCAL)  # type: ignore[arg-type]
+    values = {
+        reason: REGISTRY.get_sample_value(
+            "untrusted_requests_total", {"service": "zero-init-check", "reason": reason}
+        )
+        for reason in REFUSAL_REASONS
+    }
+    assert values == dict.fromkeys(REFUSAL_REASONS, 0.0)

@@ -26,6 +26,8 @@ REVOKED_MEMORY_SECONDS = 60.0
 CACHE_LOOKUPS = Counter(
     "gateway_auth_cache_total", "Token validation cache lookups by result.", ["result"]
 )
+for _result in ("hit", "miss"):
+    CACHE_LOOKUPS.labels(_result)  # the hit ratio panel reads both from start-up
 
 
 @dataclass(frozen=True, slots=True)

@@ -20,6 +20,9 @@ LOGIN_BLOCKS = Counter(
     "Login blocks started, by what was blocked.",
     ["scope"],
 )
+# Both series exist at 0 from start-up: a dashboard shows "no blocks", not "No data".
+for _scope in ("user", "ip"):
+    LOGIN_BLOCKS.labels(_scope)
 LOGIN_BLOCKED_ATTEMPTS = Counter(
     "gateway_login_blocked_attempts_total", "Login attempts refused while blocked."
 )

@@ -11,7 +11,7 @@ one run on one machine; it prints requests/s, p50 and p99, and the ratios.
 Figures, not a pass/fail test: docs/performance.md records a run.
 
     make bench                      # installs nginx and wrk if missing, then runs this
-    .venv/bin/python loadtests/bench/gateway_bench.py --duration 15 --connections 32
+    .venv/bin/python -m cnop_loadtests.gateway_bench --duration 15 --connections 32
 """
 
 from __future__ import annotations

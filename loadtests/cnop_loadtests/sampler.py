@@ -1,0 +1,112 @@
+"""CPU and memory of every platform process while a load runs (psutil), to name the bottleneck."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import psutil
+
+
+@dataclass(frozen=True, slots=True)
+class Sample:
+    """One process at one moment: CPU in percent of one core, resident memory in MiB."""
+
+    at: float
+    name: str
+    cpu_percent: float
+    rss_mib: float
+
+
+class ProcessSampler:
+    """Samples named processes (and their children) every `interval` seconds in a thread."""
+
+    def __init__(self, pids: Mapping[str, int], interval: float = 1.0) -> None:
+        self.interval = interval
+        self.samples: list[Sample] = []
+        self._processes: dict[str, list[psutil.Process]] = {}
+        for name, pid in pids.items():
+            try:
+                root = psutil.Process(pid)
+                self._processes[name] = [root, *root.children(recursive=True)]
+            except psutil.NoSuchProcess:
+                continue
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="process-sampler", daemon=True)
+
+    def __enter__(self) -> ProcessSampler:
+        for processes in self._processes.values():
+            for process in processes:
+                _cpu(process)  # the first reading only starts psutil's clock
+        self._thread.start()
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _loop(self) -> None:
+        while not self._stop.wait(self.interval):
+            now = time.time()
+            for name, processes in self._processes.items():
+                cpu = sum(_cpu(process) for process in processes)
+                rss = sum(_rss(process) for process in processes)
+                self.samples.append(Sample(now, name, cpu, rss / 2**20))
+
+
+def _cpu(process: psutil.Process) -> float:
+    try:
+        return float(process.cpu_percent(None))
+    except psutil.Error:
+        return 0.0
+
+
+def _rss(process: psutil.Process) -> float:
+    try:
+        return float(process.memory_info().rss)
+    except psutil.Error:
+        return 0.0
+
+
+@dataclass(frozen=True, slots=True)
+class Usage:
+    """A process over a span of time: mean and peak CPU, peak memory."""
+
+    name: str
+    mean_cpu: float
+    peak_cpu: float
+    peak_rss_mib: float
+
+
+# A Python service runs its requests on one core: near 100 % of a core it is saturated.
+SATURATED_CPU_PERCENT = 85.0
+
+
+def usage_between(samples: list[Sample], start: float, end: float) -> dict[str, Usage]:
+    """Usage of each process over [start, end)."""
+    by_name: dict[str, list[Sample]] = {}
+    for sample in samples:
+        if start <= sample.at < end:
+            by_name.setdefault(sample.name, []).append(sample)
+    return {
+        name: Usage(
+            name,
+            sum(s.cpu_percent for s in taken) / len(taken),
+            max(s.cpu_percent for s in taken),
+            max(s.rss_mib for s in taken),
+        )
+        for name, taken in by_name.items()
+    }
+
+
+def first_saturated(spans: list[dict[str, Usage]]) -> str | None:
+    """The process that saturates first across rising spans; else the busiest in the last one."""
+    for span in spans:
+        busy = [u for u in span.values() if u.mean_cpu >= SATURATED_CPU_PERCENT]
+        if busy:
+            return max(busy, key=lambda u: u.mean_cpu).name
+    if spans and spans[-1]:
+        return max(spans[-1].values(), key=lambda u: u.mean_cpu).name
+    return None

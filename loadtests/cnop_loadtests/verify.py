@@ -1,0 +1,189 @@
+"""`make verify`: a running environment meets its auth, tracing, observability and capacity goals.
+
+Runs the policy suites (tests/postdeploy) against the target, then a capacity
+run (a short knee search by default, the full one with --full), then the
+observability suite (its panels must have data after the load), and ends with
+one screen: each verdict, the knee, and where the reports are.
+
+    python -m cnop_loadtests.verify                      # the local platform (make up)
+    python -m cnop_loadtests.verify --stack staging      # a deployed stack, URLs from its file
+    python -m cnop_loadtests.verify --target https://...  # any gateway
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from xml.etree import ElementTree as ET
+
+import httpx
+import yaml
+
+from cnop_loadtests.run import REPO, STACKS
+
+SUITES = REPO / "tests" / "postdeploy"
+LOCAL_ROOT = REPO / "var"
+# make up's addresses (the catalogue's ports, offset 0).
+LOCAL = {
+    "CNOP_TARGET_GATEWAY": "http://127.0.0.1:8080",
+    "CNOP_TARGET_PROMETHEUS": "http://127.0.0.1:9090",
+    "CNOP_TARGET_ADMIN": "http://127.0.0.1:9080",
+    "CNOP_TARGET_ADMIN_EXPOSED": "true",
+    "CNOP_TARGET_LOG_DIR": str(LOCAL_ROOT / "log"),
+}
+
+
+@dataclass
+class Verdict:
+    """One line of the final screen."""
+
+    name: str
+    passed: bool
+    detail: str
+    report: Path
+
+
+def target_environment(args: argparse.Namespace) -> dict[str, str]:
+    """The CNOP_TARGET_* variables the suites read, for the chosen environment."""
+    if args.target:
+        return {"CNOP_TARGET_GATEWAY": args.target, "CNOP_TARGET_ADMIN_EXPOSED": "false"}
+    if args.stack:
+        config = yaml.safe_load((STACKS / f"Pulumi.{args.stack}.yaml").read_text())["config"]
+        domain = config["cnop:domain"]
+        env = {
+            "CNOP_TARGET_GATEWAY": config.get("cnop:publicUrl", f"https://{domain}"),
+            "CNOP_TARGET_ADMIN": f"https://{domain}:9080",
+            "CNOP_TARGET_ADMIN_EXPOSED": "false",
+        }
+        for key, variable in (
+            ("cnop:verifyPrometheusUrl", "CNOP_TARGET_PROMETHEUS"),
+            ("cnop:verifyLokiUrl", "CNOP_TARGET_LOKI"),
+            ("cnop:verifyTempoUrl", "CNOP_TARGET_TEMPO"),
+        ):
+            if config.get(key):
+                env[variable] = str(config[key])
+        return env
+    return dict(LOCAL)
+
+
+def run_suite(name: str, module: str, env: dict[str, str], folder: Path) -> Verdict:
+    """One policy suite through pytest; its JUnit XML into the run's folder."""
+    report = folder / f"{name}.xml"
+    print(f"\n== {name} policy ({module})", flush=True)
+    started = time.monotonic()
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "pytest",
+            str(SUITES / module),
+            "-q",
+            "-p",
+            "no:cacheprovider",
+            "--no-header",
+            f"--junitxml={report}",
+        ],
+        env={**os.environ, **env},
+        cwd=REPO,
+        check=False,
+    )
+    return suite_verdict(name, report, time.monotonic() - started)
+
+
+def suite_verdict(name: str, report: Path, seconds: float) -> Verdict:
+    """Pass only when the suite ran tests and none failed or erred."""
+    if not report.exists():
+        return Verdict(name, False, "the suite did not run", report)
+    suite = ET.parse(report).getroot()  # noqa: S314 - the report our own pytest just wrote
+    suite = suite if suite.tag == "testsuite" else suite[0]
+    tests = int(suite.get("tests", "0"))
+    failed = int(suite.get("failures", "0")) + int(suite.get("errors", "0"))
+    skipped = int(suite.get("skipped", "0"))
+    passed = tests > 0 and failed == 0 and skipped == 0
+    detail = f"{tests - failed - skipped} of {tests} checks passed in {seconds:.0f} s"
+    return Verdict(name, passed, detail + (f", {skipped} skipped" if skipped else ""), report)
+
+
+def run_capacity(args: argparse.Namespace, gateway: str, folder: Path) -> Verdict:
+    """The capacity run: a knee search, gated on the SLOs and the stack's minimum throughput."""
+    print("\n== capacity (Locust)", flush=True)
+    steps = ["--step-seconds=30", "--max-steps=12"] if args.full else ["--step-seconds=12"]
+    command = [
+        sys.executable,
+        "-m",
+        "cnop_loadtests.run",
+        f"--target={gateway}",
+        "--shape=step",
+        f"--stack={args.stack or 'local'}",
+        f"--reports={folder}",
+        "--run-id=capacity",
+        *steps,
+    ]
+    if not args.stack and not args.target:
+        command.append(f"--local-root={LOCAL_ROOT}")
+    done = subprocess.run(command, cwd=REPO, check=False)
+    summary_file = folder / "capacity" / "summary.json"
+    if not summary_file.exists():
+        return Verdict(
+            "capacity", False, f"the run did not finish (exit {done.returncode})", folder
+        )
+    summary = json.loads(summary_file.read_text())
+    detail = summary["knee"] or "no knee"
+    if summary.get("saturated_first"):
+        detail += f"; saturates first: {summary['saturated_first']}"
+    failed = [c["name"] for c in summary["checks"] if not c["passed"]]
+    if failed:
+        detail += "; failed: " + ", ".join(failed)
+    return Verdict("capacity", done.returncode == 0, detail, folder / "capacity" / "capacity.html")
+
+
+def preflight(gateway: str) -> str | None:
+    """Why the target cannot be verified at all (nothing listening), or None."""
+    try:
+        httpx.get(f"{gateway}/health", timeout=10, trust_env=False)
+    except httpx.HTTPError as exc:
+        hint = "for the local platform, run `make up` first"
+        return f"nothing answers at {gateway} ({exc.__class__.__name__}); {hint}"
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run every verdict; exit 0 only when all four passed."""
+    parser = argparse.ArgumentParser(prog="cnop-verify", description=__doc__)
+    parser.add_argument("--stack", choices=("local", "staging", "prod"), default=None)
+    parser.add_argument("--target", default=None, help="a gateway's base URL")
+    parser.add_argument("--full", action="store_true", help="the full knee search (minutes)")
+    parser.add_argument("--reports", type=Path, default=REPO / "var" / "reports")
+    args = parser.parse_args(argv)
+    env = target_environment(args)
+    gateway = env["CNOP_TARGET_GATEWAY"]
+    problem = preflight(gateway)
+    if problem:
+        print(f"verify: {problem}", file=sys.stderr)
+        return 2
+    folder = (args.reports / f"verify-{datetime.now(UTC):%Y%m%dT%H%M%SZ}").resolve()
+    folder.mkdir(parents=True, exist_ok=True)
+    print(f"verify: {gateway} — reports in {folder}", flush=True)
+    verdicts = [
+        run_suite("auth", "test_auth_policy.py", env, folder),
+        run_suite("tracing", "test_tracing_policy.py", env, folder),
+        run_capacity(args, gateway, folder),
+        run_suite("observability", "test_observability_policy.py", env, folder),
+    ]
+    print(f"\nverify: {gateway}")
+    for verdict in verdicts:
+        print(f"  {verdict.name:<14} {'PASS' if verdict.passed else 'FAIL'}  {verdict.detail}")
+        print(f"  {'':<14}       {verdict.report}")
+    print(f"reports: {folder}")
+    return 0 if all(v.passed for v in verdicts) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
