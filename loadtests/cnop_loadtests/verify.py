@@ -52,6 +52,9 @@ class Verdict:
 
 def target_environment(args: argparse.Namespace) -> dict[str, str]:
     """The CNOP_TARGET_* variables the suites read, for the chosen environment."""
+    given = {k: v for k, v in os.environ.items() if k.startswith("CNOP_TARGET_")}
+    if given.get("CNOP_TARGET_GATEWAY"):
+        return given  # set by whoever runs us: the PostSync Job in a cluster
     if args.target:
         return {"CNOP_TARGET_GATEWAY": args.target, "CNOP_TARGET_ADMIN_EXPOSED": "false"}
     if args.stack:
@@ -111,22 +114,28 @@ def suite_verdict(name: str, report: Path, seconds: float) -> Verdict:
     return Verdict(name, passed, detail + (f", {skipped} skipped" if skipped else ""), report)
 
 
-def run_capacity(args: argparse.Namespace, gateway: str, folder: Path) -> Verdict:
+def run_capacity(args: argparse.Namespace, env: dict[str, str], folder: Path) -> Verdict:
     """The capacity run: a knee search, gated on the SLOs and the stack's minimum throughput."""
     print("\n== capacity (Locust)", flush=True)
-    steps = ["--step-seconds=30", "--max-steps=12"] if args.full else ["--step-seconds=12"]
+    if args.smoke:
+        shape = ["--shape=smoke"]
+    elif args.full:
+        shape = ["--shape=step", "--step-seconds=30", "--max-steps=12"]
+    else:
+        shape = ["--shape=step", "--step-seconds=12"]
     command = [
         sys.executable,
         "-m",
         "cnop_loadtests.run",
-        f"--target={gateway}",
-        "--shape=step",
+        f"--target={env['CNOP_TARGET_GATEWAY']}",
+        *shape,
         f"--stack={args.stack or 'local'}",
         f"--reports={folder}",
         "--run-id=capacity",
-        *steps,
     ]
-    if not args.stack and not args.target:
+    if os.environ.get("CNOP_MIN_RPS"):
+        command.append(f"--min-rps={os.environ['CNOP_MIN_RPS']}")
+    if env == LOCAL:  # make up's processes: sample them, to name the one that saturates
         command.append(f"--local-root={LOCAL_ROOT}")
     done = subprocess.run(command, cwd=REPO, check=False)
     summary_file = folder / "capacity" / "summary.json"
@@ -135,7 +144,7 @@ def run_capacity(args: argparse.Namespace, gateway: str, folder: Path) -> Verdic
             "capacity", False, f"the run did not finish (exit {done.returncode})", folder
         )
     summary = json.loads(summary_file.read_text())
-    detail = summary["knee"] or "no knee"
+    detail = summary["knee"] or f"{summary['shape']} run"
     if summary.get("saturated_first"):
         detail += f"; saturates first: {summary['saturated_first']}"
     failed = [c["name"] for c in summary["checks"] if not c["passed"]]
@@ -159,7 +168,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="cnop-verify", description=__doc__)
     parser.add_argument("--stack", choices=("local", "staging", "prod"), default=None)
     parser.add_argument("--target", default=None, help="a gateway's base URL")
-    parser.add_argument("--full", action="store_true", help="the full knee search (minutes)")
+    depth = parser.add_mutually_exclusive_group()
+    depth.add_argument("--full", action="store_true", help="the full knee search (minutes)")
+    depth.add_argument("--smoke", action="store_true", help="a smoke run instead of a knee search")
     parser.add_argument("--reports", type=Path, default=REPO / "var" / "reports")
     args = parser.parse_args(argv)
     env = target_environment(args)
@@ -174,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     verdicts = [
         run_suite("auth", "test_auth_policy.py", env, folder),
         run_suite("tracing", "test_tracing_policy.py", env, folder),
-        run_capacity(args, gateway, folder),
+        run_capacity(args, env, folder),
         run_suite("observability", "test_observability_policy.py", env, folder),
     ]
     print(f"\nverify: {gateway}")

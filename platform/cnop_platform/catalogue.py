@@ -51,3 +51,7 @@ COMPONENTS: tuple[Component, ...] = (
 )
 
 BY_NAME = {component.name: component for component in COMPONENTS}
+# Every image a stack runs: one per component, plus the verification image
+# (loadtests/Dockerfile) of the post-deploy check and the in-cluster Locust.
+VERIFY_IMAGE = "verify"
+IMAGES = (*(component.name for component in COMPONENTS), VERIFY_IMAGE)

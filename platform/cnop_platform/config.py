@@ -46,6 +46,8 @@ class StackConfig(BaseModel):
     load_steady_rps: float = Field(default=10.0, alias="loadSteadyRps", gt=0)
     load_min_rps: float = Field(default=8.0, alias="loadMinRps", gt=0)
     load_workers: int = Field(default=0, alias="loadWorkers", ge=0)
+    # The in-cluster Locust master and workers run only when this is switched on.
+    load_generator: bool = Field(default=False, alias="loadGenerator")
     # Who applies the app layer: `pulumi up` itself, or Argo CD from deploy/<stack>/.
     apps_via: Literal["pulumi", "argocd"] = Field(alias="appsVia")
 

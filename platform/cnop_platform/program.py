@@ -9,10 +9,12 @@ from cnop_platform.catalogue import COMPONENTS, Component
 from cnop_platform.components.cluster import Cluster
 from cnop_platform.components.data import STORE_USERS, Data, table_prefix
 from cnop_platform.components.gitops import GitOps
+from cnop_platform.components.loadgen import LoadGenerator
 from cnop_platform.components.monitoring import OTLP_ENDPOINT, Monitoring
 from cnop_platform.components.network import STORE, NetworkSecurity
 from cnop_platform.components.secrets import KEYRING_FILE, SECRET_NAME, AuthKeys
 from cnop_platform.components.service import Service, ServiceArgs
+from cnop_platform.components.verification import PostDeployCheck
 from cnop_platform.config import StackConfig
 
 SETTINGS_ENVIRONMENT = {"local": "development", "staging": "staging", "prod": "production"}
@@ -79,9 +81,10 @@ def build(config: StackConfig, apps: bool) -> None:
     Monitoring("cnop", config, apps, opts=opts)
     if apps:
         NetworkSecurity("cnop", config, opts=in_namespace)
+        services = []
         for component in COMPONENTS:
             role = data.role_arns.get(component.name)
-            Service(
+            service = Service(
                 component.name,
                 ServiceArgs(
                     component=component,
@@ -94,5 +97,16 @@ def build(config: StackConfig, apps: bool) -> None:
                 ),
                 opts=in_namespace,
             )
+            services.append(service)
+        # Argo CD runs the check after each sync (a PostSync hook); `pulumi up`
+        # creates it only once every Deployment is ready, to the same effect.
+        PostDeployCheck(
+            "cnop",
+            config,
+            opts=pulumi.ResourceOptions.merge(
+                in_namespace, pulumi.ResourceOptions(depends_on=services)
+            ),
+        )
+        LoadGenerator("cnop", config, opts=in_namespace)
     if config.apps_via == "argocd":
         GitOps("cnop", config, opts=opts)

@@ -66,8 +66,8 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     return {}
 
 
-def run(stack: str) -> RecordingMocks:
-    """Run the program for a stack under mocks; return what it declared."""
+def run(stack: str, overrides: dict[str, str] | None = None) -> RecordingMocks:
+    """Run the program for a stack under mocks (config `overrides` on top); what it declared."""
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="cnop", stack=stack, preview=False)
     pulumi.runtime.set_all_config(
@@ -75,6 +75,7 @@ def run(stack: str) -> RecordingMocks:
             **stack_file_config(stack),
             "cnop:renderApps": "true",
             "cnop:authSigningKeys": RENDER_KEYRING,
+            **(overrides or {}),
         },
         secret_keys=["cnop:authSigningKeys"],
     )

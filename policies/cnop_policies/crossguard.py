@@ -22,6 +22,10 @@ BACKENDS = frozenset({"auth", "user", "inventory", "order", "store"})
 AUTH_SECRET = "auth-signing-keys"  # noqa: S105 - the Secret's name, not its value
 
 
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+JOB = "kubernetes:batch/v1:Job"
+
+
 def _name(props: Mapping[str, Any]) -> str:
     return str((props.get("metadata") or {}).get("name", ""))
 
@@ -36,8 +40,10 @@ def backends_are_cluster_internal(args: ResourceValidationArgs, report: ReportVi
 
 
 def containers_are_hardened(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """Resources, probes, non-root, read-only root filesystem, no escalation, no capabilities."""
-    if args.resource_type != "kubernetes:apps/v1:Deployment":
+    """Resources, probes, non-root, read-only root filesystem, no escalation, no capabilities.
+
+    Jobs (the post-deploy check) run to completion: every rule but the probes."""
+    if args.resource_type not in (DEPLOYMENT, JOB):
         return
     pod = args.props["spec"]["template"]["spec"]
     if not (pod.get("securityContext") or {}).get("runAsNonRoot"):
@@ -47,7 +53,8 @@ def containers_are_hardened(args: ResourceValidationArgs, report: ReportViolatio
         resources = container.get("resources") or {}
         if not resources.get("requests") or not resources.get("limits"):
             report(f"{where}: requests and limits are required", None)
-        if not container.get("livenessProbe") or not container.get("readinessProbe"):
+        probes = container.get("livenessProbe") and container.get("readinessProbe")
+        if args.resource_type == DEPLOYMENT and not probes:
             report(f"{where}: liveness and readiness probes are required", None)
         context = container.get("securityContext") or {}
         if not (context.get("runAsNonRoot") and context.get("readOnlyRootFilesystem")

@@ -84,6 +84,21 @@ def test_a_soft_container_is_refused(prod_resources, breakage):
     )
 
 
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda c: c.pop("resources"),
+        lambda c: c["securityContext"].update(runAsNonRoot=False),
+        lambda c: c["securityContext"]["capabilities"].update(drop=[]),
+    ],
+)
+def test_a_soft_post_deploy_job_is_refused(prod_resources, breakage):
+    job = find(prod_resources, crossguard.JOB, "verify")
+    assert validate(crossguard.containers_are_hardened, crossguard.JOB, "verify", job) == []
+    breakage(job["spec"]["template"]["spec"]["containers"][0])
+    assert validate(crossguard.containers_are_hardened, crossguard.JOB, "verify", job)
+
+
 def test_the_keys_mounted_elsewhere_are_refused(prod_resources):
     auth = find(prod_resources, "kubernetes:apps/v1:Deployment", "auth")
     assert (

@@ -52,7 +52,17 @@ def expected_edges(stack: str) -> set[tuple[str, str, str]]:
     edges |= {
         ("monitoring/prometheus", f"cnop/{name}", TCP % port) for name, port in METRICS.items()
     }
-    cnop_pods = [*METRICS] + (["store"] if stack == "local" else [])
+    # Verification after each deploy: the PostSync check reaches the gateway's API
+    # port and the query APIs (Prometheus 9090, Loki's gateway 8080, Tempo 3200);
+    # Locust workers reach the gateway's API port and their master. Nothing more.
+    edges |= {
+        ("cnop/verify", "cnop/gateway", TCP % 8080),
+        ("cnop/verify", "monitoring/prometheus", "{protocols:TCP,dst_ports:3200,8080,9090}"),
+        ("cnop/loadtest-worker", "cnop/gateway", TCP % 8080),
+        ("cnop/loadtest-worker", "cnop/loadtest-master", TCP % 5557),
+    }
+    verifiers = ["verify", "loadtest-master", "loadtest-worker"]
+    cnop_pods = [*METRICS, *verifiers] + (["store"] if stack == "local" else [])
     edges |= {
         (f"cnop/{pod}", "kube-system/coredns", "{protocols:TCP, UDP,dst_ports:53}")
         for pod in cnop_pods
@@ -67,25 +77,45 @@ def expected_edges(stack: str) -> set[tuple[str, str, str]]:
     return edges
 
 
-def _expand(namespaces: str, pods: str, workloads: dict[str, list[str]]) -> list[str]:
+Workloads = dict[str, dict[str, dict[str, str]]]  # namespace → workload → its pods' labels
+
+
+def _matches(labels: dict[str, str], selector: str) -> bool:
+    """NCA's printed label selector ("k in (a,b) and {!has(k2) or k2=v}") against pod labels."""
+    return all(_holds(labels, clause) for clause in selector.split(" and "))
+
+
+def _holds(labels: dict[str, str], clause: str) -> bool:
+    if clause.startswith("{") and clause.endswith("}"):
+        return any(_holds(labels, part) for part in clause[1:-1].split(" or "))
+    if match := re.fullmatch(r"([\w./-]+) in \(([^)]*)\)", clause):
+        return labels.get(match.group(1)) in match.group(2).split(",")
+    if match := re.fullmatch(r"!has\(([\w./-]+)\)", clause):
+        return match.group(1) not in labels
+    if match := re.fullmatch(r"has\(([\w./-]+)\)", clause):
+        return match.group(1) in labels
+    if match := re.fullmatch(r"([\w./-]+)=([\w.-]+)", clause):
+        return labels.get(match.group(1)) == match.group(2)
+    raise ValueError(f"unknown NCA selector clause: {clause}")
+
+
+def _expand(namespaces: str, pods: str, workloads: Workloads) -> list[str]:
     if not namespaces:
         return [f"ip:{pods}"]
     result = []
     for ns in namespaces.strip("[]").split(","):
         selector = pods.strip("[]")
         if selector == "*":
-            names = workloads[ns]
-        elif match := re.fullmatch(r"app\.kubernetes\.io/name in \(([^)]*)\) and .*", selector):
-            names = match.group(1).split(",")
+            names = list(workloads[ns])
         elif re.fullmatch(r"[a-z0-9,-]+", selector):
             names = selector.split(",")
         else:
-            raise ValueError(f"unknown NCA endpoint form: {selector}")
+            names = [name for name, labels in workloads[ns].items() if _matches(labels, selector)]
         result += [f"{ns}/{name}" for name in names]
     return result
 
 
-def analysed_edges(folder: Path, workloads: dict[str, list[str]]) -> set[tuple[str, str, str]]:
+def analysed_edges(folder: Path, workloads: Workloads) -> set[tuple[str, str, str]]:
     output = subprocess.run(
         [
             str(NCA),
@@ -113,16 +143,28 @@ def analysed_edges(folder: Path, workloads: dict[str, list[str]]) -> set[tuple[s
     return edges
 
 
-def _workloads(folder: Path) -> dict[str, list[str]]:
-    found: dict[str, list[str]] = {}
+def _workloads(folder: Path) -> Workloads:
+    found: Workloads = {}
     for path in folder.glob("*.yaml"):
         for doc in yaml.safe_load_all(path.read_text()):
             for obj in doc.get("items", [doc]) if doc else []:
-                if obj["kind"] == "Deployment":
-                    found.setdefault(obj["metadata"]["namespace"], []).append(
-                        obj["metadata"]["name"]
+                if obj["kind"] in ("Deployment", "Job"):
+                    pods = obj["spec"]["template"]["metadata"].get("labels", {})
+                    found.setdefault(obj["metadata"]["namespace"], {})[obj["metadata"]["name"]] = (
+                        pods
                     )
     return found
+
+
+def write_workloads(files: dict[str, str], folder: Path) -> None:
+    """The app layer for NCA, every workload running: a Deployment scaled to zero (the load
+    generator while it is off) has no pods to analyse, and must be safe when switched on."""
+    for name, text in files.items():
+        if name.startswith("apps/") or "namespace-" in name:
+            obj = yaml.safe_load(text)
+            if obj["kind"] == "Deployment" and obj["spec"].get("replicas") == 0:
+                obj["spec"]["replicas"] = 1
+            (folder / Path(name).name).write_text(yaml.safe_dump(obj))
 
 
 @pytest.fixture(scope="module")
@@ -133,9 +175,7 @@ def nca() -> Path:
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
 def test_policies_allow_exactly_the_trust_model(nca, rendered, tmp_path, stack):
-    for name, text in rendered[stack].items():
-        if name.startswith("apps/") or "namespace-" in name:
-            (tmp_path / Path(name).name).write_text(text)
+    write_workloads(rendered[stack], tmp_path)
     shutil.copy(STAND_INS, tmp_path / "stand-ins.yaml")
     workloads = _workloads(tmp_path)
     involving_cnop = {
@@ -147,9 +187,7 @@ def test_policies_allow_exactly_the_trust_model(nca, rendered, tmp_path, stack):
 
 
 def test_no_path_from_outside_the_namespace_or_from_web_to_a_backend(nca, rendered, tmp_path):
-    for name, text in rendered["prod"].items():
-        if name.startswith("apps/") or "namespace-" in name:
-            (tmp_path / Path(name).name).write_text(text)
+    write_workloads(rendered["prod"], tmp_path)
     shutil.copy(STAND_INS, tmp_path / "stand-ins.yaml")
     edges = analysed_edges(tmp_path, _workloads(tmp_path))
     backends = {"cnop/auth", "cnop/user", "cnop/inventory", "cnop/order"}

@@ -11,7 +11,7 @@ import yaml
 
 from cnop_alerts.generate import GENERATED as RULES
 from cnop_dashboards.generate import GENERATED as DASHBOARDS
-from cnop_platform.catalogue import COMPONENTS
+from cnop_platform.catalogue import COMPONENTS, IMAGES
 from cnop_platform.render import DEPLOY, REDACTED, RENDER_KEYRING, STACK_NAMES
 
 pytestmark = pytest.mark.unit
@@ -204,7 +204,7 @@ def test_aws_stacks_get_a_routable_vpc_and_eks_in_private_subnets(declared, stac
     assert types.count("aws:ec2/internetGateway:InternetGateway") == 1
     assert types.count("aws:ec2/natGateway:NatGateway") == 1
     assert types.count("aws:eks/cluster:Cluster") == 1
-    assert types.count("aws:ecr/repository:Repository") == len(SERVICES)
+    assert types.count("aws:ecr/repository:Repository") == len(IMAGES)
     cluster = next(i for t, _n, i in declared[stack] if t == "aws:eks/cluster:Cluster")
     private = {f"{n}-id" for t, n, _i in declared[stack]
                if t == "aws:ec2/subnet:Subnet" and "-private-" in n}  # fmt: skip

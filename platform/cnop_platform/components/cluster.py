@@ -14,7 +14,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from cnop_platform.catalogue import COMPONENTS
+from cnop_platform.catalogue import IMAGES
 from cnop_platform.components.vpc import private_subnets
 from cnop_platform.config import StackConfig
 
@@ -95,10 +95,10 @@ class Cluster(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        for component in COMPONENTS:
+        for image in IMAGES:
             aws.ecr.Repository(
-                component.name,
-                name=f"cnop/{component.name}",
+                image,
+                name=f"cnop/{image}",
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
                     scan_on_push=True
                 ),

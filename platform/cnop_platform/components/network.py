@@ -15,7 +15,9 @@ import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import COMPONENTS, Component
 from cnop_platform.components.data import STORE_USERS
+from cnop_platform.components.loadgen import role_labels
 from cnop_platform.components.service import labels
+from cnop_platform.components.verification import NAME as VERIFY
 from cnop_platform.config import StackConfig
 
 MONITORING_NAMESPACE = "monitoring"
@@ -50,11 +52,18 @@ def _tcp(*ports: int) -> list[dict[str, Any]]:
     return [{"protocol": "TCP", "port": port} for port in ports]
 
 
+# Clients in the namespace that are not platform components: the post-deploy
+# check and the Locust workers, which speak only to the gateway's API port.
+VERIFIERS = {"gateway": [labels(VERIFY), role_labels("worker")]}
+
+
 def ingress_rules(component: Component, config: StackConfig) -> list[dict[str, Any]]:
     """Who may reach a component, on which port."""
     # An empty `from` would admit everyone: a component nobody calls gets no rule.
-    allowed = callers(component)
-    rules = [{"from": _pods(*allowed), "ports": _tcp(component.port)}] if allowed else []
+    sources = _pods(*callers(component)) + [
+        {"podSelector": {"matchLabels": selector}} for selector in VERIFIERS.get(component.name, [])
+    ]
+    rules = [{"from": sources, "ports": _tcp(component.port)}] if sources else []
     if component.public and config.expose != "port-forward":
         # The load balancer or ingress controller forwards from outside the cluster.
         rules.append({"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(component.port)})

@@ -14,6 +14,18 @@ RESOURCES = {
     "limits": {"cpu": "500m", "memory": "256Mi"},
 }
 UID = 10001
+# The only writable path of a read-only root filesystem: an emptyDir of the pod's own.
+SCRATCH = "/tmp"  # noqa: S108
+
+
+def scratch_mount() -> k8s.core.v1.VolumeMountArgs:
+    """Where a container may write."""
+    return k8s.core.v1.VolumeMountArgs(name="tmp", mount_path=SCRATCH)
+
+
+def scratch_volume() -> k8s.core.v1.VolumeArgs:
+    """The emptyDir behind scratch_mount()."""
+    return k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())
 
 
 def hardened_container_context() -> k8s.core.v1.SecurityContextArgs:
@@ -45,8 +57,8 @@ def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
         ports.append(
             k8s.core.v1.ContainerPortArgs(name="metrics", container_port=component.admin_port)
         )
-    mounts = [k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")]  # noqa: S108
-    volumes = [k8s.core.v1.VolumeArgs(name="tmp", empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs())]
+    mounts = [scratch_mount()]
+    volumes = [scratch_volume()]
     if args.secret_volume:
         mounts.append(
             k8s.core.v1.VolumeMountArgs(
