@@ -10,6 +10,15 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True, slots=True)
+class Footprint:
+    """What one replica was measured to take (docs/capacity.md): CPU per request/s of the
+    load test's mix (millicores), and resident memory at the knee (MiB)."""
+
+    cpu_millicores_per_rps: float
+    memory_mib: int
+
+
+@dataclass(frozen=True, slots=True)
 class Component:
     """A deployable: its name is its folder, image, Kubernetes objects and `service` label."""
 
@@ -19,6 +28,7 @@ class Component:
     peers: tuple[str, ...] = ()
     public: bool = False
     admin_port: int | None = None
+    footprint: Footprint = Footprint(1.0, 96)
 
     @property
     def metrics_port(self) -> int:
@@ -31,11 +41,14 @@ PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 
 # In start order: every component's peers come before it.
+# Footprints: the step run of docs/capacity.md, at the knee (20.6 req/s of the mix).
 COMPONENTS: tuple[Component, ...] = (
-    Component("inventory", "cnop_inventory", 8001),
-    Component("auth", "cnop_auth", 8003),
-    Component("user", "cnop_user", 8000, peers=("inventory", "auth")),
-    Component("order", "cnop_order", 8002, peers=("inventory",)),
+    Component("inventory", "cnop_inventory", 8001, footprint=Footprint(1.5, 72)),
+    Component("auth", "cnop_auth", 8003, footprint=Footprint(0.9, 92)),
+    Component(
+        "user", "cnop_user", 8000, peers=("inventory", "auth"), footprint=Footprint(5.4, 160)
+    ),
+    Component("order", "cnop_order", 8002, peers=("inventory",), footprint=Footprint(2.1, 86)),
     Component(
         "gateway",
         "cnop_gateway",
@@ -43,11 +56,14 @@ COMPONENTS: tuple[Component, ...] = (
         peers=("auth", "user", "inventory", "order"),
         public=True,
         admin_port=9080,
+        footprint=Footprint(1.7, 68),
     ),
     # The browser's server: pages, and /api/v1 forwarded to the gateway. Not
     # `public`: the gateway is the only Service exposed outside the cluster;
     # people reach the UI through a port-forward to localhost:3000.
-    Component("web", "cnop_web", 3000, peers=("gateway",), admin_port=9300),
+    Component(
+        "web", "cnop_web", 3000, peers=("gateway",), admin_port=9300, footprint=Footprint(0.1, 67)
+    ),
 )
 
 BY_NAME = {component.name: component for component in COMPONENTS}

@@ -6,13 +6,39 @@ from typing import TYPE_CHECKING
 
 import pulumi_kubernetes as k8s
 
+from cnop_platform.catalogue import Component
+from cnop_platform.config import StackConfig
+
 if TYPE_CHECKING:
     from cnop_platform.components.service import ServiceArgs
 
-RESOURCES = {
-    "requests": {"cpu": "100m", "memory": "128Mi"},
-    "limits": {"cpu": "500m", "memory": "256Mi"},
-}
+# One Python process makes use of about one core; beyond that it only queues.
+CPU_LIMIT_MILLICORES = 1000
+MIN_CPU_MILLICORES = 100
+MEMORY_STEP_MIB = 64
+
+
+def _round_up(value: float, step: int) -> int:
+    return int(-(-value // step) * step)
+
+
+def resources(component: Component, config: StackConfig) -> k8s.core.v1.ResourceRequirementsArgs:
+    """Requests from the measured footprint at the stack's steady rate; limits with headroom.
+
+    CPU request: what one replica spends at its share of the steady rate (the
+    HPA scales out at 70 % of it); limit: one core. Memory request: the
+    measured resident size rounded up; limit: twice that.
+    """
+    footprint = component.footprint
+    share = config.load_steady_rps / config.replicas
+    cpu = max(MIN_CPU_MILLICORES, _round_up(footprint.cpu_millicores_per_rps * share, 50))
+    memory = _round_up(footprint.memory_mib, MEMORY_STEP_MIB)
+    return k8s.core.v1.ResourceRequirementsArgs(
+        requests={"cpu": f"{cpu}m", "memory": f"{memory}Mi"},
+        limits={"cpu": f"{CPU_LIMIT_MILLICORES}m", "memory": f"{2 * memory}Mi"},
+    )
+
+
 UID = 10001
 # The only writable path of a read-only root filesystem: an emptyDir of the pod's own.
 SCRATCH = "/tmp"  # noqa: S108
@@ -83,9 +109,7 @@ def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
                 image=args.config.image(name),
                 ports=ports,
                 env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in sorted(args.env.items())],
-                resources=k8s.core.v1.ResourceRequirementsArgs(
-                    requests=RESOURCES["requests"], limits=RESOURCES["limits"]
-                ),
+                resources=resources(component, args.config),
                 liveness_probe=k8s.core.v1.ProbeArgs(
                     http_get=k8s.core.v1.HTTPGetActionArgs(path="/health", port="http"),
                     period_seconds=10,

@@ -32,6 +32,7 @@ def create_app(settings: UserSettings | None = None) -> FastAPI:
         memory_kib=settings.argon2_memory_kib,
         time_cost=settings.argon2_time_cost,
         parallelism=settings.argon2_parallelism,
+        max_concurrent=settings.argon2_max_concurrent,
     )
     inventory = InventoryClient(
         caller=SERVICE,

@@ -22,3 +22,5 @@ class UserSettings(ServiceSettings):
     argon2_memory_kib: int = Field(default=19456, ge=19456)
     argon2_time_cost: int = Field(default=2, ge=2)
     argon2_parallelism: int = Field(default=1, ge=1)
+    # Hashes computed at once (each holds argon2_memory_kib): bounds the pod's memory.
+    argon2_max_concurrent: int = Field(default=4, ge=1, le=40)
