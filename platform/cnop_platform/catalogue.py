@@ -41,14 +41,14 @@ PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 
 # In start order: every component's peers come before it.
-# Footprints: the step run of docs/capacity.md, at the knee (20.6 req/s of the mix).
+# Footprints: the step run of docs/capacity.md, at the knee (21.5 req/s of the mix).
 COMPONENTS: tuple[Component, ...] = (
-    Component("inventory", "cnop_inventory", 8001, footprint=Footprint(1.5, 72)),
-    Component("auth", "cnop_auth", 8003, footprint=Footprint(0.9, 92)),
+    Component("inventory", "cnop_inventory", 8001, footprint=Footprint(1.4, 71)),
+    Component("auth", "cnop_auth", 8003, footprint=Footprint(0.8, 92)),
     Component(
-        "user", "cnop_user", 8000, peers=("inventory", "auth"), footprint=Footprint(5.4, 160)
+        "user", "cnop_user", 8000, peers=("inventory", "auth"), footprint=Footprint(5.3, 118)
     ),
-    Component("order", "cnop_order", 8002, peers=("inventory",), footprint=Footprint(2.1, 86)),
+    Component("order", "cnop_order", 8002, peers=("inventory",), footprint=Footprint(2.0, 86)),
     Component(
         "gateway",
         "cnop_gateway",
@@ -56,7 +56,7 @@ COMPONENTS: tuple[Component, ...] = (
         peers=("auth", "user", "inventory", "order"),
         public=True,
         admin_port=9080,
-        footprint=Footprint(1.7, 68),
+        footprint=Footprint(1.5, 68),
     ),
     # The browser's server: pages, and /api/v1 forwarded to the gateway. Not
     # `public`: the gateway is the only Service exposed outside the cluster;
