@@ -22,6 +22,7 @@ from cnop_dashboards.generate import GENERATED as DASHBOARDS
 from cnop_platform.local.logs import matching_lines
 from cnop_platform.local.runner import start, stop, wait_ready
 from cnop_platform.testing import PASSWORD, gateway_user, login, running_platform
+from tests.postdeploy.support import eventually
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
@@ -57,15 +58,6 @@ def prometheus_query(platform, expr: str) -> list[dict[str, Any]]:
     body = response.json()
     assert body["status"] == "success", f"{expr}: {body}"
     return list(body["data"]["result"])
-
-
-def eventually(check, timeout: float = 30.0, every: float = 0.5):
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(every)
 
 
 @pytest.fixture(scope="module")

@@ -59,7 +59,7 @@ def target_from_environment() -> Target | None:
     )
 
 
-def eventually(check: Callable[[], T], timeout: float, every: float = 0.5) -> T:
+def eventually(check: Callable[[], T], timeout: float = 30.0, every: float = 0.5) -> T:
     """Poll `check` until it returns something truthy or `timeout` passes; its last result."""
     deadline = time.monotonic() + timeout
     while True:

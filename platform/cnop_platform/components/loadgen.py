@@ -12,12 +12,13 @@ gateway's per-address limit applies per worker (429s are counted apart).
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import BY_NAME, VERIFY_IMAGE
+from cnop_platform.components.netpol import declare_policies
 from cnop_platform.components.pod import (
     SCRATCH,
     hardened_container_context,
@@ -127,13 +128,7 @@ class LoadGenerator(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        for policy_name, spec in policies(config).items():
-            k8s.networking.v1.NetworkPolicy(
-                policy_name,
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=policy_name, namespace=ns),
-                spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", spec),
-                opts=child,
-            )
+        declare_policies(policies(config), ns, child)
         self.register_outputs({})
 
 

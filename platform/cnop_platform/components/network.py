@@ -8,14 +8,14 @@ and the store.
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import pulumi
-import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import COMPONENTS, Component
 from cnop_platform.components.data import STORE_USERS
 from cnop_platform.components.loadgen import role_labels
+from cnop_platform.components.netpol import declare_policies
 from cnop_platform.components.service import labels
 from cnop_platform.components.verification import NAME as VERIFY
 from cnop_platform.config import StackConfig
@@ -116,12 +116,9 @@ class NetworkSecurity(pulumi.ComponentResource):
                 ["Ingress"],
                 {"ingress": [{"from": _pods(*STORE_USERS), "ports": _tcp(STORE[1])}]},
             )
-        for policy_name, (pod_selector, types, rules) in policies.items():
-            spec: dict[str, Any] = {"podSelector": pod_selector, "policyTypes": types, **rules}
-            k8s.networking.v1.NetworkPolicy(
-                policy_name,
-                metadata=k8s.meta.v1.ObjectMetaArgs(name=policy_name, namespace=ns),
-                spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", spec),
-                opts=child,
-            )
+        specs = {
+            policy_name: {"podSelector": pod_selector, "policyTypes": types, **rules}
+            for policy_name, (pod_selector, types, rules) in policies.items()
+        }
+        declare_policies(specs, ns, child)
         self.register_outputs({})

@@ -10,13 +10,14 @@ auth suite checks that it cannot).
 
 from __future__ import annotations
 
-from typing import Any, cast
+from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import BY_NAME, VERIFY_IMAGE
 from cnop_platform.components.monitoring_values import NAMESPACE as MONITORING
+from cnop_platform.components.netpol import declare_policies
 from cnop_platform.components.pod import (
     SCRATCH,
     hardened_container_context,
@@ -87,18 +88,16 @@ class PostDeployCheck(pulumi.ComponentResource):
             automount_service_account_token=False,
             opts=child,
         )
-        k8s.networking.v1.NetworkPolicy(
-            f"{NAME}-egress",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=f"{NAME}-egress", namespace=ns),
-            spec=cast(
-                "k8s.networking.v1.NetworkPolicySpecArgsDict",
-                {
+        declare_policies(
+            {
+                f"{NAME}-egress": {
                     "podSelector": {"matchLabels": labels(NAME)},
                     "policyTypes": ["Egress"],
                     "egress": verify_egress(),
-                },
-            ),
-            opts=child,
+                }
+            },
+            ns,
+            child,
         )
         k8s.batch.v1.Job(
             NAME,
