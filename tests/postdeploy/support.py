@@ -111,3 +111,39 @@ def get_json(url: str, **kwargs: Any) -> Any:
     response = httpx.get(url, timeout=10.0, trust_env=False, **kwargs)
     response.raise_for_status()
     return response.json()
+
+
+def services_in_loki(loki: str, trace_id: str) -> set[str]:
+    """Services whose log lines in Loki carry the trace id (the last 15 minutes)."""
+    now = time.time_ns()
+    body = get_json(
+        f"{loki.rstrip('/')}/loki/api/v1/query_range",
+        params={
+            # Alloy ships only our namespace's pods and labels each stream with its
+            # `service` (platform/cnop_platform/components/monitoring_values.py).
+            "query": f'{{service=~".+"}} |= "{trace_id}"',
+            "start": str(now - 15 * 60 * 10**9),
+            "end": str(now),
+            "limit": "1000",
+        },
+    )
+    found = set()
+    for stream in body["data"]["result"]:
+        labels: dict[str, Any] = stream["stream"]
+        if labels.get("service"):
+            found.add(str(labels["service"]))
+    return found
+
+
+def services_in_tempo(tempo: str, trace_id: str) -> set[str]:
+    """Services that reported spans of the trace to Tempo."""
+    response = httpx.get(f"{tempo.rstrip('/')}/api/traces/{trace_id}", timeout=10, trust_env=False)
+    if response.status_code == 404:
+        return set()
+    response.raise_for_status()
+    found = set()
+    for batch in response.json().get("batches", []):
+        for attribute in batch.get("resource", {}).get("attributes", []):
+            if attribute.get("key") == "service.name":
+                found.add(str(attribute["value"].get("stringValue")))
+    return found

@@ -7,14 +7,19 @@ query API (log lines) and Tempo's trace API (spans), both named by the stack.
 from __future__ import annotations
 
 import secrets
-import time
-from typing import Any
 
 import httpx
 import pytest
 
 from cnop_platform.local.logs import matching_lines
-from tests.postdeploy.support import Target, eventually, get_json, log_in, new_member
+from tests.postdeploy.support import (
+    Target,
+    eventually,
+    log_in,
+    new_member,
+    services_in_loki,
+    services_in_tempo,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postdeploy]
 
@@ -35,41 +40,6 @@ def services_in_logs(target: Target, trace_id: str) -> set[str]:
     if target.loki is not None:
         return services_in_loki(target.loki, trace_id)
     raise AssertionError("the target names neither a log folder nor a Loki URL")
-
-
-def services_in_loki(loki: str, trace_id: str) -> set[str]:
-    """Services whose log lines in Loki carry the trace id (the last 15 minutes)."""
-    now = time.time_ns()
-    body = get_json(
-        f"{loki.rstrip('/')}/loki/api/v1/query_range",
-        params={
-            "query": f'{{namespace="cnop"}} |= "{trace_id}"',
-            "start": str(now - 15 * 60 * 10**9),
-            "end": str(now),
-            "limit": "1000",
-        },
-    )
-    found = set()
-    for stream in body["data"]["result"]:
-        labels: dict[str, Any] = stream["stream"]
-        name = labels.get("service") or labels.get("app") or labels.get("container")
-        if name:
-            found.add(str(name))
-    return found
-
-
-def services_in_tempo(tempo: str, trace_id: str) -> set[str]:
-    """Services that reported spans of the trace to Tempo."""
-    response = httpx.get(f"{tempo.rstrip('/')}/api/traces/{trace_id}", timeout=10, trust_env=False)
-    if response.status_code == 404:
-        return set()
-    response.raise_for_status()
-    found = set()
-    for batch in response.json().get("batches", []):
-        for attribute in batch.get("resource", {}).get("attributes", []):
-            if attribute.get("key") == "service.name":
-                found.add(str(attribute["value"].get("stringValue")))
-    return found
 
 
 @pytest.fixture(scope="module")
