@@ -20,7 +20,7 @@ from cnop_platform.testing import running_platform
 from tests.postdeploy.support import Target, target_from_environment
 
 REPO = Path(__file__).resolve().parents[2]
-PORT_OFFSET = 13_500  # its own ports: no other test platform's (admin ports included)
+PORT_OFFSET = 13_250  # its own ports: no other test platform's (admin ports included)
 
 
 @pytest.fixture(scope="session")
@@ -43,6 +43,14 @@ def target() -> Iterator[Target]:
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """The observability suite first: it must find every panel with data (0 where all is well)
-    before the auth suite provokes failed logins and refused tokens on the same platform."""
-    items.sort(key=lambda item: "test_observability_policy" not in item.nodeid)
+    """The observability suite first among these suites: it must find every panel with data
+    (0 where all is well) before the auth suite provokes failed logins on the same platform.
+
+    The hook sees the whole session's items; only this folder's are reordered, in place.
+    """
+    mine = [n for n, item in enumerate(items) if "tests/postdeploy/" in item.nodeid]
+    ordered = sorted(
+        (items[n] for n in mine), key=lambda item: "test_observability_policy" not in item.nodeid
+    )
+    for position, item in zip(mine, ordered, strict=True):
+        items[position] = item
