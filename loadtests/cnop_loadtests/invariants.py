@@ -22,6 +22,11 @@ PAGE = 100
 # limits see many clients, as they did during the run.
 CHECKER_NETWORK = "127.2.0.0/16"
 MAX_RETRY_AFTER_SECONDS = 30
+# How long one request may wait out 429s and 503s in all: a platform that stays down
+# (auth stopped) must end the check, with the accounts unread counted as violations.
+RETRY_BUDGET_SECONDS = 20
+# The whole check, however many accounts: unread ones are reported, never skipped silently.
+CHECK_BUDGET_SECONDS = 180
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,12 +129,13 @@ class AccountReader:
 
 def _send(http: httpx.Client, method: str, path: str, **kwargs: Any) -> httpx.Response:
     """A request that waits out a 429 or 503 (bounded): a limit or an open breaker is not a loss."""
-    deadline = time.monotonic() + 5 * MAX_RETRY_AFTER_SECONDS
+    deadline = time.monotonic() + RETRY_BUDGET_SECONDS
     while True:
         response = http.request(method, path, **kwargs)
         if response.status_code not in (429, 503) or time.monotonic() > deadline:
             return response
         wait = min(float(response.headers.get("Retry-After", "1")), MAX_RETRY_AFTER_SECONDS)
+        wait = min(wait, max(0.0, deadline - time.monotonic()))
         time.sleep(wait)
 
 
@@ -154,6 +160,11 @@ def check_accounts(gateway: str, accounts: list[dict[str, str]]) -> list[Violati
     """Every violation in every account the run created."""
     reader = AccountReader(gateway)
     found: list[Violation] = []
-    for account in accounts:
+    deadline = time.monotonic() + CHECK_BUDGET_SECONDS
+    for checked, account in enumerate(accounts):
+        if time.monotonic() > deadline:
+            left = len(accounts) - checked
+            found.append(Violation("(unchecked)", f"{left} accounts not read in time"))
+            break
         found += reader.violations(account["username"], account["password"])
     return found
