@@ -83,33 +83,39 @@ class ApiUser(HttpUser):
         path: str,
         expect: int | tuple[int, ...],
         name: str | None = None,
+        *,
+        accept: Any = None,
+        what: str | None = None,
         **kwargs: Any,
     ) -> Any:
-        """One request; the JSON body when the status is expected. Otherwise the task ends here.
+        """One request; its JSON body when the status is expected and `accept` (if any) takes it.
 
-        429 and 5xx end the task quietly (the recorder counts them); any other
-        surprise is a wrong answer.
+        A 429 ends the task quietly (the recorder counts it apart). Any other
+        status, or a body `accept` refuses (by raising WrongAnswer), is a
+        failure, and a write's outcome is then unknown.
         """
         expected = (expect,) if isinstance(expect, int) else expect
+        label = name or f"{API}{path}"
         with self.client.request(
-            method, f"{API}{path}", name=name or f"{API}{path}", catch_response=True, **kwargs
+            method, f"{API}{path}", name=label, catch_response=True, **kwargs
         ) as response:
             status = response.status_code
             if status == 429:
                 response.success()  # the rate limit at work, counted apart
                 raise RescheduleTask
-            if status == 0 or status >= 500:
-                response.failure(f"{status}: {response.text[:200]}")
-                self.on_unknown_outcome(method)
-                raise RescheduleTask
             if status not in expected:
-                response.failure(f"expected {expected}, got {status}: {response.text[:200]}")
+                response.failure(
+                    f"{what or label}: expected {expected}, got {status}: {response.text[:200]}"
+                )
                 self.on_unknown_outcome(method)
                 raise RescheduleTask
             try:
                 body = response.json() if response.content else None
-            except ValueError:
-                response.failure("the body is not JSON")
+                if accept is not None:
+                    accept(body)
+            except (ValueError, KeyError, TypeError, WrongAnswer) as exc:
+                response.failure(f"{what or label}: {exc}")
+                self.on_unknown_outcome(method)
                 raise RescheduleTask from None
             response.success()
             return body
@@ -117,28 +123,8 @@ class ApiUser(HttpUser):
     def check(
         self, what: str, method: str, path: str, expect: int, check: Any, **kwargs: Any
     ) -> Any:
-        """A request whose body `check` must accept (it raises WrongAnswer otherwise)."""
-        name = kwargs.pop("name", None) or f"{API}{path}"
-        with self.client.request(
-            method, f"{API}{path}", name=name, catch_response=True, **kwargs
-        ) as response:
-            status = response.status_code
-            if status == 429:
-                response.success()
-                raise RescheduleTask
-            if status != expect:
-                response.failure(f"{what}: expected {expect}, got {status}: {response.text[:200]}")
-                self.on_unknown_outcome(method)
-                raise RescheduleTask
-            try:
-                body = response.json()
-                check(body)
-            except (ValueError, KeyError, TypeError, WrongAnswer) as exc:
-                response.failure(f"{what}: {exc}")
-                self.on_unknown_outcome(method)
-                raise RescheduleTask from None
-            response.success()
-            return body
+        """A request whose body `check` must accept; `what` names it in failures."""
+        return self.call(method, path, expect, accept=check, what=what, **kwargs)
 
     def on_unknown_outcome(self, method: str) -> None:
         """A request failed and its effect is unknown (traders re-read their account)."""
