@@ -24,7 +24,7 @@ ROUTES = [
 
 
 def refused_count(platform, service: str, reason: str) -> float:
-    text = httpx.get(f"{platform.url(service)}/metrics").text
+    text = httpx.get(f"{platform.admin_url(service)}/metrics").text
     pattern = rf'^untrusted_requests_total\{{reason="{reason}",service="{service}"\}} (\S+)$'
     match = re.search(pattern, text, re.MULTILINE)
     return float(match.group(1)) if match else 0.0
@@ -83,4 +83,7 @@ def test_probes_and_metrics_stay_open(local_platform):
             "service": service,
         }
         assert httpx.get(f"{local_platform.url(service)}/ready").status_code == 200
-        assert "http_requests_total" in httpx.get(f"{local_platform.url(service)}/metrics").text
+        metrics = httpx.get(f"{local_platform.admin_url(service)}/metrics")
+        assert "http_requests_total" in metrics.text
+        # Metrics are for Prometheus on the admin port, never on the API port.
+        assert httpx.get(f"{local_platform.url(service)}/metrics").status_code == 404

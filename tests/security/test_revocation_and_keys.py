@@ -102,6 +102,48 @@ def test_case_14_rotation_keeps_old_tokens_until_their_key_is_retired(local_plat
         assert _validate(auth, new_token).status_code == 200
 
 
+def _reloads(admin_url, outcome):
+    text = httpx.get(f"{admin_url}/metrics").text
+    match = re.search(rf'^auth_keyring_reloads_total{{outcome="{outcome}"}} (\S+)$', text, re.M)
+    return float(match.group(1)) if match else 0.0
+
+
+def _until(condition, timeout=20.0):
+    # The service looks at its keyring file at most once a second: poll, never sleep blind.
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the condition did not hold in time"
+        time.sleep(0.2)
+
+
+def test_case_14_a_rotated_keyring_file_is_taken_without_a_restart(local_platform, tmp_path):
+    old, new = secrets.token_urlsafe(48), secrets.token_urlsafe(48)
+    ring = tmp_path / "keys.json"
+    first = _keyring(ring, {"old": old})
+    with extra_process(
+        local_platform, "auth", ROTATION_AUTH_PORT, SIGNING_KEYS_FILE=first, ACTIVE_KID="old"
+    ) as auth:
+        old_token = _mint(auth)
+    both = _keyring(ring, {"new": new, "old": old})
+    with extra_process(
+        local_platform, "auth", ROTATION_AUTH_PORT, SIGNING_KEYS_FILE=both, ACTIVE_KID="new"
+    ) as auth:
+        admin = f"http://127.0.0.1:{ROTATION_AUTH_PORT + 1000}"
+        new_token = _mint(auth)
+        assert _validate(auth, old_token).status_code == 200
+        # A broken keyring (the active key missing) is refused; the running keys stay.
+        _keyring(ring, {"old": old})
+        # The service looks at the file when tokens are checked: keep checking one.
+        _until(lambda: _validate(auth, new_token).status_code == 200
+               and _reloads(admin, "refused") == 1)  # fmt: skip
+        # The old key retired in the mounted file: its tokens die in the running process.
+        _keyring(ring, {"new": new})
+        _until(lambda: _validate(auth, old_token).status_code == 401)
+        assert _reloads(admin, "loaded") == 1
+        assert _validate(auth, new_token).status_code == 200
+        assert _validate(auth, _mint(auth)).status_code == 200
+
+
 @pytest.mark.parametrize(
     ("key", "expected"),
     [("Sh0rt-but-random-9x", "shorter than 32 bytes"),

@@ -3,6 +3,7 @@
 import sys
 
 import uvicorn
+from prometheus_client import start_http_server
 from pydantic import ValidationError
 
 from cnop_auth import tracing
@@ -21,6 +22,7 @@ def main() -> int:
         print(f"auth: refusing to start: {problems}", file=sys.stderr)
         return 2
     configure_logging(settings.log_level, settings.log_file)
+    start_http_server(settings.admin_port, addr=settings.host)
     tracing.configure()
     uvicorn.run(
         create_app(settings),

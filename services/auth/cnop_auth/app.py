@@ -12,12 +12,12 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cnop_auth import SERVICE
+from cnop_auth.keyring import KeyringFollower
 from cnop_auth.observability import (
     ISSUED,
     REFUSED_CALLERS,
@@ -123,7 +123,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
 
 def _add_operations_routes(app: FastAPI, settings: AuthSettings, revocations: Revocations) -> None:
-    """/health, /ready (the revocation store answers) and /metrics."""
+    """/health and /ready (the revocation store answers); /metrics is on the admin port."""
 
     @app.get("/health")
     def health() -> dict[str, str]:
@@ -143,10 +143,6 @@ def _add_operations_routes(app: FastAPI, settings: AuthSettings, revocations: Re
             return JSONResponse(body, status_code=503)
         return {"status": "ready", "service": SERVICE, "checks": {"store": "ok"}}
 
-    @app.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
 
 class Checks:
     """Who may call, and whether a token is good: shared by the token routes."""
@@ -157,6 +153,7 @@ class Checks:
         self.settings = settings
         self.tokens = tokens
         self.revocations = revocations
+        self.keyring = KeyringFollower(settings, tokens)
 
     def caller_may(self, request: Request, allowed: Collection[str]) -> bool:
         """A trusted peer naming itself, once, as one of `allowed`."""
@@ -179,6 +176,7 @@ class Checks:
 
     def check_token(self, token: str) -> Claims:
         """Authentic, current and not revoked; TokenRejected otherwise."""
+        self.keyring.refresh()
         claims = self.tokens.validate(token)
         if self.revocations.is_revoked(claims.token_id):
             raise TokenRejected("token_revoked", "token revoked")
@@ -243,6 +241,7 @@ def _add_token_routes(
     def issue(body: IssueBody, request: Request) -> dict[str, Any] | JSONResponse:
         if not caller_may(request, settings.issue_callers):
             return refuse(request)
+        checks.keyring.refresh()
         token, claims = tokens.issue(body.username, body.role)
         ISSUED.inc()
         log.info("token_issued", user=claims.username, token_id=claims.token_id,

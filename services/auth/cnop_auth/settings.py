@@ -29,6 +29,8 @@ class AuthSettings(BaseSettings):
     environment: Literal["development", "staging", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = Field(default=8003, ge=1, le=65535)
+    # /metrics is served here, never on the API port: only Prometheus reaches it.
+    admin_port: int = Field(default=9403, ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
     trusted_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = (
@@ -65,7 +67,11 @@ class AuthSettings(BaseSettings):
 
     @model_validator(mode="after")
     def _keyring_is_sound(self) -> Self:
-        keys = self.keyring()
+        self.check_keyring(self.keyring())
+        return self
+
+    def check_keyring(self, keys: dict[str, str]) -> None:
+        """Refuse a keyring without the active key, with short or placeholder keys."""
         if self.active_kid not in keys:
             raise ValueError(f"ACTIVE_KID {self.active_kid!r} is not in the keyring")
         for kid, key in keys.items():
@@ -73,7 +79,6 @@ class AuthSettings(BaseSettings):
                 raise ValueError(f"signing key {kid!r} is shorter than {MIN_KEY_BYTES} bytes")
             if self.environment != "development" and is_placeholder(key):
                 raise ValueError(f"signing key {kid!r} is a placeholder; generate a real one")
-        return self
 
     def keyring(self) -> dict[str, str]:
         """Every key still trusted for validation, by kid."""

@@ -12,7 +12,6 @@ from cnop_common.decimals import DecimalRoute
 from cnop_common.errors import install_error_handlers
 from cnop_common.health import ReadyCheck, health_router
 from cnop_common.logging import get_logger
-from cnop_common.metrics import metrics_router
 from cnop_common.middleware import RequestContextMiddleware
 from cnop_common.settings import ServiceSettings
 from cnop_common.store import Store, TableSpec
@@ -76,7 +75,6 @@ def create_service_app(
     app.router.route_class = DecimalRoute
     install_error_handlers(app)
     app.include_router(health_router(service, ready_checks))
-    app.include_router(metrics_router())
     for router in routers:
         app.include_router(router)
     # Added last = outermost: ids and metrics wrap even the trust refusals.

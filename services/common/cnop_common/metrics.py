@@ -1,15 +1,8 @@
-"""Prometheus metrics every service shares, and the /metrics endpoint."""
+"""Prometheus metrics every service shares (served on each process's admin port)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Response
-from prometheus_client import (
-    CONTENT_TYPE_LATEST,
-    Counter,
-    Histogram,
-    disable_created_metrics,
-    generate_latest,
-)
+from prometheus_client import Counter, Histogram, disable_created_metrics
 
 # `*_created` series double the series count and no dashboard or alert reads them.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -39,14 +32,3 @@ STORE_ERRORS = Counter(
     "Data store calls that failed for reasons other than a business condition.",
     ["service", "operation"],
 )
-
-
-def metrics_router() -> APIRouter:
-    """GET /metrics in the Prometheus text format."""
-    router = APIRouter()
-
-    @router.get("/metrics", include_in_schema=False)
-    def metrics() -> Response:
-        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
-
-    return router

@@ -46,10 +46,8 @@ def serve(
         tracer.shutdown()
 
 
-def serve_service(
-    service: str, app: ASGIApp, settings: ProcessSettings, admin_port: int | None = None
-) -> None:
-    """serve() with a process's own settings."""
+def serve_service(service: str, app: ASGIApp, settings: ProcessSettings) -> None:
+    """serve() with a process's own settings; /metrics on its admin port."""
     serve(
         service,
         app,
@@ -57,5 +55,5 @@ def serve_service(
         port=settings.port,
         log_level=settings.log_level,
         log_file=settings.log_file,
-        admin_port=admin_port,
+        admin_port=settings.admin_port,
     )

@@ -20,6 +20,8 @@ class ProcessSettings(BaseSettings):
     environment: Literal["development", "staging", "production"] = "development"
     host: str = "127.0.0.1"
     port: int = Field(ge=1, le=65535)
+    # /metrics is served here, never on the API port: only Prometheus reaches it.
+    admin_port: int = Field(ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
 

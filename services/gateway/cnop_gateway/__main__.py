@@ -7,4 +7,4 @@ from cnop_gateway.settings import GatewaySettings
 
 if __name__ == "__main__":
     settings = GatewaySettings()
-    serve_service(SERVICE, Gateway(settings), settings, admin_port=settings.admin_port)
+    serve_service(SERVICE, Gateway(settings), settings)

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from ipaddress import ip_address
 
+from cnop_common.forwarded import client_ip as forwarded_client_ip
 from cnop_gateway.settings import Network
 
 Headers = list[tuple[bytes, bytes]]
@@ -67,25 +67,5 @@ def from_upstream(upstream_headers: Iterable[tuple[str, str]]) -> Headers:
 
 def client_ip(peer: str, client_headers: Headers, trusted_proxies: tuple[Network, ...]) -> str:
     """The TCP peer, unless it is a trusted proxy: then the nearest untrusted forwarded hop."""
-    if not trusted_proxies or not _in(peer, trusted_proxies):
-        return peer
-    hops = [
-        hop.strip()
-        for value in values(client_headers, b"x-forwarded-for")
-        for hop in value.decode("latin-1").split(",")
-    ]
-    for hop in reversed(hops):
-        if not _in(hop, trusted_proxies):
-            try:
-                return str(ip_address(hop))
-            except ValueError:
-                return peer
-    return peer
-
-
-def _in(address: str, networks: tuple[Network, ...]) -> bool:
-    try:
-        parsed = ip_address(address)
-    except ValueError:
-        return False
-    return any(parsed in network for network in networks)
+    forwarded = [value.decode("latin-1") for value in values(client_headers, b"x-forwarded-for")]
+    return forwarded_client_ip(peer, forwarded, trusted_proxies)

@@ -13,6 +13,7 @@ class UserSettings(ServiceSettings):
     """Everything the user service reads from its environment."""
 
     port: int = Field(default=8000, ge=1, le=65535)
+    admin_port: int = Field(default=9400, ge=1, le=65535)
     inventory_url: str = "http://127.0.0.1:8001"
     auth_url: str = "http://127.0.0.1:8003"
     peer_timeout_seconds: float = Field(default=2.0, gt=0, le=30)

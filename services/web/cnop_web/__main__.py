@@ -7,4 +7,4 @@ from cnop_web.settings import WebSettings
 
 if __name__ == "__main__":
     settings = WebSettings()
-    serve_service(SERVICE, create_app(settings), settings, admin_port=settings.admin_port)
+    serve_service(SERVICE, create_app(settings), settings)

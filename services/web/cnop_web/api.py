@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from cnop_common.errors import ApiError
+from cnop_common.forwarded import Network, client_ip
 from cnop_web.proxy import API_PREFIX, Answer, GatewayProxy, Outgoing
 from cnop_web.security import check_same_origin, is_plain_api_path
 from cnop_web.session import Sessions, read_login
@@ -34,14 +35,17 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body is larger than {limit} bytes.")
 
 
-def _outgoing(request: Request, path: str, token: str | None, body: bytes = b"") -> Outgoing:
+def _outgoing(
+    request: Request, path: str, token: str | None, trusted: tuple[Network, ...], body: bytes = b""
+) -> Outgoing:
+    peer = request.client.host if request.client else ""
     return Outgoing(
         method=request.method,
         path_and_query=path,
         headers=dict(request.headers),
         body=body,
         token=token,
-        client_ip=request.client.host if request.client else "",
+        client_ip=client_ip(peer, request.headers.getlist("x-forwarded-for"), trusted),
     )
 
 
@@ -68,7 +72,13 @@ def api_router(settings: WebSettings, proxy: GatewayProxy, sessions: Sessions) -
         token = request.cookies.get(sessions.name)
         body = await read_body(request, settings.max_body_bytes)
         answer = await proxy.send(
-            _outgoing(request, f"{path}?{query}" if query else path, token, body)
+            _outgoing(
+                request,
+                f"{path}?{query}" if query else path,
+                token,
+                settings.trusted_proxies,
+                body,
+            )
         )
         if path == LOGIN and request.method == "POST" and answer.status == 200:
             token, expires_in, page_body = read_login(answer.body)
@@ -93,7 +103,7 @@ def api_router(settings: WebSettings, proxy: GatewayProxy, sessions: Sessions) -
         token = request.cookies.get(sessions.name)
         if not token:
             return _reply(NO_USER)
-        answer = await proxy.send(_outgoing(request, PROFILE, token))
+        answer = await proxy.send(_outgoing(request, PROFILE, token, settings.trusted_proxies))
         if answer.status == 200:
             return _reply(answer, b'{"user": ' + answer.body + b"}")
         if answer.status == 401:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from ipaddress import ip_address
+from ipaddress import ip_address, ip_network
+from typing import Annotated
 
 from pydantic import Field, field_validator, model_validator
+from pydantic_settings import NoDecode
 
+from cnop_common.forwarded import Network
 from cnop_common.settings import ProcessSettings
 
 
@@ -26,6 +29,16 @@ class WebSettings(ProcessSettings):
 
     # Over HTTPS the session cookie is `Secure` and `__Host-` prefixed.
     cookie_secure: bool = False
+    # Proxies in front of us (an ALB Ingress): from them, the browser's address is
+    # the nearest X-Forwarded-For hop that is not one of them. Empty: the peer is it.
+    trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
+
+    @field_validator("trusted_proxies", mode="before")
+    @classmethod
+    def _parse_proxies(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(ip_network(part.strip()) for part in value.split(",") if part.strip())
+        return value
 
     @field_validator("gateway_url")
     @classmethod
