@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status test test-unit lint format clean bench generate logs debian-packages browser render nca verify capacity
+.PHONY: up down status test test-unit lint format clean bench generate logs debian-packages browser render nca verify capacity preview deploy destroy images
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -95,6 +95,12 @@ generate: $(STAMP)
 ## render: the Kubernetes objects of a stack into deploy/<stack>/ (STACK=local|staging|prod; all if unset)
 render: $(STAMP)
 	$(PY) -m cnop_platform.render $(STACK)
+
+## preview|deploy|destroy|images: the deploy workflow of an AWS stack (STACK=staging|prod;
+##         docs/deploying.md). deploy = pulumi up, images by digest, pulumi up, Argo CD healthy, make verify
+preview deploy destroy images: $(STAMP)
+	@test -n "$(STACK)" || { echo "STACK=staging|prod is required"; exit 2; }
+	$(PY) -m cnop_platform.deploy $@ $(STACK) $(if $(TAG),--tag $(TAG))
 
 ## logs: every log line of one request across services, in time order (ID=<request or trace id>)
 logs: $(STAMP)

@@ -24,16 +24,18 @@ class Component:
 
     name: str
     module: str  # run as `python -m <module>`
-    port: int
+    port: int  # the API: only the callers of the trust model reach it
+    # /metrics, apart from the API: only Prometheus reaches it, never a client.
+    admin_port: int
     peers: tuple[str, ...] = ()
     public: bool = False
-    admin_port: int | None = None
+    uses_store: bool = False  # its tables, store settings, egress and IAM follow
     footprint: Footprint = Footprint(1.0, 96)
 
     @property
     def metrics_port(self) -> int:
-        """Where Prometheus scrapes /metrics: the admin port if there is one."""
-        return self.admin_port or self.port
+        """Where Prometheus scrapes /metrics."""
+        return self.admin_port
 
 
 STORE_PORT = 4566
@@ -42,31 +44,46 @@ ALERTMANAGER_PORT = 9093
 
 # In start order: every component's peers come before it.
 # Footprints: the step run of docs/capacity.md, at the knee (21.5 req/s of the mix).
+# Admin ports: 94xx for the backends (8000 + 1400 + n), so no two test platforms
+# whose offsets differ by a round thousand land on each other's ports.
 COMPONENTS: tuple[Component, ...] = (
-    Component("inventory", "cnop_inventory", 8001, footprint=Footprint(1.4, 71)),
-    Component("auth", "cnop_auth", 8003, footprint=Footprint(0.8, 92)),
+    Component("inventory", "cnop_inventory", 8001, 9401, footprint=Footprint(1.4, 71)),
+    Component("auth", "cnop_auth", 8003, 9403, uses_store=True, footprint=Footprint(0.8, 92)),
     Component(
-        "user", "cnop_user", 8000, peers=("inventory", "auth"), footprint=Footprint(5.3, 118)
+        "user",
+        "cnop_user",
+        8000,
+        9400,
+        peers=("inventory", "auth"),
+        uses_store=True,
+        footprint=Footprint(5.3, 118),
     ),
-    Component("order", "cnop_order", 8002, peers=("inventory",), footprint=Footprint(2.0, 86)),
+    Component(
+        "order",
+        "cnop_order",
+        8002,
+        9402,
+        peers=("inventory",),
+        uses_store=True,
+        footprint=Footprint(2.0, 86),
+    ),
     Component(
         "gateway",
         "cnop_gateway",
         8080,
+        9080,
         peers=("auth", "user", "inventory", "order"),
         public=True,
-        admin_port=9080,
         footprint=Footprint(1.5, 68),
     ),
     # The browser's server: pages, and /api/v1 forwarded to the gateway. Not
-    # `public`: the gateway is the only Service exposed outside the cluster;
-    # people reach the UI through a port-forward to localhost:3000.
-    Component(
-        "web", "cnop_web", 3000, peers=("gateway",), admin_port=9300, footprint=Footprint(0.1, 67)
-    ),
+    # `public`: the gateway is the only Service with a load balancer; people
+    # reach the UI through a port-forward, or the stack's TLS Ingress (webIngress).
+    Component("web", "cnop_web", 3000, 9300, peers=("gateway",), footprint=Footprint(0.1, 67)),
 )
 
 BY_NAME = {component.name: component for component in COMPONENTS}
+STORE_USERS = tuple(sorted(c.name for c in COMPONENTS if c.uses_store))
 # Every image a stack runs: one per component, plus the verification image
 # (loadtests/Dockerfile) of the post-deploy check and the in-cluster Locust.
 VERIFY_IMAGE = "verify"

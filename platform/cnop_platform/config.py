@@ -7,15 +7,18 @@ program under mocks, so both paths see identical values.
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_origin
 
 import pulumi
 import yaml
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 STACKS = Path(__file__).resolve().parents[1] / "stacks"
 NAMESPACE = "cnop"
+# The image names of the app layer that Argo CD rewrites to a registry and digest.
+IMAGE_NAMESPACE = "cnop"
 
 
 class StackConfig(BaseModel):
@@ -25,7 +28,9 @@ class StackConfig(BaseModel):
 
     environment: Literal["local", "staging", "prod"]
     namespace: str = NAMESPACE
-    image_registry: str = Field(alias="imageRegistry")
+    # Where the app images live when `pulumi up` applies the app layer; AWS stacks
+    # push to their own ECR repositories instead (see `image`).
+    image_registry: str | None = Field(default=None, alias="imageRegistry")
     image_tag: str = Field(alias="imageTag")
     kube_context: str | None = Field(default=None, alias="kubeContext")
     create_cluster: bool = Field(alias="createCluster")
@@ -33,11 +38,12 @@ class StackConfig(BaseModel):
     replicas: int = Field(ge=1)
     max_replicas: int | None = Field(default=None, alias="maxReplicas")
     pod_cidr: str = Field(alias="podCidr")
-    expose: Literal["port-forward", "loadbalancer", "ingress"]
+    # port-forward: nothing public; loadbalancer: the gateway behind an NLB with TLS.
+    expose: Literal["port-forward", "loadbalancer"]
     domain: str
     retention_days: int = Field(alias="retentionDays", ge=1)
     deletion_protection: bool = Field(default=False, alias="deletionProtection")
-    git_repo: str = Field(alias="gitRepo")
+    git_repo: str | None = Field(default=None, alias="gitRepo")
     git_revision: str = Field(alias="gitRevision")
     aws_region: str = Field(default="us-east-1", alias="awsRegion")
     auth_active_kid: str = Field(alias="authActiveKid")
@@ -50,6 +56,43 @@ class StackConfig(BaseModel):
     load_generator: bool = Field(default=False, alias="loadGenerator")
     # Who applies the app layer: `pulumi up` itself, or Argo CD from deploy/<stack>/.
     apps_via: Literal["pulumi", "argocd"] = Field(alias="appsVia")
+    # Image digests by image name (`make images STACK=` records them): Argo CD runs
+    # exactly what was pushed, never whatever a tag points at later.
+    image_digests: dict[str, str] = Field(default_factory=dict, alias="imageDigests")
+    # EKS: the pinned Kubernetes minor, who may reach the API endpoint, and the
+    # IAM principals that administer the cluster (access entries).
+    eks_version: str = Field(default="1.33", alias="eksVersion", pattern=r"^1\.\d+$")
+    api_access_cidrs: list[str] = Field(default_factory=list, alias="apiAccessCidrs")
+    cluster_admins: list[str] = Field(default_factory=list, alias="clusterAdmins")
+    node_instance_type: str = Field(default="t3.large", alias="nodeInstanceType")
+    # The ACM certificate of the public endpoints (the gateway's NLB, the web Ingress).
+    tls_certificate_arn: str | None = Field(default=None, alias="tlsCertificateArn")
+    web_ingress: bool = Field(default=False, alias="webIngress")
+    # Where Alertmanager sends: the URL itself is the secret `cnop:alertReceiverUrl`.
+    alert_receiver: Literal["none", "webhook", "slack", "pagerduty"] = Field(
+        default="none", alias="alertReceiver"
+    )
+
+    @model_validator(mode="after")
+    def _cloud_needs(self) -> StackConfig:
+        """A cluster we create is reachable only from named networks and exposed over TLS."""
+        if self.apps_via == "pulumi" and not self.image_registry:
+            raise ValueError("appsVia=pulumi needs imageRegistry")
+        if self.apps_via == "argocd" and not self.git_repo:
+            raise ValueError("appsVia=argocd needs gitRepo (what Argo CD clones)")
+        if self.create_cluster and not self.api_access_cidrs:
+            raise ValueError("createCluster needs apiAccessCidrs (who may reach the EKS API)")
+        if self.create_cluster and not self.cluster_admins:
+            # The cluster grants its creator nothing: whoever runs `pulumi up` is listed here.
+            raise ValueError("createCluster needs clusterAdmins (IAM principals, CI's included)")
+        if self.expose != "port-forward" and not self.tls_certificate_arn:
+            raise ValueError(f"expose={self.expose} needs tlsCertificateArn (ACM certificate)")
+        if self.web_ingress and self.expose == "port-forward":
+            raise ValueError("webIngress needs a stack that exposes its gateway")
+        bad = {k: v for k, v in self.image_digests.items() if not v.startswith("sha256:")}
+        if bad:
+            raise ValueError(f"imageDigests must be sha256:<hex> digests, not {bad}")
+        return self
 
     @property
     def autoscaled(self) -> bool:
@@ -57,32 +100,48 @@ class StackConfig(BaseModel):
         return self.max_replicas is not None and self.replicas >= 2
 
     def image(self, component: str) -> str:
-        """The image of a component: one name everywhere."""
+        """The image a manifest names: one name everywhere.
+
+        Where Argo CD applies the app layer, manifests name the image only
+        (`cnop/<component>`); the Application's kustomize override points it at
+        the stack's own registry and digest, so deploy/ holds nothing
+        account-specific.
+        """
+        if self.apps_via == "argocd":
+            return f"{IMAGE_NAMESPACE}/{component}"
         return f"{self.image_registry}/{component}:{self.image_tag}"
 
     @classmethod
     def from_pulumi(cls) -> StackConfig:
         """Read the running stack's configuration (plain values; secrets are read apart)."""
         config = pulumi.Config("cnop")
+        flat = {
+            f"cnop:{key}": value
+            for key in (info.alias or name for name, info in cls.model_fields.items())
+            if (value := config.get(key)) is not None
+        }
+        region = pulumi.Config("aws").get("region")
+        return cls.from_flat({**flat, **({"aws:region": region} if region else {})})
+
+    @classmethod
+    def from_flat(cls, flat: dict[str, str]) -> StackConfig:
+        """From `project:key` → string pairs, as Pulumi passes config (other keys ignored)."""
         raw: dict[str, Any] = {}
-        for field in cls.model_fields.values():
-            key = field.alias or ""
-            value = config.get(key) if key else None
-            if value is not None:
-                raw[key] = _typed(value)
         for name, info in cls.model_fields.items():
-            if info.alias is None:
-                value = config.get(name)
-                if value is not None:
-                    raw[name] = _typed(value)
-        raw.setdefault("awsRegion", pulumi.Config("aws").get("region") or "us-east-1")
+            key = info.alias or name
+            value = flat.get(f"cnop:{key}")
+            if value is not None:
+                raw[key] = _typed(value, info.annotation)
+        raw.setdefault("awsRegion", flat.get("aws:region") or "us-east-1")
         return cls.model_validate(raw)
 
 
-def _typed(value: str) -> Any:
-    # Pulumi hands every config value over as a string.
-    parsed = yaml.safe_load(value)
-    return parsed if isinstance(parsed, (bool, int)) else value
+def _typed(value: str, annotation: Any) -> Any:
+    # Pulumi hands every config value over as a string; structured values as JSON.
+    # A text field stays text, so a tag such as `20261130` is not read as a number.
+    if annotation in (str, str | None) or get_origin(annotation) is Literal:
+        return value
+    return yaml.safe_load(value)
 
 
 def stack_file_config(stack: str) -> dict[str, str]:
@@ -92,5 +151,8 @@ def stack_file_config(stack: str) -> dict[str, str]:
     for key, value in raw.items():
         if isinstance(value, dict) and "secure" in value:
             continue  # secrets never come from the file in tests; see the renderer
-        flat[key] = str(value).lower() if isinstance(value, bool) else str(value)
+        if isinstance(value, (dict, list)):
+            flat[key] = json.dumps(value)
+        else:
+            flat[key] = str(value).lower() if isinstance(value, bool) else str(value)
     return flat

@@ -5,9 +5,10 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from cnop_platform.catalogue import COMPONENTS, Component
+from cnop_platform.catalogue import BY_NAME, COMPONENTS, STORE_USERS, Component
 from cnop_platform.components.cluster import Cluster
-from cnop_platform.components.data import STORE_USERS, Data, table_prefix
+from cnop_platform.components.data import Data, table_prefix
+from cnop_platform.components.edge import EDGE_CONFIG, Edge
 from cnop_platform.components.gitops import GitOps
 from cnop_platform.components.loadgen import LoadGenerator
 from cnop_platform.components.monitoring import OTLP_ENDPOINT, Monitoring
@@ -15,47 +16,49 @@ from cnop_platform.components.network import STORE, NetworkSecurity
 from cnop_platform.components.secrets import KEYRING_FILE, SECRET_NAME, AuthKeys
 from cnop_platform.components.service import Service, ServiceArgs
 from cnop_platform.components.verification import PostDeployCheck
+from cnop_platform.components.vpc import pod_networks, public_networks
 from cnop_platform.config import StackConfig
+from cnop_platform.environment import Site, service_environment
 
 SETTINGS_ENVIRONMENT = {"local": "development", "staging": "staging", "prod": "production"}
+# Where the auth pods find their keyring: the mounted Secret.
+KEYRING_MOUNT = "/var/run/secrets/cnop"
+KEYRING_CHECKSUM = "cnop.io/keyring-checksum"
+
+
+def site(config: StackConfig) -> Site:
+    """The cluster as the services see it: cluster DNS, pod networks, the stack's store."""
+    ns = config.namespace
+    networks = ",".join(pod_networks(config))
+    store = {
+        "TABLE_PREFIX": table_prefix(config),
+        "AWS_REGION": config.aws_region,
+        "CREATE_TABLES": str(config.store == "in-cluster").lower(),
+    }
+    if config.store == "in-cluster":
+        store["DYNAMODB_ENDPOINT_URL"] = f"http://{STORE[0]}.{ns}.svc.cluster.local:{STORE[1]}"
+    return Site(
+        environment=SETTINGS_ENVIRONMENT[config.environment],
+        host="0.0.0.0",  # a pod's own network namespace
+        port_offset=0,
+        peer_url=lambda peer: f"http://{peer}.{ns}.svc.cluster.local:{BY_NAME[peer].port}",
+        trusted_networks=networks,
+        # The web UI's pods; the NLB keeps the client's own address and is not a proxy.
+        trusted_proxies=networks,
+        store=store,
+        auth_keyring_file=f"{KEYRING_MOUNT}/{KEYRING_FILE}",
+        auth_active_kid=config.auth_active_kid,
+        otlp_endpoint=OTLP_ENDPOINT,
+        cors_origins=None,  # from the edge ConfigMap: the domain is not the app layer's
+        cookie_secure=config.environment != "local",
+        # Behind the ALB Ingress, the web UI takes the browser's address from it.
+        web_trusted_proxies=",".join(public_networks(config)) if config.web_ingress else None,
+    )
 
 
 def service_env(component: Component, config: StackConfig) -> dict[str, str]:
-    """The container environment: stack config → settings of each service."""
-    ns = config.namespace
-    env = {
-        "ENVIRONMENT": SETTINGS_ENVIRONMENT[config.environment],
-        "HOST": "0.0.0.0",
-        "PORT": str(component.port),
-        "TRUSTED_NETWORKS": config.pod_cidr,
-        "OTEL_EXPORTER_OTLP_ENDPOINT": OTLP_ENDPOINT,
-    }
-    by_name = {c.name: c for c in COMPONENTS}
-    for peer in component.peers:
-        env[f"{peer.upper()}_URL"] = f"http://{peer}.{ns}.svc.cluster.local:{by_name[peer].port}"
-    if component.admin_port:
-        env["ADMIN_PORT"] = str(component.admin_port)
-    if component.name in STORE_USERS:
-        env["TABLE_PREFIX"] = table_prefix(config)
-        env["AWS_REGION"] = config.aws_region
-        in_cluster = config.store == "in-cluster"
-        env["CREATE_TABLES"] = str(in_cluster).lower()
-        if in_cluster:
-            env["DYNAMODB_ENDPOINT_URL"] = f"http://{STORE[0]}.{ns}.svc.cluster.local:{STORE[1]}"
-    if component.name == "auth":
-        env["SIGNING_KEYS_FILE"] = f"/var/run/secrets/cnop/{KEYRING_FILE}"
-        env["ACTIVE_KID"] = config.auth_active_kid
-    if component.name == "web" and config.environment != "local":
-        env["COOKIE_SECURE"] = "true"
-    if component.public:
-        # The web UI's pods forward the browser's address; NetworkPolicy lets
-        # only them (and, on exposed stacks, the load balancer) reach us.
-        env["TRUSTED_PROXIES"] = config.pod_cidr
-        origins = [f"https://{config.domain}"]
-        if config.environment == "local":
-            origins += ["http://localhost:3000", "http://127.0.0.1:3000"]
-        env["CORS_ORIGINS"] = ",".join(origins)
-    return env
+    """The container environment of a component in this stack."""
+    return service_environment(component, site(config), component.name in STORE_USERS)
 
 
 def build(config: StackConfig, apps: bool) -> None:
@@ -76,14 +79,14 @@ def build(config: StackConfig, apps: bool) -> None:
     in_namespace = pulumi.ResourceOptions.merge(
         opts, pulumi.ResourceOptions(depends_on=[namespace])
     )
-    data = Data("cnop", config, cluster.oidc, apps, opts=in_namespace)
-    AuthKeys("cnop", config, opts=in_namespace)
-    Monitoring("cnop", config, apps, opts=opts)
+    Data("cnop", config, cluster.cluster_name, apps, opts=in_namespace)
+    keys = AuthKeys("cnop", config, opts=in_namespace)
+    Edge("cnop", config, opts=in_namespace)
+    monitoring = Monitoring("cnop", config, apps, cluster.cluster_name, opts=opts)
     if apps:
         NetworkSecurity("cnop", config, opts=in_namespace)
         services = []
         for component in COMPONENTS:
-            role = data.role_arns.get(component.name)
             service = Service(
                 component.name,
                 ServiceArgs(
@@ -91,8 +94,12 @@ def build(config: StackConfig, apps: bool) -> None:
                     config=config,
                     env=service_env(component, config),
                     secret_volume=SECRET_NAME if component.name == "auth" else None,
-                    service_account_annotations={"eks.amazonaws.com/role-arn": role}
-                    if role is not None
+                    env_from_config={"CORS_ORIGINS": (EDGE_CONFIG, "CORS_ORIGINS")}
+                    if component.public
+                    else {},
+                    # Where Pulumi applies the app layer, a new keyring rolls auth.
+                    pod_annotations={KEYRING_CHECKSUM: keys.checksum}
+                    if component.name == "auth" and config.apps_via == "pulumi"
                     else {},
                 ),
                 opts=in_namespace,
@@ -108,5 +115,8 @@ def build(config: StackConfig, apps: bool) -> None:
             ),
         )
         LoadGenerator("cnop", config, opts=in_namespace)
+    if cluster.repositories:
+        # `make images` pushes here (cnop_platform.deploy).
+        pulumi.export("repositories", cluster.repositories)
     if config.apps_via == "argocd":
-        GitOps("cnop", config, opts=opts)
+        GitOps("cnop", config, cluster.repositories, after=[monitoring], opts=opts)

@@ -1,9 +1,16 @@
 """`make render STACK=<stack>`: run the program under Pulumi's mocks, write its Kubernetes objects.
 
 The Pulumi CLI is not needed: Pulumi's own mock engine records every resource
-the program declares. Kubernetes objects are written to deploy/<stack>/, one
-file per object, secrets redacted. That folder is what Argo CD syncs and what
-a reviewer reads in a pull request; a test fails when it is stale.
+the program declares. The app layer is written to deploy/<stack>/apps/, one
+file per object, with a kustomization.yaml that lists them in sync waves. That
+folder is what Argo CD syncs and what a reviewer reads in a pull request; a
+test fails when it is stale. What `pulumi up` itself applies (namespaces,
+Secrets, the edge, Argo CD's own objects) carries account-specific values and
+is never written there.
+
+Values only an account has (its domain, certificate, networks, administrators)
+are not in the stack files; rendering stands in for them, and a test proves no
+stand-in reaches deploy/.
 """
 
 from __future__ import annotations
@@ -24,11 +31,37 @@ REPO = Path(__file__).resolve().parents[2]
 DEPLOY = REPO / "deploy"
 STACK_NAMES = ("local", "staging", "prod")
 REDACTED = "<redacted: set with pulumi config set --secret>"
-# Objects `pulumi up` (or the operator) owns; everything else is the app layer
-# Argo CD syncs. Argo CD must never apply the redacted Secret over the real one.
-PULUMI_OWNED_KINDS = frozenset({"Namespace", "Secret", "Application", "Stack"})
 # Stands in for the keyring secret while rendering; never written anywhere.
 RENDER_KEYRING = '{"k1": "render-time-stand-in-never-deployed-0123456789"}'
+# Stand-ins for what each account sets itself (docs/deploying.md), used only
+# where the stack file leaves them out.
+STAND_IN = "render-stand-in"
+RENDER_STAND_INS = {
+    "cnop:domain": f"{STAND_IN}.invalid",
+    "cnop:gitRepo": f"https://{STAND_IN}.invalid/cnop.git",
+    "cnop:tlsCertificateArn": f"arn:aws:acm:eu-west-1:000000000000:certificate/{STAND_IN}",
+    "cnop:apiAccessCidrs": '["192.0.2.0/24"]',
+    "cnop:clusterAdmins": f'["arn:aws:iam::000000000000:role/{STAND_IN}"]',
+    "cnop:alertReceiverUrl": f"https://{STAND_IN}.invalid/alerts",
+}
+# The app layer: what Argo CD applies from git (gitops.APP_KINDS, namespaced).
+# Pulumi's own objects are not written: the edge Service and Ingress, the edge
+# ConfigMap and the Secrets name the account's domain, certificate and keys.
+PULUMI_OWNED = frozenset(
+    {
+        ("Namespace", None),
+        ("Secret", None),
+        ("Application", None),
+        ("AppProject", None),
+        ("StorageClass", None),
+        ("Ingress", None),
+        ("ConfigMap", "cnop-edge"),
+        ("Service", "gateway-public"),
+    }
+)
+# Argo CD applies lower waves first: isolation before workloads, workloads
+# before the monitors that watch them, the check after everything.
+SYNC_WAVES = {"NetworkPolicy": "-1", "ServiceMonitor": "2", "PrometheusRule": "2"}
 
 
 class RecordingMocks(pulumi.runtime.Mocks):
@@ -61,9 +94,21 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
             "certificateAuthority": {"data": "bW9jaw=="},
             "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.mock/id/{name}"}]}],
         }
+    if typ == "aws:s3/bucket:Bucket":
+        return {"arn": arn, "bucket": f"{inputs.get('bucketPrefix', '')}{name}"}
     if typ.startswith("aws:"):
         return {"arn": inputs.get("arn", arn)}
     return {}
+
+
+def render_config(stack: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
+    """The config a render runs with: stand-ins, the stack file, then `overrides`."""
+    return {
+        **RENDER_STAND_INS,
+        **stack_file_config(stack),
+        "cnop:authSigningKeys": RENDER_KEYRING,
+        **(overrides or {}),
+    }
 
 
 def run(stack: str, overrides: dict[str, str] | None = None) -> RecordingMocks:
@@ -71,13 +116,8 @@ def run(stack: str, overrides: dict[str, str] | None = None) -> RecordingMocks:
     mocks = RecordingMocks()
     pulumi.runtime.set_mocks(mocks, project="cnop", stack=stack, preview=False)
     pulumi.runtime.set_all_config(
-        {
-            **stack_file_config(stack),
-            "cnop:renderApps": "true",
-            "cnop:authSigningKeys": RENDER_KEYRING,
-            **(overrides or {}),
-        },
-        secret_keys=["cnop:authSigningKeys"],
+        render_config(stack, overrides),
+        secret_keys=["cnop:authSigningKeys", "cnop:alertReceiverUrl"],
     )
 
     def program() -> None:
@@ -87,34 +127,75 @@ def run(stack: str, overrides: dict[str, str] | None = None) -> RecordingMocks:
     return mocks
 
 
+SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105 - Pulumi's secret marker
+
+
 def _clean(value: Any) -> Any:
-    # Mocks hand numbers back as floats; manifests want integers.
+    # Mocks hand numbers back as floats (manifests want integers) and secrets
+    # wrapped in Pulumi's marker (the value, not the marker, is the object's).
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
+        if value.get(SECRET_SIG) is not None and "value" in value:
+            return _clean(value["value"])
         return {k: _clean(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_clean(v) for v in value]
     return value
 
 
-def manifests(stack: str) -> dict[str, str]:
-    """File name → YAML text of every Kubernetes object, secrets redacted."""
-    files: dict[str, str] = {}
-    for declared in run(stack).objects:
+def objects(stack: str) -> list[dict[str, Any]]:
+    """Every Kubernetes object the program declares for a stack, secrets redacted."""
+    return objects_with(stack, {})
+
+
+def objects_with(stack: str, overrides: dict[str, str]) -> list[dict[str, Any]]:
+    """objects() with config `overrides` on top of the stack file."""
+    found = []
+    for declared in run(stack, overrides).objects:
         obj = _clean(declared)
         if obj["kind"] == "Secret":
             for field in ("data", "stringData"):
                 if field in obj:
                     obj[field] = dict.fromkeys(obj[field], REDACTED)
-        meta = obj.get("metadata", {})
-        folder = "pulumi" if obj["kind"] in PULUMI_OWNED_KINDS else "apps"
-        name = (
-            f"{folder}/{obj['kind'].lower()}-{meta.get('namespace', 'cluster')}-{meta['name']}.yaml"
-        )
+        found.append(obj)
+    return found
+
+
+def is_app_layer(obj: dict[str, Any]) -> bool:
+    """True for what Argo CD applies from deploy/<stack>/apps."""
+    kind, name = obj["kind"], obj["metadata"]["name"]
+    return (kind, None) not in PULUMI_OWNED and (kind, name) not in PULUMI_OWNED
+
+
+def _with_wave(obj: dict[str, Any]) -> dict[str, Any]:
+    wave = SYNC_WAVES.get(obj["kind"])
+    if wave is None:
+        return obj
+    annotations = {**obj["metadata"].get("annotations", {}), "argocd.argoproj.io/sync-wave": wave}
+    return {**obj, "metadata": {**obj["metadata"], "annotations": annotations}}
+
+
+def manifests(stack: str) -> dict[str, str]:
+    """File name → YAML text of the app layer, and the kustomization that lists it."""
+    files: dict[str, str] = {}
+    for obj in objects(stack):
+        if not is_app_layer(obj):
+            continue
+        meta = obj["metadata"]
+        name = f"apps/{obj['kind'].lower()}-{meta.get('namespace', 'cluster')}-{meta['name']}.yaml"
         if name in files:
             raise ValueError(f"two objects render to {name}")
-        files[name] = yaml.safe_dump(obj, sort_keys=True, width=100)
+        files[name] = yaml.safe_dump(_with_wave(obj), sort_keys=True, width=100)
+    kustomization = {
+        "apiVersion": "kustomize.config.k8s.io/v1beta1",
+        "kind": "Kustomization",
+        "resources": sorted(name.removeprefix("apps/") for name in files),
+    }
+    files["apps/kustomization.yaml"] = (
+        "# Rendered by `make render`; Argo CD's Application sets the images (registry, digest).\n"
+        + yaml.safe_dump(kustomization, sort_keys=True, width=100)
+    )
     return dict(sorted(files.items()))
 
 

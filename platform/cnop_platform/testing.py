@@ -172,9 +172,11 @@ def gateway_user(base_url: str, prefix: str = "gw", deposit: str | None = None) 
 
 @contextmanager
 def extra_process(platform: LocalPlatform, component: str, port: int, **env: str) -> Iterator[str]:
-    """Another replica of a component on `port` (its peers: the platform's), stopped after."""
+    """Another replica of a component on `port` (its peers: the platform's), stopped after.
+
+    Its /metrics go to port + 1000 unless ADMIN_PORT is given: never the platform's own."""
     environment = platform.environment(component)
-    environment.update({"PORT": str(port), **env})
+    environment.update({"PORT": str(port), "ADMIN_PORT": str(port + 1000), **env})
     environment["LOG_FILE"] = str(platform.root / "log" / f"{component}-{port}.jsonl")
     output = (platform.root / "log" / f"{component}-{port}.out").open("ab")
     process = subprocess.Popen(

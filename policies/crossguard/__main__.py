@@ -1,7 +1,6 @@
 """The CrossGuard pack: `pulumi preview --stack prod --policy-pack policies/crossguard`."""
 
 from pulumi_policy import PolicyPack
-
-from cnop_policies.crossguard import POLICIES
+from rules import POLICIES  # type: ignore[import-not-found]  # this folder's own module
 
 PolicyPack(name="cnop-platform", policies=POLICIES)

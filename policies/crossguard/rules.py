@@ -1,8 +1,10 @@
 """The platform rules as Pulumi CrossGuard policies, enforced on a real `pulumi preview/up`.
 
-The same rules the render tests check on deploy/ (tests/platform_program),
-here as mandatory policies over the resources the engine is about to create:
-`pulumi preview --policy-pack policies/crossguard`.
+Self-contained: this pack imports only the standard library and pulumi-policy
+(its requirements.txt), so Pulumi's own policy virtualenv loads it from any
+shell. The same rules run over the rendered app layer in deploy/ (what Argo
+CD applies, which a `pulumi up` of an Argo CD stack never sees):
+`cnop_policies.manifests` and policies/tests.
 """
 
 from __future__ import annotations
@@ -20,6 +22,11 @@ from pulumi_policy import (
 
 BACKENDS = frozenset({"auth", "user", "inventory", "order", "store"})
 AUTH_SECRET = "auth-signing-keys"  # noqa: S105 - the Secret's name, not its value
+# The one component a load balancer may front, and the only port it may reach
+# (the catalogue's; policies/tests checks they agree).
+PUBLIC = "gateway"
+PUBLIC_API_PORT = 8080
+NAME_LABEL = "app.kubernetes.io/name"
 
 
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -31,12 +38,26 @@ def _name(props: Mapping[str, Any]) -> str:
 
 
 def backends_are_cluster_internal(args: ResourceValidationArgs, report: ReportViolation) -> None:
-    """A backend Service is ClusterIP: only the gateway may face the outside."""
+    """Only the gateway's API port may face the outside: every other Service is ClusterIP."""
     if args.resource_type != "kubernetes:core/v1:Service":
         return
-    kind = (args.props.get("spec") or {}).get("type", "ClusterIP")
-    if _name(args.props) in BACKENDS and kind in ("LoadBalancer", "NodePort"):
-        report(f"backend Service {_name(args.props)} must be ClusterIP, not {kind}", None)
+    spec = args.props.get("spec") or {}
+    kind = spec.get("type", "ClusterIP")
+    if kind not in ("LoadBalancer", "NodePort"):
+        return
+    name = _name(args.props)
+    if name in BACKENDS or (spec.get("selector") or {}).get(NAME_LABEL) != PUBLIC:
+        report(f"Service {name} must be ClusterIP, not {kind}: only the gateway is public", None)
+        return
+    targets = {_port(port.get("targetPort")) for port in spec.get("ports") or []}
+    if targets != {str(PUBLIC_API_PORT)}:
+        only = f"only the API port {PUBLIC_API_PORT}"
+        report(f"Service {name} exposes {sorted(targets)}: {only}", None)
+
+
+def _port(value: object) -> str:
+    # The engine hands numbers over as floats (8080.0); port names stay names.
+    return str(int(value)) if isinstance(value, (int, float)) else str(value)
 
 
 def containers_are_hardened(args: ResourceValidationArgs, report: ReportViolation) -> None:

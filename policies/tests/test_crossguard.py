@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import ast
 import copy
+import sys
 from typing import Any
 
 import pytest
+import yaml
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 
-from cnop_platform.render import run
-from cnop_policies import crossguard
+from cnop_platform.catalogue import BY_NAME, COMPONENTS
+from cnop_platform.render import DEPLOY, STACK_NAMES, run
+from cnop_policies.crossguard import rules as crossguard
+from cnop_policies.manifests import check
 
 pytestmark = pytest.mark.unit
 
@@ -52,18 +57,64 @@ def test_a_load_balanced_backend_is_refused(prod_resources):
     service["spec"]["type"] = "LoadBalancer"
     assert validate(
         crossguard.backends_are_cluster_internal, "kubernetes:core/v1:Service", "order", service
-    ) == ["backend Service order must be ClusterIP, not LoadBalancer"]
-    gateway = find(prod_resources, "kubernetes:core/v1:Service", "gateway")
-    assert gateway["spec"]["type"] == "LoadBalancer"
-    assert (
-        validate(
-            crossguard.backends_are_cluster_internal,
-            "kubernetes:core/v1:Service",
-            "gateway",
-            gateway,
-        )
-        == []
+    ) == ["Service order must be ClusterIP, not LoadBalancer: only the gateway is public"]
+    edge = find(prod_resources, "kubernetes:core/v1:Service", "gateway-public")
+    assert edge["spec"]["type"] == "LoadBalancer"
+    typ = "kubernetes:core/v1:Service"
+    assert validate(crossguard.backends_are_cluster_internal, typ, "gateway-public", edge) == []
+    # The same load balancer reaching the admin port is refused.
+    edge["spec"]["ports"].append({"name": "admin", "port": 9080, "targetPort": 9080})
+    assert validate(crossguard.backends_are_cluster_internal, typ, "gateway-public", edge) == [
+        "Service gateway-public exposes ['8080', '9080']: only the API port 8080"
+    ]
+
+
+def test_the_pack_needs_nothing_but_the_standard_library_and_pulumi_policy():
+    tree = ast.parse(crossguard_file().read_text())
+    imported = {
+        (node.module or "") if isinstance(node, ast.ImportFrom) else alias.name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.Import, ast.ImportFrom))
+        for alias in node.names
+    }
+    roots = {name.split(".")[0] for name in imported}
+    assert roots <= set(sys.stdlib_module_names) | {"pulumi_policy"}, roots
+    requirements = (crossguard_file().parent / "requirements.txt").read_text().split()
+    assert [r.split(">")[0] for r in requirements] == ["pulumi-policy"]
+    main = (crossguard_file().parent / "__main__.py").read_text()
+    assert "from rules import POLICIES" in main
+
+
+def test_the_packs_constants_are_the_catalogues():
+    gateway = BY_NAME["gateway"]
+    assert gateway.name == crossguard.PUBLIC
+    assert gateway.port == crossguard.PUBLIC_API_PORT
+    assert {c.name for c in COMPONENTS if not c.public and c.name != "web"} | {"store"} == set(
+        crossguard.BACKENDS
     )
+
+
+def crossguard_file():
+    from cnop_policies.crossguard import RULES_FILE  # noqa: PLC0415
+
+    return RULES_FILE
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_the_rendered_app_layer_passes_the_same_rules(stack):
+    assert check(DEPLOY / stack) == []
+
+
+def test_the_rules_see_what_argo_cd_would_apply(tmp_path):
+    text = (DEPLOY / "prod" / "apps" / "deployment-cnop-user.yaml").read_text()
+    deployment = yaml.safe_load(text)
+    deployment["spec"]["template"]["spec"]["containers"][0]["securityContext"][
+        "readOnlyRootFilesystem"
+    ] = False
+    (tmp_path / "deployment.yaml").write_text(yaml.safe_dump(deployment))
+    assert check(tmp_path) == [
+        "deployment.yaml: user: user/user: non-root, read-only root, no escalation, drop ALL"
+    ]
 
 
 @pytest.mark.parametrize(

@@ -26,14 +26,17 @@ REPO = Path(__file__).resolve().parents[2]
 NCA = REPO / ".venv-nca" / "bin" / "nca"
 STAND_INS = Path(__file__).parent / "fixtures" / "stand-in-workloads.yaml"
 OUTSIDE = "ip:0.0.0.0/0"
+# Everything but the VPC (10.0.0.0/16): DynamoDB's addresses, never a pod or node.
+BEYOND_THE_VPC = "ip:0.0.0.0-9.255.255.255,10.1.0.0-255.255.255.255"
 TCP = "{protocols:TCP,dst_ports:%d}"
+# Every component's admin port: Prometheus alone reaches it.
 METRICS = {
     "web": 9300,
     "gateway": 9080,
-    "auth": 8003,
-    "user": 8000,
-    "inventory": 8001,
-    "order": 8002,
+    "auth": 9403,
+    "user": 9400,
+    "inventory": 9401,
+    "order": 9402,
 }
 
 
@@ -52,12 +55,16 @@ def expected_edges(stack: str) -> set[tuple[str, str, str]]:
     edges |= {
         ("monitoring/prometheus", f"cnop/{name}", TCP % port) for name, port in METRICS.items()
     }
+    # Every component sends its spans to Tempo's OTLP/HTTP receiver.
+    edges |= {(f"cnop/{name}", "monitoring/tempo", TCP % 4318) for name in METRICS}
     # Verification after each deploy: the PostSync check reaches the gateway's API
     # port and the query APIs (Prometheus 9090, Loki's gateway 8080, Tempo 3200);
     # Locust workers reach the gateway's API port and their master. Nothing more.
     edges |= {
         ("cnop/verify", "cnop/gateway", TCP % 8080),
-        ("cnop/verify", "monitoring/prometheus", "{protocols:TCP,dst_ports:3200,8080,9090}"),
+        ("cnop/verify", "monitoring/prometheus", TCP % 9090),
+        ("cnop/verify", "monitoring/loki-gateway", TCP % 8080),
+        ("cnop/verify", "monitoring/tempo", TCP % 3200),
         ("cnop/loadtest-worker", "cnop/gateway", TCP % 8080),
         ("cnop/loadtest-worker", "cnop/loadtest-master", TCP % 5557),
     }
@@ -71,7 +78,7 @@ def expected_edges(stack: str) -> set[tuple[str, str, str]]:
         if stack == "local":
             edges.add((f"cnop/{store_user}", "cnop/store", TCP % 4566))
         else:
-            edges.add((f"cnop/{store_user}", OUTSIDE, TCP % 443))
+            edges.add((f"cnop/{store_user}", BEYOND_THE_VPC, TCP % 443))
     if stack != "local":
         edges.add((OUTSIDE, "cnop/gateway", TCP % 8080))
     return edges
@@ -90,6 +97,8 @@ def _holds(labels: dict[str, str], clause: str) -> bool:
         return any(_holds(labels, part) for part in clause[1:-1].split(" or "))
     if match := re.fullmatch(r"([\w./-]+) in \(([^)]*)\)", clause):
         return labels.get(match.group(1)) in match.group(2).split(",")
+    if match := re.fullmatch(r"([\w./-]+) not in \(([^)]*)\)", clause):
+        return labels.get(match.group(1)) not in match.group(2).split(",")
     if match := re.fullmatch(r"!has\(([\w./-]+)\)", clause):
         return match.group(1) not in labels
     if match := re.fullmatch(r"has\(([\w./-]+)\)", clause):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 
 import kubernetes_validate
@@ -11,8 +12,10 @@ import yaml
 
 from cnop_alerts.generate import GENERATED as RULES
 from cnop_dashboards.generate import GENERATED as DASHBOARDS
-from cnop_platform.catalogue import COMPONENTS, IMAGES
+from cnop_platform import render
+from cnop_platform.catalogue import COMPONENTS, STORE_USERS
 from cnop_platform.render import DEPLOY, REDACTED, RENDER_KEYRING, STACK_NAMES
+from cnop_platform.tables import ACCESS
 
 pytestmark = pytest.mark.unit
 
@@ -22,7 +25,7 @@ CUSTOM_KINDS = {
     ("monitoring.coreos.com/v1", "ServiceMonitor"),
     ("monitoring.coreos.com/v1", "PrometheusRule"),
     ("argoproj.io/v1alpha1", "Application"),
-    ("pulumi.com/v1", "Stack"),
+    ("argoproj.io/v1alpha1", "AppProject"),
 }
 SERVICES = {c.name for c in COMPONENTS}
 BACKENDS = SERVICES - {"gateway"}
@@ -42,8 +45,8 @@ def test_committed_render_is_current(rendered, stack):
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
-def test_every_object_validates_strictly(objects, stack):
-    for obj in objects[stack]:
+def test_every_object_validates_strictly(cluster_objects, stack):
+    for obj in cluster_objects[stack]:
         if (obj["apiVersion"], obj["kind"]) in CUSTOM_KINDS:
             assert obj["metadata"]["name"]
             assert isinstance(obj["spec"], dict)
@@ -59,18 +62,51 @@ def test_the_validator_refuses_a_broken_object(objects):
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
-def test_only_the_gateway_may_be_reachable_from_outside(objects, stack):
-    for service in of_kind(objects[stack], "Service"):
-        name = service["metadata"]["name"]
-        if name in BACKENDS or name == "store":
-            assert service["spec"]["type"] == "ClusterIP", name
-        assert service["spec"]["type"] != "NodePort", name
-    gateway = next(
-        s for s in of_kind(objects[stack], "Service") if s["metadata"]["name"] == "gateway"
-    )
-    expected = "ClusterIP" if stack == "local" else "LoadBalancer"
-    assert gateway["spec"]["type"] == expected
-    assert of_kind(objects[stack], "Ingress") == []
+def test_only_the_gateway_api_port_is_reachable_from_outside_over_tls(cluster_objects, stack):
+    public = [
+        s for s in of_kind(cluster_objects[stack], "Service") if s["spec"]["type"] != "ClusterIP"
+    ]
+    assert of_kind(cluster_objects[stack], "Ingress") == []  # the web Ingress is opt-in
+    if stack == "local":
+        assert public == []
+        return
+    (edge,) = public
+    assert edge["spec"]["type"] == "LoadBalancer"
+    assert edge["spec"]["loadBalancerClass"] == "service.k8s.aws/nlb"
+    assert edge["spec"]["selector"]["app.kubernetes.io/name"] == "gateway"
+    # One TLS listener to the API port; the admin port (9080) is never behind it.
+    assert [(p["port"], p["targetPort"]) for p in edge["spec"]["ports"]] == [(443, 8080)]
+    annotations = edge["metadata"]["annotations"]
+    prefix = "service.beta.kubernetes.io/aws-load-balancer"
+    assert annotations[f"{prefix}-ssl-ports"] == "https"
+    assert annotations[f"{prefix}-ssl-cert"].startswith("arn:aws:acm:")
+    assert annotations[f"{prefix}-nlb-target-type"] == "ip"
+    assert annotations[f"{prefix}-target-group-attributes"] == "preserve_client_ip.enabled=true"
+
+
+def test_the_web_ui_gets_a_tls_ingress_when_the_stack_asks():
+    found = render.objects_with("staging", {"cnop:webIngress": "true"})
+    (ingress,) = of_kind(found, "Ingress")
+    assert ingress["spec"]["ingressClassName"] == "alb"
+    assert ingress["spec"]["tls"][0]["hosts"] == [ingress["spec"]["rules"][0]["host"]]
+    backend = ingress["spec"]["rules"][0]["http"]["paths"][0]["backend"]["service"]
+    assert backend == {"name": "web", "port": {"number": 3000}}
+    annotations = ingress["metadata"]["annotations"]
+    assert annotations["alb.ingress.kubernetes.io/listen-ports"] == '[{"HTTPS": 443}]'
+    assert annotations["alb.ingress.kubernetes.io/certificate-arn"].startswith("arn:aws:acm:")
+    # The web UI believes the ALB's X-Forwarded-For, and only from the public subnets.
+    (web,) = [d for d in of_kind(found, "Deployment") if d["metadata"]["name"] == "web"]
+    env = {
+        e["name"]: e.get("value") for e in web["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
+    assert env["TRUSTED_PROXIES"] == "10.0.0.0/20,10.0.16.0/20"
+    (policy,) = [
+        p for p in of_kind(found, "NetworkPolicy") if p["metadata"]["name"] == "web-ingress"
+    ]
+    blocks = [
+        f["ipBlock"]["cidr"] for r in policy["spec"]["ingress"] for f in r["from"] if "ipBlock" in f
+    ]
+    assert blocks == ["10.0.0.0/20", "10.0.16.0/20"]
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
@@ -96,7 +132,9 @@ def test_every_container_has_resources_probes_and_a_locked_down_context(objects,
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
-def test_auth_secret_is_mounted_only_into_auth_and_never_rendered(objects, rendered, stack):
+def test_auth_secret_is_mounted_only_into_auth_and_never_rendered(
+    objects, cluster_objects, rendered, stack
+):
     for deployment in of_kind(objects[stack], "Deployment"):
         volumes = deployment["spec"]["template"]["spec"].get("volumes", [])
         secrets = [v["secret"]["secretName"] for v in volumes if "secret" in v]
@@ -108,8 +146,10 @@ def test_auth_secret_is_mounted_only_into_auth_and_never_rendered(objects, rende
         assert not any(
             "SIGNING_KEYS" in e["name"] and "value" in e and "{" in e["value"] for e in env
         )
-    (secret,) = of_kind(objects[stack], "Secret")
-    assert set(secret["stringData"].values()) == {REDACTED}
+    assert of_kind(objects[stack], "Secret") == []  # Argo CD never applies a Secret
+    (secret,) = of_kind(cluster_objects[stack], "Secret")
+    # The key is the file the auth pods read, not Pulumi's secret marker.
+    assert secret["stringData"] == {"auth-keys.json": REDACTED}
     assert all("render-time-stand-in" not in text for text in rendered[stack].values())
     assert RENDER_KEYRING not in "".join(rendered[stack].values())
 
@@ -142,18 +182,38 @@ def test_prod_tables_are_protected(declared):
 
 def test_iam_policies_are_scoped_per_service(declared):
     policies = {
-        name: json.loads(inputs["policy"])
+        name.removesuffix("-dynamodb-pod"): json.loads(inputs["policy"])
         for typ, name, inputs in declared["prod"]
-        if typ == "aws:iam/rolePolicy:RolePolicy"
+        if typ == "aws:iam/rolePolicy:RolePolicy" and name.endswith("-dynamodb-pod")
     }
-    assert set(policies) == {"user-dynamodb", "order-dynamodb", "auth-dynamodb"}
+    assert set(policies) == {"user", "order", "auth"}
     resources = {n: p["Statement"][0]["Resource"] for n, p in policies.items()}
-    assert resources["auth-dynamodb"] == [
+    assert resources["auth"] == [
         "arn:aws:mock:::auth-revoked-tokens",
         "arn:aws:mock:::auth-revoked-tokens/index/*",
     ]
-    assert not any("auth-revoked" in r for r in resources["user-dynamodb"])
-    assert "dynamodb:Scan" not in policies["order-dynamodb"]["Statement"][0]["Action"]
+    assert not any("auth-revoked" in r for r in resources["user"])
+    assert "dynamodb:Scan" not in policies["order"]["Statement"][0]["Action"]
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_services_get_their_roles_through_pod_identity_not_annotations(declared, objects, stack):
+    associations = {
+        inputs["serviceAccount"]: inputs
+        for typ, _name, inputs in declared[stack]
+        if typ == "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+        and inputs["namespace"] == "cnop"
+    }
+    assert set(associations) == {"user", "order", "auth"}
+    roles = {name: json.loads(inputs["assumeRolePolicy"])
+             for typ, name, inputs in declared[stack] if typ == "aws:iam/role:Role"
+             and name.endswith("-pod")}  # fmt: skip
+    for trust in roles.values():
+        (statement,) = trust["Statement"]
+        assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
+        assert set(statement["Action"]) == {"sts:AssumeRole", "sts:TagSession"}
+    for account in of_kind(objects[stack], "ServiceAccount"):
+        assert not account["metadata"].get("annotations"), account["metadata"]["name"]
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
@@ -184,7 +244,10 @@ def test_one_name_everywhere(objects, stack):
             if d["metadata"]["name"] == component.name
         )
         image = deployment["spec"]["template"]["spec"]["containers"][0]["image"]
-        assert f"/{component.name}:" in image
+        if stack == "local":
+            assert image == f"localhost:5001/cnop/{component.name}:dev"
+        else:  # Argo CD's kustomize override sets registry and digest
+            assert image == f"cnop/{component.name}"
 
 
 def test_environments_differ_only_in_stack_configuration():
@@ -204,9 +267,83 @@ def test_aws_stacks_get_a_routable_vpc_and_eks_in_private_subnets(declared, stac
     assert types.count("aws:ec2/internetGateway:InternetGateway") == 1
     assert types.count("aws:ec2/natGateway:NatGateway") == 1
     assert types.count("aws:eks/cluster:Cluster") == 1
-    assert types.count("aws:ecr/repository:Repository") == len(IMAGES)
     cluster = next(i for t, _n, i in declared[stack] if t == "aws:eks/cluster:Cluster")
     private = {f"{n}-id" for t, n, _i in declared[stack]
                if t == "aws:ec2/subnet:Subnet" and "-private-" in n}  # fmt: skip
     assert set(cluster["vpcConfig"]["subnetIds"]) == private
     assert not any(t.startswith("aws:ec2/") for t, _n, _i in declared["local"])
+
+
+FORBIDDEN_UNDER_DEPLOY = (
+    "mock",
+    "stand-in",
+    "example.",
+    ".invalid",
+    "123456789012",
+    "000000000000",
+    "placeholder",
+    "changeme",
+    "redacted",
+    "todo",
+)
+
+
+def test_nothing_under_deploy_is_a_mock_or_a_placeholder():
+    files = sorted(p for p in DEPLOY.rglob("*") if p.is_file())
+    assert files, "deploy/ is empty"
+    for path in files:
+        text = path.read_text().lower()
+        for marker in FORBIDDEN_UNDER_DEPLOY:
+            assert marker not in text, f"{path.relative_to(DEPLOY)} holds {marker!r}"
+
+
+def test_the_placeholder_check_sees_what_it_looks_for(tmp_path, monkeypatch):
+    (tmp_path / "apps").mkdir()
+    (tmp_path / "apps" / "sa.yaml").write_text("role: arn:aws:mock:::user-dynamodb\n")
+    monkeypatch.setattr(sys.modules[__name__], "DEPLOY", tmp_path)
+    with pytest.raises(AssertionError, match="mock"):
+        test_nothing_under_deploy_is_a_mock_or_a_placeholder()
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_deploy_holds_the_app_layer_listed_in_its_kustomization(rendered, stack):
+    files = rendered[stack]
+    kustomization = yaml.safe_load(files["apps/kustomization.yaml"])
+    listed = {f"apps/{name}" for name in kustomization["resources"]}
+    assert listed == set(files) - {"apps/kustomization.yaml"}
+    kinds = {yaml.safe_load(files[name])["kind"] for name in listed}
+    assert kinds.isdisjoint({"Secret", "Namespace", "Application", "AppProject", "Ingress"})
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_argo_cd_syncs_isolation_first_and_monitors_last(objects, stack):
+    for obj in objects[stack]:
+        wave = obj["metadata"].get("annotations", {}).get("argocd.argoproj.io/sync-wave")
+        if obj["kind"] == "NetworkPolicy":
+            assert wave == "-1"
+        elif obj["kind"] in ("ServiceMonitor", "PrometheusRule"):
+            assert wave == "2"
+        elif obj["kind"] == "Deployment":
+            assert wave is None  # wave 0
+
+
+def test_the_catalogue_and_the_table_access_name_the_same_store_users():
+    assert set(STORE_USERS) == set(ACCESS)
+
+
+def test_table_indexes_are_declared_from_the_services_own_specs(declared):
+    from cnop_platform.tables import TABLES  # noqa: PLC0415
+
+    tables = {i["name"].removeprefix("cnop-prod-"): i for t, _n, i in declared["prod"]
+              if t == "aws:dynamodb/table:Table"}  # fmt: skip
+    for spec in TABLES:
+        declared_indexes = {
+            index["name"]: [(k["attributeName"], k["keyType"]) for k in index["keySchemas"]]
+            for index in tables[spec.name].get("globalSecondaryIndexes") or []
+        }
+        expected = {
+            index.name: [(index.hash_key.name, "HASH")]
+            + ([(index.range_key.name, "RANGE")] if index.range_key else [])
+            for index in spec.indexes
+        }
+        assert declared_indexes == expected, spec.name

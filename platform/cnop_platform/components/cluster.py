@@ -1,25 +1,28 @@
 """cnop:cluster:Cluster: EKS in AWS stacks; an existing kind cluster for the local stack.
 
-AWS: a VPC with public and private subnets in two zones, the EKS control
-plane, one managed node group, an ECR repository per component and the IAM
-OIDC provider that service accounts assume roles through (IRSA).
+AWS: the VPC (components/vpc.py), an EKS control plane at a pinned version
+whose public endpoint only the configured networks reach, one managed node
+group, access entries for the named administrators, the add-ons a working
+cluster needs (components/addons.py) and this stack's ECR repositories.
+
+The Kubernetes provider waits for the nodes and the add-ons: a Helm release
+declared before them would wait for pods that have nowhere to run.
 """
 
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import IMAGES
-from cnop_platform.components.vpc import private_subnets
+from cnop_platform.components.addons import cloud_addons, cluster_addons
+from cnop_platform.components.vpc import Network, network
 from cnop_platform.config import StackConfig
 
-# The thumbprint of the root CA of EKS OIDC issuers (Amazon's documented value).
-EKS_OIDC_THUMBPRINT = "9e99a48a9960b14926bb7f3b02e22da2b0ab7280"
+ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
 
 
 def _assume(service: str) -> str:
@@ -37,96 +40,166 @@ def _assume(service: str) -> str:
     )
 
 
+def repository_name(config: StackConfig, image: str) -> str:
+    """Each stack pushes to repositories of its own: staging and prod share an account."""
+    return f"cnop-{config.environment}/{image}"
+
+
 class Cluster(pulumi.ComponentResource):
     """The Kubernetes provider every other component deploys with."""
 
     provider: k8s.Provider
-    oidc: tuple[pulumi.Output[str], pulumi.Output[str]] | None
+    cluster_name: pulumi.Output[str] | None
+    repositories: dict[str, pulumi.Output[str]]
+    network: Network | None
 
     def __init__(
         self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("cnop:cluster:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.oidc = None
+        self.cluster_name = None
+        self.repositories = {}
+        self.network = None
         if not config.create_cluster:
             self.provider = k8s.Provider(name, context=config.kube_context, opts=child)
             self.register_outputs({})
             return
-        subnets = private_subnets(name, config, child)
-        control_role = aws.iam.Role(
-            f"{name}-control", assume_role_policy=_assume("eks"), opts=child
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{name}-control",
-            role=control_role.name,
-            policy_arn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
-            opts=child,
-        )
-        cluster = aws.eks.Cluster(
-            name,
-            name=f"cnop-{config.environment}",
-            role_arn=control_role.arn,
-            vpc_config=aws.eks.ClusterVpcConfigArgs(subnet_ids=[s.id for s in subnets]),
-            opts=child,
-        )
-        node_role = aws.iam.Role(f"{name}-nodes", assume_role_policy=_assume("ec2"), opts=child)
-        for policy in (
-            "AmazonEKSWorkerNodePolicy",
-            "AmazonEKS_CNI_Policy",
-            "AmazonEC2ContainerRegistryReadOnly",
-        ):
-            aws.iam.RolePolicyAttachment(
-                f"{name}-nodes-{policy}",
-                role=node_role.name,
-                policy_arn=f"arn:aws:iam::aws:policy/{policy}",
-                opts=child,
-            )
-        aws.eks.NodeGroup(
-            name,
-            cluster_name=cluster.name,
-            node_role_arn=node_role.arn,
-            subnet_ids=[s.id for s in subnets],
-            instance_types=["t3.large"],
-            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
-                desired_size=max(2, config.replicas),
-                min_size=2,
-                max_size=max(4, (config.max_replicas or 2) * 2),
-            ),
-            opts=child,
-        )
-        for image in IMAGES:
-            aws.ecr.Repository(
+        self.network = network(name, config, child)
+        cluster = self._control_plane(name, config, self.network, child)
+        self.cluster_name = cluster.name
+        nodes = self._nodes(name, config, cluster, self.network, child)
+        self._access(name, config, cluster, child)
+        addons = cloud_addons(name, config, cluster.name, after=[nodes], opts=child)
+        self.repositories = {
+            image: aws.ecr.Repository(
                 image,
-                name=f"cnop/{image}",
+                name=repository_name(config, image),
                 image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
                     scan_on_push=True
                 ),
                 image_tag_mutability="IMMUTABLE",
                 opts=child,
-            )
-        issuer = cluster.identities.apply(_issuer)
-        provider = aws.iam.OpenIdConnectProvider(
-            name,
-            url=issuer,
-            client_id_lists=["sts.amazonaws.com"],
-            thumbprint_lists=[EKS_OIDC_THUMBPRINT],
-            opts=child,
-        )
-        self.oidc = (provider.arn, issuer)
+            ).repository_url
+            for image in IMAGES
+        }
         kubeconfig = pulumi.Output.all(
             cluster.endpoint, cluster.certificate_authority.data, cluster.name
-        ).apply(_kubeconfig)
-        self.provider = k8s.Provider(name, kubeconfig=kubeconfig, opts=child)
-        self.register_outputs({"cluster_name": cluster.name})
+        ).apply(lambda values: _kubeconfig(values, config.aws_region))
+        self.provider = k8s.Provider(
+            name,
+            kubeconfig=kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes, *addons]),
+        )
+        cluster_addons(
+            config,
+            cluster.name,
+            self.network.vpc.id,
+            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+        )
+        self.register_outputs({"cluster_name": cluster.name, "repositories": self.repositories})
+
+    @staticmethod
+    def _control_plane(
+        name: str, config: StackConfig, net: Network, child: pulumi.ResourceOptions
+    ) -> aws.eks.Cluster:
+        role = aws.iam.Role(f"{name}-control", assume_role_policy=_assume("eks"), opts=child)
+        attachment = aws.iam.RolePolicyAttachment(
+            f"{name}-control",
+            role=role.name,
+            policy_arn="arn:aws:iam::aws:policy/AmazonEKSClusterPolicy",
+            opts=child,
+        )
+        return aws.eks.Cluster(
+            name,
+            name=f"cnop-{config.environment}",
+            version=config.eks_version,
+            role_arn=role.arn,
+            # Access entries, not the aws-auth ConfigMap; nobody is admin by accident.
+            access_config=aws.eks.ClusterAccessConfigArgs(
+                authentication_mode="API",
+                bootstrap_cluster_creator_admin_permissions=False,
+            ),
+            vpc_config=aws.eks.ClusterVpcConfigArgs(
+                subnet_ids=[s.id for s in net.private],
+                endpoint_private_access=True,
+                endpoint_public_access=True,
+                public_access_cidrs=config.api_access_cidrs,
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(depends_on=[attachment], protect=config.deletion_protection),
+            ),
+        )
+
+    @staticmethod
+    def _nodes(
+        name: str,
+        config: StackConfig,
+        cluster: aws.eks.Cluster,
+        net: Network,
+        child: pulumi.ResourceOptions,
+    ) -> aws.eks.NodeGroup:
+        role = aws.iam.Role(f"{name}-nodes", assume_role_policy=_assume("ec2"), opts=child)
+        attachments = [
+            aws.iam.RolePolicyAttachment(
+                f"{name}-nodes-{policy}",
+                role=role.name,
+                policy_arn=f"arn:aws:iam::aws:policy/{policy}",
+                opts=child,
+            )
+            for policy in (
+                "AmazonEKSWorkerNodePolicy",
+                "AmazonEKS_CNI_Policy",
+                "AmazonEC2ContainerRegistryReadOnly",
+            )
+        ]
+        return aws.eks.NodeGroup(
+            name,
+            cluster_name=cluster.name,
+            version=config.eks_version,
+            node_role_arn=role.arn,
+            subnet_ids=[s.id for s in net.private],
+            instance_types=[config.node_instance_type],
+            scaling_config=aws.eks.NodeGroupScalingConfigArgs(
+                desired_size=max(2, config.replicas),
+                min_size=2,
+                max_size=max(4, (config.max_replicas or 2) * 2),
+            ),
+            opts=pulumi.ResourceOptions.merge(
+                child,
+                pulumi.ResourceOptions(
+                    depends_on=attachments,
+                    # The cluster autoscaler changes the desired size; Pulumi must not undo it.
+                    ignore_changes=["scalingConfig.desiredSize"],
+                ),
+            ),
+        )
+
+    @staticmethod
+    def _access(
+        name: str, config: StackConfig, cluster: aws.eks.Cluster, child: pulumi.ResourceOptions
+    ) -> None:
+        for index, principal in enumerate(config.cluster_admins):
+            entry = aws.eks.AccessEntry(
+                f"{name}-admin-{index}",
+                cluster_name=cluster.name,
+                principal_arn=principal,
+                opts=child,
+            )
+            aws.eks.AccessPolicyAssociation(
+                f"{name}-admin-{index}",
+                cluster_name=cluster.name,
+                principal_arn=principal,
+                policy_arn=ADMIN_POLICY,
+                access_scope=aws.eks.AccessPolicyAssociationAccessScopeArgs(type="cluster"),
+                opts=pulumi.ResourceOptions.merge(
+                    child, pulumi.ResourceOptions(depends_on=[entry])
+                ),
+            )
 
 
-def _issuer(identities: Any) -> str:
-    # EKS reports one identity with one OIDC issuer per cluster.
-    return str(identities[0].oidcs[0].issuer)
-
-
-def _kubeconfig(values: list[str]) -> str:
+def _kubeconfig(values: list[str], region: str) -> str:
     endpoint, ca, cluster_name = values
     return json.dumps(
         {
@@ -144,7 +217,14 @@ def _kubeconfig(values: list[str]) -> str:
                         "exec": {
                             "apiVersion": "client.authentication.k8s.io/v1beta1",
                             "command": "aws",
-                            "args": ["eks", "get-token", "--cluster-name", cluster_name],
+                            "args": [
+                                "eks",
+                                "get-token",
+                                "--cluster-name",
+                                cluster_name,
+                                "--region",
+                                region,
+                            ],
                         }
                     },
                 }

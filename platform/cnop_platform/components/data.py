@@ -2,38 +2,20 @@
 
 AWS stacks: on-demand tables with point-in-time recovery, encryption, TTL and
 (prod) deletion protection, and per service an IAM role scoped to exactly the
-tables it uses, assumed through its Kubernetes service account (IRSA). The
+tables it uses, handed to its service account by EKS Pod Identity. The
 local stack runs the DynamoDB-compatible store in the cluster instead.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-
 import pulumi
 import pulumi_aws as aws
 
-from cnop_common.store import Key, TableSpec
-from cnop_order import tables as order_tables
-from cnop_platform.components.iam import service_role
+from cnop_common.store import TableSpec
+from cnop_platform.components.identity import pod_identity, policy_document
 from cnop_platform.components.store import in_cluster_store
 from cnop_platform.config import StackConfig
-from cnop_user import tables as user_tables
-
-# The auth service keeps its own code; its one table is declared here from the
-# same facts (key `jti`, TTL `expires_at`) as cnop_auth.revocations.
-AUTH_REVOKED = TableSpec(
-    "auth-revoked-tokens", Key("jti"), ttl_attribute="expires_at", owner="auth"
-)
-TABLES: tuple[TableSpec, ...] = (*user_tables.OWN_TABLES, *order_tables.OWN_TABLES, AUTH_REVOKED)
-# Which tables each service reads and writes (a trade writes the user tables).
-ACCESS: Mapping[str, tuple[str, ...]] = {
-    "user": tuple(spec.name for spec in user_tables.OWN_TABLES),
-    "order": tuple(spec.name for spec in (*order_tables.OWN_TABLES, *order_tables.USED_TABLES)),
-    "auth": (AUTH_REVOKED.name,),
-}
-# Services that talk to the store: their network egress, store settings and IAM follow.
-STORE_USERS = tuple(sorted(ACCESS))
+from cnop_platform.tables import ACCESS, TABLES
 
 
 def table_prefix(config: StackConfig) -> str:
@@ -44,30 +26,53 @@ def table_prefix(config: StackConfig) -> str:
 class Data(pulumi.ComponentResource):
     """Tables and per-service access, or the in-cluster store."""
 
-    role_arns: dict[str, pulumi.Output[str]]
-
     def __init__(
         self,
         name: str,
         config: StackConfig,
-        oidc: tuple[pulumi.Output[str], pulumi.Output[str]] | None,
+        cluster_name: pulumi.Output[str] | None,
         apps: bool,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("cnop:data:Data", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.role_arns = {}
         if config.store == "in-cluster":
             if apps:
                 in_cluster_store(config, child)
         else:
             tables = {spec.name: _table(spec, config, child) for spec in TABLES}
-            if oidc is not None:
+            if cluster_name is not None:
                 for service, names in ACCESS.items():
-                    self.role_arns[service] = service_role(
-                        service, [tables[n].arn for n in names], config, oidc, child
+                    pod_identity(
+                        f"{service}-dynamodb",
+                        cluster_name=cluster_name,
+                        namespace=config.namespace,
+                        service_account=service,
+                        policy=_table_policy([tables[n].arn for n in names]),
+                        opts=child,
                     )
         self.register_outputs({})
+
+
+def _table_policy(arns: list[pulumi.Output[str]]) -> pulumi.Output[str]:
+    """Item access to exactly these tables and their indexes: no Scan, no table admin."""
+    return pulumi.Output.all(*arns).apply(
+        lambda resolved: policy_document(
+            {
+                "Action": [
+                    "dynamodb:GetItem",
+                    "dynamodb:BatchGetItem",
+                    "dynamodb:PutItem",
+                    "dynamodb:UpdateItem",
+                    "dynamodb:DeleteItem",
+                    "dynamodb:Query",
+                    "dynamodb:DescribeTable",
+                    "dynamodb:ConditionCheckItem",
+                ],
+                "Resource": [*resolved, *(f"{arn}/index/*" for arn in resolved)],
+            }
+        )
+    )
 
 
 def _table(
@@ -84,8 +89,13 @@ def _table(
         global_secondary_indexes=[
             aws.dynamodb.TableGlobalSecondaryIndexArgs(
                 name=index.name,
-                hash_key=index.hash_key.name,
-                range_key=index.range_key.name if index.range_key else None,
+                key_schemas=[
+                    aws.dynamodb.TableGlobalSecondaryIndexKeySchemaArgs(
+                        attribute_name=key.name, key_type=key_type
+                    )
+                    for key, key_type in ((index.hash_key, "HASH"), (index.range_key, "RANGE"))
+                    if key is not None
+                ],
                 projection_type="ALL",
             )
             for index in spec.indexes
@@ -97,5 +107,8 @@ def _table(
         server_side_encryption=aws.dynamodb.TableServerSideEncryptionArgs(enabled=True),
         deletion_protection_enabled=config.deletion_protection,
         tags={"app": "cnop", "environment": config.environment, "owner": spec.owner},
-        opts=opts,
+        # Where tables are deletion-protected, Pulumi refuses to delete them too.
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(protect=config.deletion_protection)
+        ),
     )

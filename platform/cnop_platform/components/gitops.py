@@ -1,29 +1,69 @@
-"""cnop:gitops:GitOps: Argo CD syncs the rendered app manifests; PKO runs `pulumi up`.
+"""cnop:gitops:GitOps: Argo CD syncs the rendered app layer of this stack from git.
 
-Two paths, each owning its own objects:
-- Argo CD (Helm release) and one Application per environment sync
-  deploy/<stack>/: the namespaced app layer (workloads, Services, NetworkPolicies,
-  ServiceMonitors, PrometheusRules, dashboard ConfigMaps).
-- The Pulumi Kubernetes Operator's `Stack` runs this program for what needs the
-  engine: the cluster, the tables and IAM, the Helm releases and the auth Secret.
+Two owners, never the same object:
+- `pulumi up` (a person, or CI through `make deploy STACK=`) owns the cluster,
+  its add-ons, the tables and identities, the Helm releases, the Secrets and
+  the edge: everything that carries an account-specific value.
+- Argo CD owns deploy/<stack>/apps: workloads, in-cluster Services,
+  NetworkPolicies, ServiceMonitors, PrometheusRules and dashboard ConfigMaps.
+
+The Application lives in a project of its own that may deploy only into this
+stack's namespace (and the dashboards' monitoring namespace), from this
+repository only, and never a cluster-scoped object. Images are named without a
+registry in git; the Application's kustomize override pins each to this
+stack's ECR repository and pushed digest.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
+
 import pulumi
 import pulumi_kubernetes as k8s
 
-from cnop_platform.config import StackConfig
+from cnop_platform.catalogue import IMAGES
+from cnop_platform.components.helm import release
+from cnop_platform.components.monitoring_values import NAMESPACE as MONITORING
+from cnop_platform.config import IMAGE_NAMESPACE, StackConfig
 
 ARGOCD_NAMESPACE = "argocd"
 ARGOCD_CHART = ("https://argoproj.github.io/argo-helm", "8.1.3")
+IN_CLUSTER = "https://kubernetes.default.svc"
+# Every kind the app layer holds (tests/platform_program checks deploy/ against it).
+APP_KINDS = (
+    ("", "ConfigMap"),
+    ("", "Service"),
+    ("", "ServiceAccount"),
+    ("apps", "Deployment"),
+    ("batch", "Job"),
+    ("policy", "PodDisruptionBudget"),
+    ("autoscaling", "HorizontalPodAutoscaler"),
+    ("networking.k8s.io", "NetworkPolicy"),
+    ("monitoring.coreos.com", "ServiceMonitor"),
+    ("monitoring.coreos.com", "PrometheusRule"),
+)
+
+
+def image_overrides(config: StackConfig, repositories: Mapping[str, str]) -> list[str]:
+    """Kustomize image overrides: `cnop/<image>` → this stack's repository, by digest."""
+    overrides = []
+    for image in IMAGES:
+        digest = config.image_digests.get(image)
+        pinned = f"@{digest}" if digest else f":{config.image_tag}"
+        overrides.append(f"{IMAGE_NAMESPACE}/{image}={repositories[image]}{pinned}")
+    return overrides
 
 
 class GitOps(pulumi.ComponentResource):
-    """Argo CD, its Application for this environment, and the PKO Stack."""
+    """Argo CD, this stack's project and its Application."""
 
     def __init__(
-        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        config: StackConfig,
+        repositories: Mapping[str, pulumi.Output[str]],
+        after: Sequence[pulumi.Resource] = (),
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("cnop:gitops:GitOps", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
@@ -32,63 +72,66 @@ class GitOps(pulumi.ComponentResource):
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ARGOCD_NAMESPACE),
             opts=child,
         )
-        after = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        repo, version = ARGOCD_CHART
-        argocd = k8s.helm.v3.Release(
+        argocd = release(
             "argo-cd",
-            name="argo-cd",
-            chart="argo-cd",
-            version=version,
+            ARGOCD_CHART,
             namespace=ARGOCD_NAMESPACE,
-            repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repo),
             values={"configs": {"params": {"server.insecure": False}}},
-            opts=after,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+        )
+        project_name = f"cnop-{config.environment}"
+        project = k8s.apiextensions.CustomResource(
+            f"{project_name}-project",
+            api_version="argoproj.io/v1alpha1",
+            kind="AppProject",
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=project_name, namespace=ARGOCD_NAMESPACE),
+            spec={
+                "description": f"The app layer of the {config.environment} stack",
+                "sourceRepos": [config.git_repo],
+                "destinations": [
+                    {"server": IN_CLUSTER, "namespace": config.namespace},
+                    {"server": IN_CLUSTER, "namespace": MONITORING},
+                ],
+                "clusterResourceWhitelist": [],
+                "namespaceResourceWhitelist": [
+                    {"group": group, "kind": kind} for group, kind in APP_KINDS
+                ],
+            },
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[argocd]),
+        )
+        images = pulumi.Output.all(**repositories).apply(
+            lambda resolved: image_overrides(config, resolved)
         )
         k8s.apiextensions.CustomResource(
-            f"cnop-{config.environment}",
+            project_name,
             api_version="argoproj.io/v1alpha1",
             kind="Application",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"cnop-{config.environment}", namespace=ARGOCD_NAMESPACE
-            ),
+            metadata=k8s.meta.v1.ObjectMetaArgs(name=project_name, namespace=ARGOCD_NAMESPACE),
             spec={
-                "project": "default",
+                "project": project_name,
                 "source": {
                     "repoURL": config.git_repo,
                     "targetRevision": config.git_revision,
                     "path": f"deploy/{config.environment}/apps",
+                    "kustomize": {"images": images},
                 },
-                "destination": {
-                    "server": "https://kubernetes.default.svc",
-                    "namespace": config.namespace,
-                },
+                "destination": {"server": IN_CLUSTER, "namespace": config.namespace},
                 "syncPolicy": {
                     "automated": {"prune": True, "selfHeal": True},
-                    "syncOptions": ["CreateNamespace=false", "ServerSideApply=true"],
+                    "syncOptions": [
+                        "CreateNamespace=false",
+                        "ServerSideApply=true",
+                        # ServiceMonitor and PrometheusRule come from a chart Pulumi
+                        # installs first; a dry run must not fail if it lags.
+                        "SkipDryRunOnMissingResource=true",
+                    ],
+                    "retry": {
+                        "limit": 5,
+                        "backoff": {"duration": "10s", "factor": 2, "maxDuration": "5m"},
+                    },
                 },
             },
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[argocd]),
-        )
-        k8s.apiextensions.CustomResource(
-            f"cnop-{config.environment}-infra",
-            api_version="pulumi.com/v1",
-            kind="Stack",
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=f"cnop-{config.environment}-infra", namespace=ARGOCD_NAMESPACE
-            ),
-            spec={
-                "stack": f"cnop/{config.environment}",
-                "projectRepo": config.git_repo,
-                "branch": config.git_revision,
-                "refresh": True,
-                "destroyOnFinalize": False,
-                "envRefs": {
-                    "PULUMI_ACCESS_TOKEN": {
-                        "type": "Secret",
-                        "secret": {"name": "pulumi-api-secret", "key": "accessToken"},
-                    }
-                },
-            },
-            opts=after,
+            # The CRDs (the monitoring charts) and the project exist first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[project, *after]),
         )
         self.register_outputs({})

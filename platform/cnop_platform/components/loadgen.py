@@ -23,10 +23,10 @@ from cnop_platform.components.pod import (
     SCRATCH,
     hardened_container_context,
     hardened_pod_context,
+    labels,
     scratch_mount,
     scratch_volume,
 )
-from cnop_platform.components.service import labels
 from cnop_platform.config import StackConfig
 
 NAME = "loadtest"

@@ -4,7 +4,8 @@ Rules and dashboards are the committed generated files, shipped unchanged:
 PrometheusRule objects carry the rule groups, ConfigMaps carry the dashboard
 JSON byte for byte for Grafana's sidecar (one folder per area). Logs go
 through Alloy to Loki with request and trace ids as structured metadata;
-traces go over OTLP to Tempo.
+traces go over OTLP to Tempo. On AWS, Loki keeps its chunks in an S3 bucket of
+this stack, reached through Pod Identity.
 """
 
 from __future__ import annotations
@@ -14,12 +15,21 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 import yaml
 
 from cnop_alerts.generate import GENERATED as RULES
 from cnop_dashboards.generate import GENERATED as DASHBOARDS
-from cnop_platform.components.monitoring_values import CHARTS, NAMESPACE, chart_values
+from cnop_platform.components.helm import release
+from cnop_platform.components.identity import pod_identity, policy_document
+from cnop_platform.components.monitoring_values import (
+    CHARTS,
+    LOKI_ACCOUNT,
+    NAMESPACE,
+    Receiver,
+    chart_values,
+)
 from cnop_platform.config import StackConfig
 
 OTLP_ENDPOINT = f"http://tempo.{NAMESPACE}.svc.cluster.local:4318"
@@ -43,6 +53,7 @@ class Monitoring(pulumi.ComponentResource):
         name: str,
         config: StackConfig,
         apps: bool,
+        cluster_name: pulumi.Output[str] | None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("cnop:observability:Monitoring", name, None, opts)
@@ -51,24 +62,31 @@ class Monitoring(pulumi.ComponentResource):
             NAMESPACE, metadata=k8s.meta.v1.ObjectMetaArgs(name=NAMESPACE), opts=child
         )
         after = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        self._releases(config, after)
+        bucket = _loki_bucket(config, cluster_name, child) if cluster_name is not None else None
+        self._releases(config, _receiver(config), bucket, after)
         if apps:
             self._rules_and_dashboards(config, after)
         self.register_outputs({"otlp_endpoint": OTLP_ENDPOINT})
 
-    def _releases(self, config: StackConfig, opts: pulumi.ResourceOptions) -> None:
-        values = chart_values(config)
-        for chart, (repo, version) in CHARTS.items():
-            k8s.helm.v3.Release(
+    def _releases(
+        self,
+        config: StackConfig,
+        receiver: Receiver,
+        bucket: pulumi.Output[str] | None,
+        opts: pulumi.ResourceOptions,
+    ) -> None:
+        values = chart_values(config, receiver, bucket)
+        first: list[pulumi.Resource] = []
+        for chart, pin in CHARTS.items():
+            installed = release(
                 chart,
-                name=chart,
-                chart=chart,
-                version=version,
+                pin,
                 namespace=NAMESPACE,
-                repository_opts=k8s.helm.v3.RepositoryOptsArgs(repo=repo),
                 values=values[chart],
-                opts=opts,
+                # kube-prometheus-stack brings the CRDs the others' monitors use.
+                opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=first)),
             )
+            first = first or [installed]
 
     def _rules_and_dashboards(self, config: StackConfig, opts: pulumi.ResourceOptions) -> None:
         for file_name in ("recording-rules.yml", "alert-rules.yml"):
@@ -98,3 +116,66 @@ class Monitoring(pulumi.ComponentResource):
                 data={path.name: path.read_text()},
                 opts=opts,
             )
+
+
+def _receiver(config: StackConfig) -> Receiver:
+    """The stack's alert receiver; its address is a Pulumi secret, never in a file."""
+    if config.alert_receiver == "none":
+        return Receiver("none")
+    address = pulumi.Config("cnop").require_secret("alertReceiverUrl")
+    return Receiver(config.alert_receiver, address)
+
+
+def _loki_bucket(
+    config: StackConfig, cluster_name: pulumi.Output[str], opts: pulumi.ResourceOptions
+) -> pulumi.Output[str]:
+    """A private bucket for Loki's chunks, expiring a day after Loki's own retention."""
+    bucket = aws.s3.Bucket(
+        "loki",
+        bucket_prefix=f"cnop-{config.environment}-loki-",
+        force_destroy=not config.deletion_protection,
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(protect=config.deletion_protection)
+        ),
+    )
+    aws.s3.BucketPublicAccessBlock(
+        "loki",
+        bucket=bucket.id,
+        block_public_acls=True,
+        block_public_policy=True,
+        ignore_public_acls=True,
+        restrict_public_buckets=True,
+        opts=opts,
+    )
+    aws.s3.BucketLifecycleConfiguration(
+        "loki",
+        bucket=bucket.id,
+        rules=[
+            aws.s3.BucketLifecycleConfigurationRuleArgs(
+                id="expire-after-retention",
+                status="Enabled",
+                filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
+                expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(
+                    days=config.retention_days + 1
+                ),
+            )
+        ],
+        opts=opts,
+    )
+    pod_identity(
+        "loki",
+        cluster_name=cluster_name,
+        namespace=NAMESPACE,
+        service_account=LOKI_ACCOUNT,
+        policy=bucket.arn.apply(
+            lambda arn: policy_document(
+                {"Action": ["s3:ListBucket"], "Resource": arn},
+                {
+                    "Action": ["s3:GetObject", "s3:PutObject", "s3:DeleteObject"],
+                    "Resource": f"{arn}/*",
+                },
+            )
+        ),
+        opts=opts,
+    )
+    return bucket.bucket

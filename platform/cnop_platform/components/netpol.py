@@ -8,6 +8,21 @@ from typing import Any, cast
 import pulumi
 import pulumi_kubernetes as k8s
 
+MONITORING_NAMESPACE = "monitoring"
+
+
+def in_monitoring(app: str, component: str | None = None) -> dict[str, Any]:
+    """A peer: pods of one monitoring app (and chart component), by the standard labels
+    their chart or operator gives them. Never the whole namespace: Grafana, Alloy and
+    the rest have no business with our ports."""
+    match = {"app.kubernetes.io/name": app}
+    if component:
+        match["app.kubernetes.io/component"] = component
+    return {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}},
+        "podSelector": {"matchLabels": match},
+    }
+
 
 def declare_policies(
     specs: Mapping[str, dict[str, Any]], namespace: str, opts: pulumi.ResourceOptions

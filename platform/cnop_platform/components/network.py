@@ -2,8 +2,9 @@
 
 Who may call whom is derived from the catalogue's `peers` (the same table the
 local runner uses): gateway → auth and backends, user → auth and inventory,
-order → inventory, web → gateway; plus monitoring → every metrics port, DNS,
-and the store.
+order → inventory, web → gateway. Prometheus alone reaches the admin (metrics)
+ports; every component may send traces to Tempo, look up DNS, and (where it
+uses one) reach the store.
 """
 
 from __future__ import annotations
@@ -12,16 +13,22 @@ from typing import Any
 
 import pulumi
 
-from cnop_platform.catalogue import COMPONENTS, Component
-from cnop_platform.components.data import STORE_USERS
+from cnop_platform.catalogue import COMPONENTS, STORE_USERS, Component
 from cnop_platform.components.loadgen import role_labels
-from cnop_platform.components.netpol import declare_policies
-from cnop_platform.components.service import labels
+from cnop_platform.components.netpol import declare_policies, in_monitoring
+from cnop_platform.components.pod import labels
 from cnop_platform.components.verification import NAME as VERIFY
+from cnop_platform.components.vpc import public_networks
 from cnop_platform.config import StackConfig
 
-MONITORING_NAMESPACE = "monitoring"
 STORE = ("store", 4566)
+OTLP_HTTP_PORT = 4318
+# The Prometheus pods (the operator labels them so); no other monitoring pod scrapes.
+PROMETHEUS_PODS = in_monitoring("prometheus")
+TEMPO_EGRESS = {
+    "to": [in_monitoring("tempo")],
+    "ports": [{"protocol": "TCP", "port": OTLP_HTTP_PORT}],
+}
 
 
 def callers(target: Component) -> list[str]:
@@ -64,13 +71,14 @@ def ingress_rules(component: Component, config: StackConfig) -> list[dict[str, A
         {"podSelector": {"matchLabels": selector}} for selector in VERIFIERS.get(component.name, [])
     ]
     rules = [{"from": sources, "ports": _tcp(component.port)}] if sources else []
-    if component.public and config.expose != "port-forward":
-        # The load balancer or ingress controller forwards from outside the cluster.
+    if component.public and config.expose == "loadbalancer":
+        # The NLB keeps the client's address: any address may arrive, on the API port only.
         rules.append({"from": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(component.port)})
-    monitoring = {
-        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING_NAMESPACE}}
-    }
-    rules.append({"from": [monitoring], "ports": _tcp(component.metrics_port)})
+    if component.name == "web" and config.web_ingress:
+        # The ALB proxies from its own addresses in the public subnets.
+        blocks = [{"ipBlock": {"cidr": cidr}} for cidr in public_networks(config)]
+        rules.append({"from": blocks, "ports": _tcp(component.port)})
+    rules.append({"from": [PROMETHEUS_PODS], "ports": _tcp(component.metrics_port)})
     return rules
 
 
@@ -78,12 +86,20 @@ def egress_rules(component: Component, config: StackConfig) -> list[dict[str, An
     """Where a component may open connections (DNS is allowed for all apart)."""
     by_name = {c.name: c for c in COMPONENTS}
     rules = [{"to": _pods(peer), "ports": _tcp(by_name[peer].port)} for peer in component.peers]
+    rules.append(TEMPO_EGRESS)
     if component.name in STORE_USERS:
         if config.store == "in-cluster":
             rules.append({"to": _pods(STORE[0]), "ports": _tcp(STORE[1])})
         else:
-            # DynamoDB's public endpoint (or a VPC endpoint) over HTTPS.
-            rules.append({"to": [{"ipBlock": {"cidr": "0.0.0.0/0"}}], "ports": _tcp(443)})
+            # DynamoDB over HTTPS through the VPC's gateway endpoint, whose
+            # addresses are AWS's public ranges (no NetworkPolicy selector names them);
+            # the pods' own networks and the VPC's other ranges stay closed.
+            rules.append(
+                {
+                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [config.pod_cidr]}}],
+                    "ports": _tcp(443),
+                }
+            )
     return rules
 
 

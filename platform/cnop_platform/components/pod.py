@@ -12,6 +12,12 @@ from cnop_platform.config import StackConfig
 if TYPE_CHECKING:
     from cnop_platform.components.service import ServiceArgs
 
+
+def labels(name: str) -> dict[str, str]:
+    """The labels that select a component's pods (one name everywhere)."""
+    return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "cnop"}
+
+
 # One Python process makes use of about one core; beyond that it only queues.
 CPU_LIMIT_MILLICORES = 1000
 MIN_CPU_MILLICORES = 100
@@ -78,11 +84,20 @@ def hardened_pod_context() -> k8s.core.v1.PodSecurityContextArgs:
 def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
     """Non-root, read-only root filesystem, no escalation, no capabilities, probes, limits."""
     component = args.component
-    ports = [k8s.core.v1.ContainerPortArgs(name="http", container_port=component.port)]
-    if component.admin_port:
-        ports.append(
-            k8s.core.v1.ContainerPortArgs(name="metrics", container_port=component.admin_port)
+    ports = [
+        k8s.core.v1.ContainerPortArgs(name="http", container_port=component.port),
+        k8s.core.v1.ContainerPortArgs(name="metrics", container_port=component.admin_port),
+    ]
+    env = [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in sorted(args.env.items())]
+    env += [
+        k8s.core.v1.EnvVarArgs(
+            name=variable,
+            value_from=k8s.core.v1.EnvVarSourceArgs(
+                config_map_key_ref=k8s.core.v1.ConfigMapKeySelectorArgs(name=config_map, key=key)
+            ),
         )
+        for variable, (config_map, key) in sorted(args.env_from_config.items())
+    ]
     mounts = [scratch_mount()]
     volumes = [scratch_volume()]
     if args.secret_volume:
@@ -108,7 +123,7 @@ def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
                 name=name,
                 image=args.config.image(name),
                 ports=ports,
-                env=[k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in sorted(args.env.items())],
+                env=env,
                 resources=resources(component, args.config),
                 liveness_probe=k8s.core.v1.ProbeArgs(
                     http_get=k8s.core.v1.HTTPGetActionArgs(path="/health", port="http"),
@@ -125,4 +140,19 @@ def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
             )
         ],
         volumes=volumes,
+        topology_spread_constraints=spread(name),
     )
+
+
+def spread(name: str) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:
+    """Replicas across zones, then across nodes: one zone or node going down never
+    takes every replica. Soft, so a small cluster still schedules them."""
+    return [
+        k8s.core.v1.TopologySpreadConstraintArgs(
+            max_skew=1,
+            topology_key=key,
+            when_unsatisfiable="ScheduleAnyway",
+            label_selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels(name)),
+        )
+        for key in ("topology.kubernetes.io/zone", "kubernetes.io/hostname")
+    ]

@@ -6,6 +6,8 @@ in state) and the renderer writes it redacted.
 
 from __future__ import annotations
 
+import hashlib
+
 import pulumi
 import pulumi_kubernetes as k8s
 
@@ -33,5 +35,10 @@ class AuthKeys(pulumi.ComponentResource):
             type="Opaque",
             string_data={KEYRING_FILE: keyring},
             opts=pulumi.ResourceOptions(parent=self, additional_secret_outputs=["stringData"]),
+        )
+        # A rotated keyring must roll the auth pods; its digest (safe to show: the
+        # keys are 32+ random bytes) goes on their template where Pulumi applies it.
+        self.checksum = pulumi.Output.unsecret(
+            keyring.apply(lambda value: hashlib.sha256(value.encode()).hexdigest())
         )
         self.register_outputs({"secret": SECRET_NAME})

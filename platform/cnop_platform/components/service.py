@@ -9,13 +9,8 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import Component
-from cnop_platform.components.pod import hardened_pod_spec
+from cnop_platform.components.pod import hardened_pod_spec, labels
 from cnop_platform.config import StackConfig
-
-
-def labels(name: str) -> dict[str, str]:
-    """The labels that select a component's pods (one name everywhere)."""
-    return {"app.kubernetes.io/name": name, "app.kubernetes.io/part-of": "cnop"}
 
 
 @dataclass(frozen=True)
@@ -26,7 +21,9 @@ class ServiceArgs:
     config: StackConfig
     env: Mapping[str, str]
     secret_volume: str | None = None  # a Secret mounted read-only (auth's keyring only)
-    service_account_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    # Variables read from a ConfigMap key: (ConfigMap, key) by variable name.
+    env_from_config: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    pod_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 
 class Service(pulumi.ComponentResource):
@@ -41,12 +38,8 @@ class Service(pulumi.ComponentResource):
         )
         self.account = k8s.core.v1.ServiceAccount(
             name,
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=name,
-                namespace=config.namespace,
-                labels=labels(name),
-                annotations=dict(args.service_account_annotations),
-            ),
+            # No role annotation: on EKS, Pod Identity associates this account with its role.
+            metadata=meta,
             automount_service_account_token=False,
             opts=child,
         )
@@ -57,30 +50,29 @@ class Service(pulumi.ComponentResource):
                 replicas=None if config.autoscaled else config.replicas,
                 selector=k8s.meta.v1.LabelSelectorArgs(match_labels=labels(name)),
                 template=k8s.core.v1.PodTemplateSpecArgs(
-                    metadata=k8s.meta.v1.ObjectMetaArgs(labels=labels(name)),
+                    metadata=k8s.meta.v1.ObjectMetaArgs(
+                        labels=labels(name), annotations=dict(args.pod_annotations) or None
+                    ),
                     spec=hardened_pod_spec(name, args),
                 ),
             ),
             opts=child,
         )
-        ports = [k8s.core.v1.ServicePortArgs(name="http", port=component.port, target_port="http")]
-        if component.admin_port:
-            ports.append(
-                k8s.core.v1.ServicePortArgs(
-                    name="metrics", port=component.admin_port, target_port="metrics"
-                )
-            )
-        exposed = component.public and config.expose == "loadbalancer"
+        # Inside the cluster only: the public endpoint is the edge's (components/edge.py).
         self.service = k8s.core.v1.Service(
             name,
             metadata=meta,
             spec=k8s.core.v1.ServiceSpecArgs(
-                type="LoadBalancer" if exposed else "ClusterIP",
-                # Keep the client's own address (no SNAT to a node's): the
-                # gateway's per-IP limits need it.
-                external_traffic_policy="Local" if exposed else None,
+                type="ClusterIP",
                 selector=labels(name),
-                ports=ports,
+                ports=[
+                    k8s.core.v1.ServicePortArgs(
+                        name="http", port=component.port, target_port="http"
+                    ),
+                    k8s.core.v1.ServicePortArgs(
+                        name="metrics", port=component.admin_port, target_port="metrics"
+                    ),
+                ],
             ),
             opts=child,
         )
@@ -95,7 +87,7 @@ class Service(pulumi.ComponentResource):
                 "selector": {"matchLabels": labels(name)},
                 "endpoints": [
                     {
-                        "port": "metrics" if component.admin_port else "http",
+                        "port": "metrics",
                         "path": "/metrics",
                         "interval": "30s",
                     }

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from cnop_platform.components.pod import hardened_container_context, hardened_pod_context
-from cnop_platform.components.service import labels
+from cnop_platform.components.pod import hardened_container_context, hardened_pod_context, labels
 from cnop_platform.config import StackConfig
 
 

@@ -17,15 +17,15 @@ import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import BY_NAME, VERIFY_IMAGE
 from cnop_platform.components.monitoring_values import NAMESPACE as MONITORING
-from cnop_platform.components.netpol import declare_policies
+from cnop_platform.components.netpol import declare_policies, in_monitoring
 from cnop_platform.components.pod import (
     SCRATCH,
     hardened_container_context,
     hardened_pod_context,
+    labels,
     scratch_mount,
     scratch_volume,
 )
-from cnop_platform.components.service import labels
 from cnop_platform.config import StackConfig
 
 NAME = "verify"
@@ -57,19 +57,18 @@ def verify_env(config: StackConfig) -> dict[str, str]:
 
 
 def verify_egress() -> list[dict[str, Any]]:
-    """The gateway's API port, and the monitoring namespace's query ports."""
-    monitoring = {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": MONITORING}}}
+    """The gateway's API port, and the query APIs of Prometheus, Loki and Tempo."""
+    queried = (
+        (in_monitoring("prometheus"), PROMETHEUS[1]),
+        (in_monitoring("loki", "gateway"), LOKI[1]),
+        (in_monitoring("tempo"), TEMPO[1]),
+    )
     return [
         {
             "to": [{"podSelector": {"matchLabels": labels("gateway")}}],
             "ports": [{"protocol": "TCP", "port": BY_NAME["gateway"].port}],
         },
-        {
-            "to": [monitoring],
-            "ports": [
-                {"protocol": "TCP", "port": port} for port in (PROMETHEUS[1], LOKI[1], TEMPO[1])
-            ],
-        },
+        *({"to": [peer], "ports": [{"protocol": "TCP", "port": port}]} for peer, port in queried),
     ]
 
 

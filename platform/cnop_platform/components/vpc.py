@@ -1,8 +1,10 @@
-"""The VPC an EKS cluster needs: public subnets with an internet gateway, private
-subnets (where the nodes run) reaching out through a NAT gateway, in two zones."""
+"""The VPC an EKS cluster needs: public subnets with an internet gateway (load
+balancers, the NAT), private subnets (nodes and pods) reaching out through a NAT
+gateway, in two zones, and DynamoDB reached through a gateway endpoint."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from ipaddress import ip_network
 
 import pulumi
@@ -18,10 +20,30 @@ def subnet_cidr(vpc_cidr: str, index: int) -> str:
     return str(list(ip_network(vpc_cidr).subnets(new_prefix=20))[index])
 
 
-def private_subnets(
-    name: str, config: StackConfig, opts: pulumi.ResourceOptions
-) -> list[aws.ec2.Subnet]:
-    """Create the VPC and its routing; return the private subnets for the nodes."""
+def pod_networks(config: StackConfig) -> list[str]:
+    """Where pods get their addresses: the private subnets on EKS (the VPC CNI hands
+    pods addresses of their node's subnet), the pod CIDR elsewhere. The public
+    subnets, where load balancers and the NAT live, are never among them."""
+    if not config.create_cluster:
+        return [config.pod_cidr]
+    return [subnet_cidr(config.pod_cidr, index) for index in range(len(ZONES), 2 * len(ZONES))]
+
+
+def public_networks(config: StackConfig) -> list[str]:
+    """The public subnets: the load balancers' and the NAT's addresses."""
+    return [subnet_cidr(config.pod_cidr, index) for index in range(len(ZONES))]
+
+
+@dataclass(frozen=True)
+class Network:
+    """What the cluster is placed in."""
+
+    vpc: aws.ec2.Vpc
+    private: list[aws.ec2.Subnet]
+
+
+def network(name: str, config: StackConfig, opts: pulumi.ResourceOptions) -> Network:
+    """Create the VPC and its routing; return it with the private subnets for the nodes."""
     tags = {"Name": f"cnop-{config.environment}"}
     vpc = aws.ec2.Vpc(
         name,
@@ -40,11 +62,11 @@ def private_subnets(
         opts=opts,
     )
     public = []
-    for index, zone in enumerate(ZONES):
+    for cidr, zone in zip(public_networks(config), ZONES, strict=True):
         subnet = aws.ec2.Subnet(
             f"{name}-public-{zone}",
             vpc_id=vpc.id,
-            cidr_block=subnet_cidr(config.pod_cidr, index),
+            cidr_block=cidr,
             availability_zone=f"{config.aws_region}{zone}",
             map_public_ip_on_launch=True,
             tags={**tags, "kubernetes.io/role/elb": "1"},
@@ -66,11 +88,11 @@ def private_subnets(
         opts=opts,
     )
     private = []
-    for index, zone in enumerate(ZONES, start=len(ZONES)):
+    for cidr, zone in zip(pod_networks(config), ZONES, strict=True):
         subnet = aws.ec2.Subnet(
             f"{name}-private-{zone}",
             vpc_id=vpc.id,
-            cidr_block=subnet_cidr(config.pod_cidr, index),
+            cidr_block=cidr,
             availability_zone=f"{config.aws_region}{zone}",
             tags={**tags, "kubernetes.io/role/internal-elb": "1"},
             opts=opts,
@@ -82,4 +104,14 @@ def private_subnets(
             opts=opts,
         )
         private.append(subnet)
-    return private
+    # DynamoDB traffic stays on AWS's network: no NAT, no public endpoint.
+    aws.ec2.VpcEndpoint(
+        f"{name}-dynamodb",
+        vpc_id=vpc.id,
+        service_name=f"com.amazonaws.{config.aws_region}.dynamodb",
+        vpc_endpoint_type="Gateway",
+        route_table_ids=[private_routes.id],
+        tags=tags,
+        opts=opts,
+    )
+    return Network(vpc=vpc, private=private)

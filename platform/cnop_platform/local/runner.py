@@ -27,8 +27,10 @@ from cnop_platform.catalogue import (
     COMPONENTS,
     PROMETHEUS_PORT,
     STORE_PORT,
+    STORE_USERS,
     Component,
 )
+from cnop_platform.environment import Site, service_environment
 from cnop_platform.local.monitoring import (
     ALERTMANAGER,
     PROMETHEUS,
@@ -71,7 +73,7 @@ class LocalPlatform:
                 PROMETHEUS_PORT,
                 ALERTMANAGER_PORT,
                 *(c.port for c in COMPONENTS),
-                *(c.admin_port or 0 for c in COMPONENTS),
+                *(c.admin_port for c in COMPONENTS),
             ]
         )
         if highest + self.port_offset >= EPHEMERAL_PORTS_START:
@@ -93,6 +95,10 @@ class LocalPlatform:
     def url(self, name: str) -> str:
         """Base URL of a component (or the store)."""
         return f"http://{HOST}:{self.port(name)}"
+
+    def admin_url(self, name: str) -> str:
+        """Base URL of a component's admin port (/metrics)."""
+        return f"http://{HOST}:{_component(name).admin_port + self.port_offset}"
 
     def pid_file(self, name: str) -> Path:
         """Where the pid of a running process is kept."""
@@ -130,30 +136,25 @@ class LocalPlatform:
         if name in (STORE, PROMETHEUS, ALERTMANAGER):
             return env
         component = _component(name)
-        env.update(
-            {
-                "ENVIRONMENT": "development",
-                "HOST": HOST,
-                "PORT": str(self.port(name)),
-                "LOG_FILE": str(self.log_file(name)),
-                "TRUSTED_NETWORKS": f"{HOST}/32",
-                "DYNAMODB_ENDPOINT_URL": self.url(STORE),
-                "CREATE_TABLES": "true",
-            }
-        )
-        for peer in component.peers:
-            env[f"{peer.upper()}_URL"] = self.url(peer)
-        if component.admin_port is not None:
-            env["ADMIN_PORT"] = str(component.admin_port + self.port_offset)
-        if name == "web":
-            env["GATEWAY_SOURCE_ADDRESS"] = WEB_SOURCE_ADDRESS
-        if name == "gateway":
-            env["TRUSTED_PROXIES"] = f"{WEB_SOURCE_ADDRESS}/32"
-        if name == "auth":
-            env["SIGNING_KEYS_FILE"] = str(self.signing_keys())
-            env["ACTIVE_KID"] = LOCAL_KID
+        env.update(service_environment(component, self.site(), component.name in STORE_USERS))
+        env["LOG_FILE"] = str(self.log_file(name))
         env.update(self.extra_env)
         return env
+
+    def site(self) -> Site:
+        """This copy as the services see it: loopback, offset ports, a keyring of its own."""
+        return Site(
+            environment="development",
+            host=HOST,
+            port_offset=self.port_offset,
+            peer_url=self.url,
+            trusted_networks=f"{HOST}/32",
+            trusted_proxies=f"{WEB_SOURCE_ADDRESS}/32",
+            store={"DYNAMODB_ENDPOINT_URL": self.url(STORE), "CREATE_TABLES": "true"},
+            auth_keyring_file=str(self.signing_keys()),
+            auth_active_kid=LOCAL_KID,
+            web_source_address=WEB_SOURCE_ADDRESS,
+        )
 
     def signing_keys(self) -> Path:
         """This copy's auth keyring: generated once, readable only by its owner."""

@@ -1,0 +1,249 @@
+"""What an EKS cluster needs before our workloads can run as the program expects.
+
+- VPC CNI with network policy enforcement on: without it EKS ignores every
+  NetworkPolicy the platform declares.
+- The Pod Identity agent: how the services, the EBS CSI driver, Loki and the
+  controllers below get their AWS roles.
+- The EBS CSI driver and a default gp3 StorageClass: Prometheus, Alertmanager,
+  Loki and Tempo keep their data on volumes that can bind.
+- metrics-server: the HPAs read CPU from it.
+- The cluster autoscaler: nodes grow when pods do not fit.
+- The AWS Load Balancer Controller: the gateway's NLB and the web Ingress's ALB, with TLS.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_kubernetes as k8s
+
+from cnop_platform.components.helm import release
+from cnop_platform.components.identity import pod_identity, pod_role, policy_document
+from cnop_platform.config import StackConfig
+
+KUBE_SYSTEM = "kube-system"
+STORAGE_CLASS = "gp3"
+# Pinned charts of the in-cluster controllers (a real `pulumi up` proves they resolve).
+AUTOSCALER_CHART = ("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.46.6")
+LB_CONTROLLER_CHART = ("https://aws.github.io/eks-charts", "aws-load-balancer-controller", "1.13.4")
+AUTOSCALER_ACCOUNT = "cluster-autoscaler"
+LB_CONTROLLER_ACCOUNT = "aws-load-balancer-controller"
+EBS_CSI_ACCOUNT = "ebs-csi-controller-sa"  # the EBS CSI add-on's controller account
+EBS_CSI_POLICY = "arn:aws:iam::aws:policy/service-role/AmazonEBSCSIDriverPolicy"
+
+
+def cloud_addons(
+    name: str,
+    config: StackConfig,
+    cluster_name: pulumi.Output[str],
+    after: Sequence[pulumi.Resource],
+    opts: pulumi.ResourceOptions,
+) -> list[aws.eks.Addon]:
+    """EKS-managed add-ons and the controllers' AWS roles. `after`: the node group."""
+
+    def addon(
+        addon_name: str,
+        needs_nodes: bool,
+        configuration: dict[str, str] | None = None,
+        identities: list[aws.eks.AddonPodIdentityAssociationArgs] | None = None,
+    ) -> aws.eks.Addon:
+        return aws.eks.Addon(
+            f"{name}-{addon_name}",
+            cluster_name=cluster_name,
+            addon_name=addon_name,
+            configuration_values=json.dumps(configuration) if configuration else None,
+            pod_identity_associations=identities,
+            # EKS installs some of these itself; ours takes them over.
+            resolve_conflicts_on_create="OVERWRITE",
+            resolve_conflicts_on_update="OVERWRITE",
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(depends_on=list(after) if needs_nodes else [])
+            ),
+        )
+
+    ebs_role = pod_role("ebs-csi", managed_policies=[EBS_CSI_POLICY], opts=opts)
+    addons = [
+        addon(
+            "vpc-cni",
+            needs_nodes=False,
+            configuration={"enableNetworkPolicy": "true"},
+        ),
+        addon("eks-pod-identity-agent", needs_nodes=False),
+        addon(
+            "aws-ebs-csi-driver",
+            needs_nodes=True,
+            identities=[
+                aws.eks.AddonPodIdentityAssociationArgs(
+                    role_arn=ebs_role.arn, service_account=EBS_CSI_ACCOUNT
+                )
+            ],
+        ),
+        addon("metrics-server", needs_nodes=True),
+    ]
+    pod_identity(
+        "cluster-autoscaler",
+        cluster_name=cluster_name,
+        namespace=KUBE_SYSTEM,
+        service_account=AUTOSCALER_ACCOUNT,
+        policy=cluster_name.apply(_autoscaler_policy),
+        opts=opts,
+    )
+    pod_identity(
+        "lb-controller",
+        cluster_name=cluster_name,
+        namespace=KUBE_SYSTEM,
+        service_account=LB_CONTROLLER_ACCOUNT,
+        policy=LB_CONTROLLER_POLICY,
+        opts=opts,
+    )
+    return addons
+
+
+def cluster_addons(
+    config: StackConfig,
+    cluster_name: pulumi.Output[str],
+    vpc_id: pulumi.Output[str],
+    opts: pulumi.ResourceOptions,
+) -> None:
+    """The default StorageClass and the two controllers, inside the cluster."""
+    k8s.storage.v1.StorageClass(
+        STORAGE_CLASS,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=STORAGE_CLASS,
+            annotations={"storageclass.kubernetes.io/is-default-class": "true"},
+        ),
+        provisioner="ebs.csi.aws.com",
+        parameters={"type": "gp3", "encrypted": "true"},
+        # Bind where the pod lands: an EBS volume lives in one zone.
+        volume_binding_mode="WaitForFirstConsumer",
+        allow_volume_expansion=True,
+        reclaim_policy="Retain" if config.deletion_protection else "Delete",
+        opts=opts,
+    )
+    repo, chart, version = AUTOSCALER_CHART
+    release(
+        chart,
+        (repo, version),
+        namespace=KUBE_SYSTEM,
+        values={
+            "cloudProvider": "aws",
+            "awsRegion": config.aws_region,
+            "autoDiscovery": {"clusterName": cluster_name},
+            "rbac": {"serviceAccount": {"name": AUTOSCALER_ACCOUNT}},
+            "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
+        },
+        opts=opts,
+    )
+    repo, chart, version = LB_CONTROLLER_CHART
+    release(
+        chart,
+        (repo, version),
+        namespace=KUBE_SYSTEM,
+        values={
+            "clusterName": cluster_name,
+            "region": config.aws_region,
+            "vpcId": vpc_id,
+            "serviceAccount": {"name": LB_CONTROLLER_ACCOUNT},
+            # The role below grants no WAF or Shield rights; the controller must not ask.
+            "enableShield": False,
+            "enableWaf": False,
+            "enableWafv2": False,
+        },
+        opts=opts,
+    )
+
+
+def _autoscaler_policy(cluster_name: str) -> str:
+    """Read the node groups; resize only this cluster's (tagged by EKS)."""
+    return policy_document(
+        {
+            "Action": [
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeLaunchConfigurations",
+                "autoscaling:DescribeScalingActivities",
+                "autoscaling:DescribeTags",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplateVersions",
+                "ec2:GetInstanceTypesFromInstanceRequirements",
+                "eks:DescribeNodegroup",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Action": [
+                "autoscaling:SetDesiredCapacity",
+                "autoscaling:TerminateInstanceInAutoScalingGroup",
+            ],
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {
+                    f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"
+                }
+            },
+        },
+    )
+
+
+# What the load balancer controller does for NLB Services and ALB Ingresses:
+# read the network, manage load balancers, their target groups and listeners,
+# and the security groups it creates for them.
+LB_CONTROLLER_POLICY = policy_document(
+    {
+        "Action": "iam:CreateServiceLinkedRole",
+        "Resource": "*",
+        "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
+    },
+    {
+        "Action": [
+            "ec2:Describe*",
+            "ec2:GetSecurityGroupsForVpc",
+            "elasticloadbalancing:Describe*",
+            "acm:ListCertificates",
+            "acm:DescribeCertificate",
+        ],
+        "Resource": "*",
+    },
+    {
+        "Action": [
+            "ec2:CreateSecurityGroup",
+            "ec2:DeleteSecurityGroup",
+            "ec2:AuthorizeSecurityGroupIngress",
+            "ec2:RevokeSecurityGroupIngress",
+            "ec2:CreateTags",
+            "ec2:DeleteTags",
+        ],
+        "Resource": "*",
+    },
+    {
+        "Action": [
+            "elasticloadbalancing:CreateLoadBalancer",
+            "elasticloadbalancing:DeleteLoadBalancer",
+            "elasticloadbalancing:ModifyLoadBalancerAttributes",
+            "elasticloadbalancing:CreateTargetGroup",
+            "elasticloadbalancing:DeleteTargetGroup",
+            "elasticloadbalancing:ModifyTargetGroup",
+            "elasticloadbalancing:ModifyTargetGroupAttributes",
+            "elasticloadbalancing:RegisterTargets",
+            "elasticloadbalancing:DeregisterTargets",
+            "elasticloadbalancing:CreateListener",
+            "elasticloadbalancing:DeleteListener",
+            "elasticloadbalancing:ModifyListener",
+            "elasticloadbalancing:AddListenerCertificates",
+            "elasticloadbalancing:RemoveListenerCertificates",
+            "elasticloadbalancing:CreateRule",
+            "elasticloadbalancing:DeleteRule",
+            "elasticloadbalancing:ModifyRule",
+            "elasticloadbalancing:SetSecurityGroups",
+            "elasticloadbalancing:SetSubnets",
+            "elasticloadbalancing:SetIpAddressType",
+            "elasticloadbalancing:AddTags",
+            "elasticloadbalancing:RemoveTags",
+        ],
+        "Resource": "*",
+    },
+)

@@ -1,0 +1,138 @@
+"""cnop:edge:Edge: how clients reach the platform, and what only this stack knows of it.
+
+- The gateway's public endpoint: a Service of the AWS Load Balancer Controller's
+  NLB class, TLS on 443 with the stack's ACM certificate, forwarding to the
+  gateway's API port only (never its admin port), targets by pod IP with the
+  client's address preserved, so the gateway sees who really called.
+- The web UI through an ALB Ingress with TLS, where the stack asks for it.
+- A ConfigMap of the values only this stack knows (the browser origins), read
+  by the gateway: the app layer in deploy/ stays free of them.
+
+These are Pulumi's: they carry the account's certificate and domain.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pulumi_kubernetes as k8s
+
+from cnop_platform.catalogue import BY_NAME
+from cnop_platform.components.pod import labels
+from cnop_platform.config import StackConfig
+
+EDGE_CONFIG = "cnop-edge"
+PUBLIC_GATEWAY = "gateway-public"
+NLB = "service.beta.kubernetes.io/aws-load-balancer"
+
+
+def cors_origins(config: StackConfig) -> str:
+    """The browser origins the gateway answers cross-origin requests for."""
+    origins = [f"https://{config.domain}"]
+    if config.environment == "local":
+        origins += ["http://localhost:3000", "http://127.0.0.1:3000"]
+    return ",".join(origins)
+
+
+def nlb_annotations(config: StackConfig) -> dict[str, str]:
+    """An internet-facing NLB with TLS, IP targets, and the client's address kept."""
+    return {
+        f"{NLB}-type": "external",
+        f"{NLB}-scheme": "internet-facing",
+        f"{NLB}-nlb-target-type": "ip",
+        f"{NLB}-ssl-cert": config.tls_certificate_arn or "",
+        f"{NLB}-ssl-ports": "https",
+        f"{NLB}-target-group-attributes": "preserve_client_ip.enabled=true",
+    }
+
+
+class Edge(pulumi.ComponentResource):
+    """The stack's public endpoints and its edge settings."""
+
+    def __init__(
+        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("cnop:edge:Edge", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        k8s.core.v1.ConfigMap(
+            EDGE_CONFIG,
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=EDGE_CONFIG,
+                namespace=config.namespace,
+                labels={"app.kubernetes.io/part-of": "cnop"},
+            ),
+            data={"CORS_ORIGINS": cors_origins(config)},
+            opts=child,
+        )
+        if config.expose == "loadbalancer":
+            gateway = BY_NAME["gateway"]
+            k8s.core.v1.Service(
+                PUBLIC_GATEWAY,
+                metadata=k8s.meta.v1.ObjectMetaArgs(
+                    name=PUBLIC_GATEWAY,
+                    namespace=config.namespace,
+                    labels=labels("gateway"),
+                    annotations=nlb_annotations(config),
+                ),
+                spec=k8s.core.v1.ServiceSpecArgs(
+                    type="LoadBalancer",
+                    load_balancer_class="service.k8s.aws/nlb",
+                    selector=labels("gateway"),
+                    ports=[
+                        k8s.core.v1.ServicePortArgs(
+                            name="https", port=443, target_port=gateway.port, protocol="TCP"
+                        )
+                    ],
+                ),
+                opts=child,
+            )
+        if config.web_ingress:
+            self._web_ingress(config, child)
+        self.register_outputs({})
+
+    @staticmethod
+    def _web_ingress(config: StackConfig, child: pulumi.ResourceOptions) -> None:
+        web = BY_NAME["web"]
+        k8s.networking.v1.Ingress(
+            "web",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="web",
+                namespace=config.namespace,
+                labels=labels("web"),
+                annotations={
+                    "alb.ingress.kubernetes.io/scheme": "internet-facing",
+                    "alb.ingress.kubernetes.io/target-type": "ip",
+                    "alb.ingress.kubernetes.io/certificate-arn": config.tls_certificate_arn or "",
+                    "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTPS": 443}]),
+                    "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+                    "alb.ingress.kubernetes.io/healthcheck-path": "/health",
+                },
+            ),
+            spec=k8s.networking.v1.IngressSpecArgs(
+                ingress_class_name="alb",
+                tls=[k8s.networking.v1.IngressTLSArgs(hosts=[config.domain])],
+                rules=[
+                    k8s.networking.v1.IngressRuleArgs(
+                        host=config.domain,
+                        http=k8s.networking.v1.HTTPIngressRuleValueArgs(
+                            paths=[
+                                k8s.networking.v1.HTTPIngressPathArgs(
+                                    path="/",
+                                    path_type="Prefix",
+                                    backend=k8s.networking.v1.IngressBackendArgs(
+                                        service=k8s.networking.v1.IngressServiceBackendArgs(
+                                            name="web",
+                                            port=k8s.networking.v1.ServiceBackendPortArgs(
+                                                number=web.port
+                                            ),
+                                        )
+                                    ),
+                                )
+                            ]
+                        ),
+                    )
+                ],
+            ),
+            opts=child,
+        )

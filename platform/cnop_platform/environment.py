@@ -1,0 +1,68 @@
+"""The container environment of every component, built once from the catalogue.
+
+The local runner and the Pulumi program run the same services in different
+places: loopback with a port offset, or pods behind cluster DNS. What differs
+is a `Site`; which variable each component needs, and why, lives only here.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from cnop_platform.catalogue import Component
+
+
+@dataclass(frozen=True)
+class Site:
+    """Where the components run, as the environment needs to know it."""
+
+    environment: str  # the services' ENVIRONMENT: development | staging | production
+    host: str  # the address servers bind to
+    port_offset: int  # added to every catalogue port (loopback copies side by side)
+    peer_url: Callable[[str], str]  # a peer's base URL by component name
+    trusted_networks: str  # who a backend believes identity headers from (CIDRs)
+    trusted_proxies: str  # whose X-Forwarded-For the gateway believes (CIDRs)
+    store: dict[str, str]  # store settings of the services that use it
+    auth_keyring_file: str
+    auth_active_kid: str
+    otlp_endpoint: str | None = None
+    cors_origins: str | None = None  # None: the gateway reads it from elsewhere
+    cookie_secure: bool = False
+    web_source_address: str | None = None  # the web UI's own loopback address
+    web_trusted_proxies: str | None = None  # the load balancer in front of the web UI
+
+
+def service_environment(component: Component, site: Site, uses_store: bool) -> dict[str, str]:
+    """The settings one component reads from its environment."""
+    env = {
+        "ENVIRONMENT": site.environment,
+        "HOST": site.host,
+        "PORT": str(component.port + site.port_offset),
+        "ADMIN_PORT": str(component.admin_port + site.port_offset),
+        "TRUSTED_NETWORKS": site.trusted_networks,
+    }
+    if site.otlp_endpoint:
+        env["OTEL_EXPORTER_OTLP_ENDPOINT"] = site.otlp_endpoint
+    for peer in component.peers:
+        env[f"{peer.upper()}_URL"] = site.peer_url(peer)
+    if uses_store:
+        env.update(site.store)
+    if component.name == "auth":
+        env["SIGNING_KEYS_FILE"] = site.auth_keyring_file
+        env["ACTIVE_KID"] = site.auth_active_kid
+    if component.name == "web":
+        if site.cookie_secure:
+            env["COOKIE_SECURE"] = "true"
+        if site.web_source_address:
+            env["GATEWAY_SOURCE_ADDRESS"] = site.web_source_address
+        if site.web_trusted_proxies:
+            env["TRUSTED_PROXIES"] = site.web_trusted_proxies
+    if component.public:
+        # Only the web UI's pods (and on exposed stacks the load balancer, which
+        # keeps the client's own address) reach the gateway; only the former
+        # may speak for a browser in X-Forwarded-For.
+        env["TRUSTED_PROXIES"] = site.trusted_proxies
+        if site.cors_origins is not None:
+            env["CORS_ORIGINS"] = site.cors_origins
+    return env

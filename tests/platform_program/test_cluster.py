@@ -1,0 +1,247 @@
+"""What a first `pulumi up` on AWS needs, read off the program's resources under mocks.
+
+Each test names the constraint of EKS, a controller or a chart that the
+program relies on; the program would pass any mock without it.
+"""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from pydantic import ValidationError
+
+from cnop_platform.catalogue import IMAGES
+from cnop_platform.components.gitops import image_overrides
+from cnop_platform.components.vpc import pod_networks, public_networks
+from cnop_platform.config import StackConfig
+from cnop_platform.render import objects_with, run
+
+pytestmark = pytest.mark.unit
+AWS = ["staging", "prod"]
+
+
+def of_type(declared, typ):
+    return [(name, inputs) for t, name, inputs in declared if t == typ]
+
+
+def one(declared, typ):
+    (found,) = of_type(declared, typ)
+    return found[1]
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_the_kubernetes_provider_waits_for_the_nodes_and_add_ons(options, stack):
+    provider = options[stack][("pulumi:providers:kubernetes", "cnop")]
+    waits_for = {type(r).__name__ for r in provider.depends_on}
+    assert "NodeGroup" in waits_for
+    assert "Addon" in waits_for
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_network_policies_are_enforced_by_the_vpc_cni(declared, stack):
+    addons = {
+        inputs["addonName"]: inputs
+        for _n, inputs in of_type(declared[stack], "aws:eks/addon:Addon")
+    }
+    assert json.loads(addons["vpc-cni"]["configurationValues"]) == {"enableNetworkPolicy": "true"}
+    assert {"eks-pod-identity-agent", "aws-ebs-csi-driver", "metrics-server"} <= set(addons)
+    (ebs,) = addons["aws-ebs-csi-driver"]["podIdentityAssociations"]
+    assert ebs["serviceAccount"] == "ebs-csi-controller-sa"
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_volumes_can_bind_a_default_encrypted_gp3_class(cluster_objects, stack):
+    (storage_class,) = [o for o in cluster_objects[stack] if o["kind"] == "StorageClass"]
+    assert storage_class["metadata"]["annotations"] == {
+        "storageclass.kubernetes.io/is-default-class": "true"
+    }
+    assert storage_class["provisioner"] == "ebs.csi.aws.com"  # the add-on's driver
+    assert storage_class["parameters"] == {"type": "gp3", "encrypted": "true"}
+    assert storage_class["volumeBindingMode"] == "WaitForFirstConsumer"
+    expected = "Retain" if stack == "prod" else "Delete"
+    assert storage_class["reclaimPolicy"] == expected
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_nodes_grow_and_hpas_have_metrics(declared, stack):
+    releases = {
+        inputs["chart"]: inputs
+        for _n, inputs in of_type(declared[stack], "kubernetes:helm.sh/v3:Release")
+    }
+    autoscaler = releases["cluster-autoscaler"]["values"]
+    assert autoscaler["autoDiscovery"]["clusterName"] == "cnop-" + stack
+    associations = {
+        (i["namespace"], i["serviceAccount"])
+        for _n, i in of_type(
+            declared[stack], "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+        )
+    }
+    assert ("kube-system", autoscaler["rbac"]["serviceAccount"]["name"]) in associations
+    lb = releases["aws-load-balancer-controller"]["values"]
+    assert ("kube-system", lb["serviceAccount"]["name"]) in associations
+    nodes = one(declared[stack], "aws:eks/nodeGroup:NodeGroup")
+    assert nodes["scalingConfig"]["maxSize"] > nodes["scalingConfig"]["minSize"]
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_the_control_plane_is_pinned_and_reachable_only_from_named_networks(declared, stack):
+    cluster = one(declared[stack], "aws:eks/cluster:Cluster")
+    assert cluster["version"] == "1.33"
+    assert cluster["accessConfig"] == {
+        "authenticationMode": "API",
+        "bootstrapClusterCreatorAdminPermissions": False,
+    }
+    assert cluster["vpcConfig"]["publicAccessCidrs"] == ["192.0.2.0/24"]
+    assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
+    entry = one(declared[stack], "aws:eks/accessEntry:AccessEntry")
+    policy = one(declared[stack], "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
+    assert policy["principalArn"] == entry["principalArn"]
+    assert one(declared[stack], "aws:eks/nodeGroup:NodeGroup")["version"] == "1.33"
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_kubeconfig_names_the_region(declared, stack):
+    provider = one(declared[stack], "pulumi:providers:kubernetes")
+    args = json.loads(provider["kubeconfig"])["users"][0]["user"]["exec"]["args"]
+    assert args[args.index("--region") + 1] == "eu-west-1"
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_dynamodb_is_reached_through_a_gateway_endpoint(declared, stack):
+    endpoint = one(declared[stack], "aws:ec2/vpcEndpoint:VpcEndpoint")
+    assert endpoint["serviceName"] == "com.amazonaws.eu-west-1.dynamodb"
+    assert endpoint["vpcEndpointType"] == "Gateway"
+    assert endpoint["routeTableIds"] == ["cnop-private-id"]
+
+
+def test_each_stack_pushes_to_repositories_of_its_own(declared):
+    names = {
+        stack: {i["name"] for _n, i in of_type(declared[stack], "aws:ecr/repository:Repository")}
+        for stack in AWS
+    }
+    assert names["staging"] == {f"cnop-staging/{image}" for image in IMAGES}
+    assert names["staging"].isdisjoint(names["prod"])
+
+
+def test_images_are_pinned_by_digest_where_digests_are_known():
+    digest = "sha256:" + "ab" * 32
+    config = StackConfig.model_validate({**_aws_config(), "imageDigests": {"gateway": digest}})
+    repositories = {
+        image: f"acct.dkr.ecr.eu-west-1.amazonaws.com/cnop-prod/{image}" for image in IMAGES
+    }
+    overrides = image_overrides(config, repositories)
+    assert (
+        f"cnop/gateway=acct.dkr.ecr.eu-west-1.amazonaws.com/cnop-prod/gateway@{digest}" in overrides
+    )
+    assert "cnop/auth=acct.dkr.ecr.eu-west-1.amazonaws.com/cnop-prod/auth:0.1.0" in overrides
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_argo_cd_deploys_only_into_this_stack_from_this_repository(cluster_objects, stack):
+    (project,) = [o for o in cluster_objects[stack] if o["kind"] == "AppProject"]
+    (app,) = [o for o in cluster_objects[stack] if o["kind"] == "Application"]
+    assert app["spec"]["project"] == project["metadata"]["name"] == f"cnop-{stack}"
+    assert {d["namespace"] for d in project["spec"]["destinations"]} == {"cnop", "monitoring"}
+    assert project["spec"]["clusterResourceWhitelist"] == []
+    assert project["spec"]["sourceRepos"] == [app["spec"]["source"]["repoURL"]]
+    assert app["spec"]["syncPolicy"]["retry"]["limit"] >= 3
+    images = app["spec"]["source"]["kustomize"]["images"]
+    assert sorted(i.split("=")[0] for i in images) == sorted(f"cnop/{i}" for i in IMAGES)
+    # No Pulumi Kubernetes Operator: `pulumi up` is run by a person or CI (make deploy).
+    assert not [o for o in cluster_objects[stack] if o["apiVersion"].startswith("pulumi.com/")]
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_backends_trust_only_the_pod_subnets(objects, stack):
+    config = StackConfig.model_validate(_aws_config())
+    private, public = pod_networks(config), public_networks(config)
+    assert set(private).isdisjoint(public)
+    for deployment in [o for o in objects[stack] if o["kind"] == "Deployment"]:
+        env = {
+            e["name"]: e.get("value")
+            for e in deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])
+        }
+        for variable in ("TRUSTED_NETWORKS", "TRUSTED_PROXIES"):
+            if variable in env:
+                assert env[variable].split(",") == private, deployment["metadata"]["name"]
+
+
+@pytest.mark.parametrize("stack", ["prod"])
+def test_prod_state_is_protected_from_pulumi_destroy(options, stack):
+    protected = {key for key, opts in options[stack].items() if opts.protect}
+    tables = {k for k in options[stack] if k[0] == "aws:dynamodb/table:Table"}
+    assert tables
+    assert tables <= protected
+    assert ("aws:eks/cluster:Cluster", "cnop") in protected
+    assert ("aws:s3/bucket:Bucket", "loki") in protected
+    assert not any(opts.protect for opts in _staging_options(options))
+
+
+def _staging_options(options):
+    return options["staging"].values()
+
+
+def test_rotating_the_keyring_rolls_the_auth_pods():
+    # The checksum of the keyring is on auth's pod template (local: Pulumi applies it).
+    first = _auth_template_annotations({"cnop:authSigningKeys": '{"k1": "' + "a" * 48 + '"}'})
+    second = _auth_template_annotations({"cnop:authSigningKeys": '{"k1": "' + "b" * 48 + '"}'})
+    assert first["cnop.io/keyring-checksum"] != second["cnop.io/keyring-checksum"]
+
+
+def _auth_template_annotations(overrides):
+    (auth,) = [o for o in objects_with("local", overrides)
+               if o["kind"] == "Deployment" and o["metadata"]["name"] == "auth"]  # fmt: skip
+    return auth["spec"]["template"]["metadata"]["annotations"]
+
+
+def _aws_config():
+    return {
+        "environment": "prod",
+        "imageTag": "0.1.0",
+        "createCluster": True,
+        "store": "dynamodb",
+        "replicas": 2,
+        "podCidr": "10.0.0.0/16",
+        "expose": "loadbalancer",
+        "domain": "shop.test",
+        "retentionDays": 30,
+        "gitRepo": "https://git.test/cnop.git",
+        "gitRevision": "main",
+        "authActiveKid": "k1",
+        "appsVia": "argocd",
+        "apiAccessCidrs": ["192.0.2.0/24"],
+        "clusterAdmins": ["arn:aws:iam::111122223333:role/ci"],
+        "tlsCertificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/x",
+    }
+
+
+@pytest.mark.parametrize(
+    ("missing", "message"),
+    [
+        ("apiAccessCidrs", "apiAccessCidrs"),
+        ("clusterAdmins", "clusterAdmins"),
+        ("tlsCertificateArn", "tlsCertificateArn"),
+        ("gitRepo", "gitRepo"),
+    ],
+)
+def test_a_cloud_stack_refuses_to_run_without_what_only_the_account_knows(missing, message):
+    raw = _aws_config()
+    del raw[missing]
+    with pytest.raises(ValidationError, match=message):
+        StackConfig.model_validate(raw)
+
+
+def test_an_all_digit_image_tag_stays_a_tag():
+    mocks = run("local", {"cnop:imageTag": "20261130"})
+    images = {
+        inputs["spec"]["template"]["spec"]["containers"][0]["image"]
+        for typ, _n, inputs in mocks.resources
+        if typ == "kubernetes:apps/v1:Deployment" and inputs["metadata"]["name"] == "gateway"
+    }
+    assert images == {"localhost:5001/cnop/gateway:20261130"}
+
+
+def test_digests_must_be_digests():
+    with pytest.raises(ValidationError, match="sha256"):
+        StackConfig.model_validate({**_aws_config(), "imageDigests": {"gateway": "latest"}})
