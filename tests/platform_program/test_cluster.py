@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from cnop_platform.catalogue import IMAGES
-from cnop_platform.components.gitops import image_overrides
+from cnop_platform.components.gitops import APP_KINDS, image_overrides
 from cnop_platform.components.vpc import pod_networks, public_networks
 from cnop_platform.config import StackConfig
 from cnop_platform.render import objects_with, run
@@ -245,3 +245,13 @@ def test_an_all_digit_image_tag_stays_a_tag():
 def test_digests_must_be_digests():
     with pytest.raises(ValidationError, match="sha256"):
         StackConfig.model_validate({**_aws_config(), "imageDigests": {"gateway": "latest"}})
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_the_project_admits_every_kind_and_namespace_the_app_layer_holds(objects, stack):
+    # Argo CD refuses to sync an object its project does not whitelist.
+    allowed = {(group, kind) for group, kind in APP_KINDS}
+    for obj in objects[stack]:
+        group = obj["apiVersion"].rpartition("/")[0]
+        assert (group, obj["kind"]) in allowed, (obj["kind"], obj["metadata"]["name"])
+        assert obj["metadata"]["namespace"] in {"cnop", "monitoring"}

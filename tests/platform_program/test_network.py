@@ -1,9 +1,10 @@
 """NetworkPolicies give exactly the trust model's connectivity (network-config-analyzer).
 
 NCA computes the connectivity the rendered policies allow between the rendered
-workloads (plus stand-ins for Prometheus, kube-dns and an outsider). The
-expected edges are written out here by hand from architecture.md, not derived
-from the program, so the check is independent of the code it checks.
+workloads (plus stand-ins for the monitoring pods, kube-dns and an outsider).
+The expected edges are written out here by hand from architecture.md, not
+derived from the program, so the check is independent of the code it checks.
+Alloy has no edge to our pods: it tails their logs through the Kubernetes API.
 """
 
 from __future__ import annotations
