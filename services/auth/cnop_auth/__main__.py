@@ -8,6 +8,7 @@ from pydantic import ValidationError
 
 from cnop_auth import tracing
 from cnop_auth.app import create_app
+from cnop_auth.contain import ContainErrors
 from cnop_auth.observability import configure_logging
 from cnop_auth.settings import AuthSettings
 
@@ -25,7 +26,7 @@ def main() -> int:
     start_http_server(settings.admin_port, addr=settings.host)
     tracing.configure()
     uvicorn.run(
-        create_app(settings),
+        ContainErrors(create_app(settings)),
         host=settings.host,
         port=settings.port,
         proxy_headers=False,

@@ -1,8 +1,17 @@
-"""Exact money and quantities: JSON numbers parsed as Decimal, fixed-scale strings out."""
+"""Exact money and quantities: one strict grammar in, fixed-scale strings out.
+
+An amount, quantity or price arrives as a JSON number or a string, written
+the same way either way: ASCII digits, an optional point and decimals, an
+optional leading minus (so that "-5" is told it must be positive), at most
+15 digits before the point and 18 after. No exponent ("1E+2"), no other
+digits ("١٠"), no underscores ("1_0"), no spaces. Everything else is a 422
+that says so, before any arithmetic can meet it.
+"""
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable, Coroutine
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
@@ -10,6 +19,11 @@ from typing import Any
 from fastapi import Request, Response
 from fastapi.routing import APIRoute, APIRouter
 
+PLAIN_DECIMAL = re.compile(r"\A-?[0-9]{1,15}(?:\.[0-9]{1,18})?\Z")
+GRAMMAR = (
+    "a plain decimal: ASCII digits, an optional point and decimals, no exponent"
+    " (at most 15 digits before the point and 18 after)"
+)
 CENT = Decimal("0.01")
 QUANTUM = Decimal("0.00000001")  # quantities and prices: 8 decimals
 
@@ -38,13 +52,49 @@ def decimal_places(value: Decimal) -> int:
     return max(0, -exponent) if isinstance(exponent, int) else 0
 
 
+class NotPlainNumber(str):
+    """A JSON number outside the grammar (an exponent, too many digits): refused later
+    by the field's validator, with the field's name in the error."""
+
+
+def json_number(text: str) -> Decimal | int | NotPlainNumber:
+    """json.loads' hook for every number literal: exact, or marked as refused."""
+    if not PLAIN_DECIMAL.match(text):
+        return NotPlainNumber(text)
+    return Decimal(text) if "." in text else int(text)
+
+
+def parse_json(body: bytes) -> Any:
+    """JSON with exact numbers; nesting too deep for the parser is invalid JSON, not a 500."""
+    try:
+        return json.loads(body, parse_float=json_number, parse_int=json_number)
+    except RecursionError as exc:
+        raise json.JSONDecodeError("document nested too deeply", body.decode("latin-1"), 0) from exc
+
+
+def plain_decimal(value: Any) -> Any:
+    """Before-validator of every amount, quantity and price: the grammar, or a clear error."""
+    if isinstance(value, bool):
+        raise ValueError("must be a number, not a boolean")
+    if isinstance(value, NotPlainNumber):
+        raise ValueError(f"must be {GRAMMAR}")
+    if isinstance(value, int):
+        value = str(value)
+    if isinstance(value, str):
+        if not PLAIN_DECIMAL.match(value):
+            raise ValueError(f"must be {GRAMMAR}")
+        return Decimal(value)
+    if isinstance(value, Decimal) and value.is_finite():
+        return value
+    raise ValueError(f"must be {GRAMMAR}")
+
+
 class DecimalJSONRequest(Request):
-    """A request whose JSON numbers become Decimal, so 0.1 stays exactly 0.1."""
+    """A request whose JSON numbers become exact Decimals (or are marked as refused)."""
 
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            body = await self.body()
-            self._json = json.loads(body, parse_float=Decimal)
+            self._json = parse_json(await self.body())
         return self._json
 
 
@@ -63,10 +113,3 @@ class DecimalRoute(APIRoute):
 def decimal_router(**kwargs: Any) -> APIRouter:
     """An APIRouter whose routes parse JSON numbers as Decimal."""
     return APIRouter(route_class=DecimalRoute, **kwargs)
-
-
-def reject_bool(value: Any) -> Any:
-    """Before-validator for decimal fields: JSON true/false is not a number."""
-    if isinstance(value, bool):
-        raise ValueError("must be a number, not a boolean")
-    return value

@@ -9,6 +9,7 @@ from prometheus_client import start_http_server
 from starlette.types import ASGIApp
 
 from cnop_common import otel
+from cnop_common.contain import ContainErrors
 from cnop_common.logging import configure_logging
 from cnop_common.settings import ProcessSettings
 
@@ -32,7 +33,7 @@ def serve(
         start_http_server(admin_port, addr=host)
     tracer = otel.configure(service)
     uvicorn.run(
-        app,
+        ContainErrors(app),
         host=host,
         port=port,
         proxy_headers=False,

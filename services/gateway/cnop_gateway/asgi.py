@@ -26,7 +26,7 @@ def login_name(body: bytes) -> str:
     # cannot read is still counted, under "".
     try:
         data = json.loads(body)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
         return ""
     name = data.get("username") if isinstance(data, dict) else None
     return name.strip().lower()[:64] if isinstance(name, str) else ""

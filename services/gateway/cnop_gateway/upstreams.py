@@ -74,6 +74,10 @@ class Upstream:
                 result = UpstreamResponse(
                     response.status, from_upstream(response.headers.items()), payload
                 )
+                if response.status >= 500:
+                    # An upstream that failed may be closing this connection: never
+                    # hand it to the next request from the pool.
+                    response.close()
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.breaker.record_failure()
             UPSTREAM_LATENCY.labels(self.name, "error").observe(time.perf_counter() - started)

@@ -8,7 +8,7 @@ from typing import Annotated, Any
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field
 
 from cnop_common.assets import ASSET_ID
-from cnop_common.decimals import decimal_places, money, price, quantity, reject_bool
+from cnop_common.decimals import decimal_places, money, plain_decimal, price, quantity
 
 MARKET_TYPES = ("market_buy", "market_sell")
 LIMIT_TYPES = ("limit_buy", "limit_sell")
@@ -32,7 +32,7 @@ def _check_order_type(value: str) -> str:
     return value
 
 
-PositivePrice = Annotated[Decimal, BeforeValidator(reject_bool), Field(gt=0)]
+PositivePrice = Annotated[Decimal, BeforeValidator(plain_decimal), Field(gt=0)]
 
 
 class OrderRequest(BaseModel):
@@ -43,7 +43,7 @@ class OrderRequest(BaseModel):
     order_type: Annotated[str, AfterValidator(_check_order_type)]
     asset_id: Annotated[str, Field(pattern=ASSET_ID.pattern), AfterValidator(lambda v: v.upper())]
     quantity: Annotated[
-        Decimal, BeforeValidator(reject_bool), Field(gt=0), AfterValidator(_check_quantity)
+        Decimal, BeforeValidator(plain_decimal), Field(gt=0), AfterValidator(_check_quantity)
     ]
     # Accepted for compatibility; market orders execute at the inventory price.
     # The constraint sits on the Decimal, not on the optional: pydantic would

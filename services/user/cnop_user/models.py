@@ -16,7 +16,7 @@ from pydantic import (
     model_validator,
 )
 
-from cnop_common.decimals import decimal_places, reject_bool
+from cnop_common.decimals import decimal_places, plain_decimal
 from cnop_user import validation
 
 MAX_AMOUNT = Decimal("1000000")
@@ -93,7 +93,7 @@ def _check_amount(value: Decimal) -> Decimal:
     return value
 
 
-Amount = Annotated[Decimal, BeforeValidator(reject_bool), AfterValidator(_check_amount)]
+Amount = Annotated[Decimal, BeforeValidator(plain_decimal), AfterValidator(_check_amount)]
 
 
 class AmountRequest(BaseModel):

@@ -123,14 +123,17 @@ def test_profile_update_needs_a_field():
     assert ProfileUpdate.model_validate({"first_name": "Bob"}).model_fields_set == {"first_name"}
 
 
-@pytest.mark.parametrize("amount", ["10", "0.01", 1000000, Decimal("99.99"), "1e2"])
+@pytest.mark.parametrize("amount", ["10", "0.01", 1000000, Decimal("99.99"), "007.50"])
 def test_good_amounts(amount):
     assert AmountRequest.model_validate({"amount": amount}).amount == Decimal(str(amount))
 
 
 @pytest.mark.parametrize(
-    "amount", [0, "-1", "0.001", "1000000.01", True, "NaN", "Infinity", "ten", None, [], {}]
-)
+    "amount",
+    [0, "-1", "0.001", "1000000.01", True, "NaN", "Infinity", "ten", None, [], {},
+     # exponents, other scripts' digits and separators: one grammar, no surprises
+     "1e2", "1E+2", "1e-999999999", "١٠", "1_0", " 10"],
+)  # fmt: skip
 def test_bad_amounts(amount):
     with pytest.raises(ValidationError):
         AmountRequest.model_validate({"amount": amount})
