@@ -11,7 +11,10 @@ from decimal import Decimal
 
 import httpx
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
+from cnop_common.decimals import PLAIN_DECIMAL, decimal_places
 from cnop_platform.testing import gateway_user
 
 pytestmark = pytest.mark.integration
@@ -82,3 +85,38 @@ def test_a_deeply_nested_login_body_is_refused_not_a_crash(gateway_url):
                         headers={"Content-Type": "application/json"}, trust_env=False)  # fmt: skip
     assert answer.status_code == 422, answer.text
     assert answer.json()["code"] == "VALIDATION_ERROR"
+
+
+AMOUNT_TEXT = st.one_of(
+    st.text(max_size=24),  # anything at all
+    st.from_regex(r"\A[0-9]{1,2}(\.[0-9]{1,2})?\Z", fullmatch=True),  # small valid deposits
+    st.from_regex(r"\A[0-9٠-٩_ .eE+-]{1,12}\Z", fullmatch=True),  # near misses
+)
+
+
+def test_any_amount_string_through_the_gateway_is_201_or_422_never_5xx_or_409(trader):
+    # Generated amounts, the strict grammar as the oracle: valid and within the
+    # rules → 201, anything else → 422; never a 5xx, never a 409 for a bad amount.
+    answers: list[tuple[str, int]] = []
+
+    @given(amount=AMOUNT_TEXT)
+    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
+              suppress_health_check=list(HealthCheck))  # fmt: skip
+    def deposit(amount: str) -> None:
+        answer = trader.post("/balance/deposit", json={"amount": amount})
+        answers.append((amount, answer.status_code))
+        valid = PLAIN_DECIMAL.match(amount) is not None and not amount.startswith("-")
+        if (
+            valid
+            and Decimal("0") < Decimal(amount) <= Decimal("1000000")
+            and decimal_places(Decimal(amount)) <= 2
+        ):
+            assert answer.status_code == 201, (amount, answer.text)
+        else:
+            assert answer.status_code == 422, (amount, answer.text)
+            assert answer.json()["code"] == "VALIDATION_ERROR"
+
+    deposit()
+    assert {status for _amount, status in answers} <= {201, 422}  # no 5xx, no 409
+    assert any(status == 201 for _a, status in answers)
+    assert any(status == 422 for _a, status in answers)
