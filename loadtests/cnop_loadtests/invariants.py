@@ -2,7 +2,9 @@
 
 For every account: no negative cash or holding; cash = deposits − withdrawals
 − buys + sells (the orders' totals); the ledger's order entries match the
-orders; each holding = bought − sold. A violation names the account.
+orders; each holding = bought − sold; and no order's total was rounded in the
+trader's favour (a buy never below quantity × price, a sell never above),
+which a self-consistent ledger cannot show. A violation names the account.
 """
 
 from __future__ import annotations
@@ -78,6 +80,7 @@ def check_account(
     if by_type.get("order_sale", Decimal(0)) != sells:
         problems.append(f"ledger order sales {by_type.get('order_sale')} != sells {sells}")
 
+    problems += _favourable_roundings(completed)
     expected_holdings: dict[str, Decimal] = {}
     for order in completed:
         sign = 1 if order["order_type"] == "market_buy" else -1
@@ -89,6 +92,24 @@ def check_account(
     if holdings != expected_holdings:
         problems.append(f"holdings {holdings} != bought − sold {expected_holdings}")
     return [Violation(username, problem) for problem in problems]
+
+
+def _favourable_roundings(orders: list[dict[str, Any]]) -> list[str]:
+    """Orders whose cash total beats their exact value for the trader."""
+    found = []
+    for order in orders:
+        if "price" not in order:
+            continue
+        exact = Decimal(order["quantity"]) * Decimal(order["price"])
+        total = Decimal(order["total_amount"])
+        buy = order["order_type"] == "market_buy"
+        if (buy and total < exact) or (not buy and total > exact):
+            side = "paid" if buy else "received"
+            found.append(
+                f"order {order.get('order_id', '?')} {side} {total} for {order['quantity']}"
+                f" × {order['price']} = {exact}: rounded in the trader's favour"
+            )
+    return found
 
 
 class AccountReader:

@@ -86,3 +86,35 @@ def test_a_ledger_that_misses_an_order_payment_is_a_violation():
     ledger = [entry for entry in LEDGER if entry["amount"] != "-40.00"]
     problems = [v.problem for v in check_account("frank", PORTFOLIO, ledger, ORDERS)]
     assert any("order payments" in p for p in problems)
+
+
+def test_an_order_rounded_in_the_traders_favour_is_a_violation():
+    # The ledger adds up either way: only the order's own exact value shows it.
+    sale = {
+        "order_id": "o-9",
+        "order_type": "market_sell",
+        "asset_id": "USDT",
+        "quantity": "0.005",
+        "price": "1.00",
+        "total_amount": "0.01",
+        "status": "completed",
+    }
+    purchase = {**sale, "order_id": "o-8", "order_type": "market_buy", "quantity": "0.1",
+                "total_amount": "0.10"}  # fmt: skip
+    portfolio = {
+        "cash_balance": "10.01",
+        "assets": [{"asset_id": "USDT", "quantity": "0.09500000"}],
+    }
+    ledger = [
+        {"transaction_type": "deposit", "amount": "10.10"},
+        {"transaction_type": "order_payment", "amount": "-0.10"},
+        {"transaction_type": "order_sale", "amount": "0.01"},
+    ]
+    problems = [v.problem for v in check_account("carol", portfolio, ledger, [purchase, sale])]
+    assert problems == [
+        "order o-9 received 0.01 for 0.005 × 1.00 = 0.00500: rounded in the trader's favour"
+    ]
+    fair = {**sale, "total_amount": "0.00"}
+    fair_ledger = [*ledger[:2], {"transaction_type": "order_sale", "amount": "0.00"}]
+    fair_portfolio = {**portfolio, "cash_balance": "10.00"}
+    assert check_account("carol", fair_portfolio, fair_ledger, [purchase, fair]) == []

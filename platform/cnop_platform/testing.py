@@ -171,10 +171,13 @@ def gateway_user(base_url: str, prefix: str = "gw", deposit: str | None = None) 
 
 
 @contextmanager
-def extra_process(platform: LocalPlatform, component: str, port: int, **env: str) -> Iterator[str]:
+def extra_process(
+    platform: LocalPlatform, component: str, port: int, *, wait_for: str = "/ready", **env: str
+) -> Iterator[str]:
     """Another replica of a component on `port` (its peers: the platform's), stopped after.
 
-    Its /metrics go to port + 1000 unless ADMIN_PORT is given: never the platform's own."""
+    Its /metrics go to port + 1000 unless ADMIN_PORT is given: never the platform's own.
+    It is up when `wait_for` answers 200 (/health for one whose peers are meant to be down)."""
     environment = platform.environment(component)
     environment.update({"PORT": str(port), "ADMIN_PORT": str(port + 1000), **env})
     environment["LOG_FILE"] = str(platform.root / "log" / f"{component}-{port}.jsonl")
@@ -188,7 +191,7 @@ def extra_process(platform: LocalPlatform, component: str, port: int, **env: str
     )
     url = f"http://127.0.0.1:{port}"
     try:
-        _wait_ready(url, process)
+        _wait_ready(url, process, wait_for)
         yield url
     finally:
         process.terminate()
@@ -200,13 +203,15 @@ def extra_process(platform: LocalPlatform, component: str, port: int, **env: str
         output.close()
 
 
-def _wait_ready(url: str, process: subprocess.Popen[bytes], timeout: float = 30.0) -> None:
+def _wait_ready(
+    url: str, process: subprocess.Popen[bytes], path: str = "/ready", timeout: float = 30.0
+) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
             raise RuntimeError(f"process for {url} exited with {process.returncode}")
         try:
-            if httpx.get(f"{url}/ready", timeout=1.0, trust_env=False).status_code == 200:
+            if httpx.get(f"{url}{path}", timeout=1.0, trust_env=False).status_code == 200:
                 return
         except httpx.HTTPError:
             pass

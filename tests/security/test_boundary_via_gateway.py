@@ -166,3 +166,43 @@ def test_public_and_protected_responses_carry_request_id_and_cors(gateway_url, a
     assert "Authorization" in preflight.headers["access-control-allow-headers"]
     denied = httpx.options(f"{gateway_url}/api/v1/orders", headers={"Origin": "https://x.io"})
     assert denied.status_code == 403
+
+
+def test_ready_and_preflights_count_against_the_callers_budget(limited_gateway):
+    # Issue 12 #7: /ready (which asks four upstreams) and OPTIONS were free to send
+    # without limit. From an address of its own, this test has a budget of its own.
+    transport = httpx.HTTPTransport(local_address="127.6.0.1")
+    with httpx.Client(base_url=limited_gateway, transport=transport, trust_env=False) as client:
+        first = client.get("/api/v1/inventory/assets?limit=1")
+        # A fixed one-minute window: run the count well inside one.
+        if int(first.headers["x-ratelimit-reset"]) - time.time() < 5:
+            time.sleep(int(first.headers["x-ratelimit-reset"]) - time.time() + 0.5)
+            first = client.get("/api/v1/inventory/assets?limit=1")
+        remaining = int(first.headers["x-ratelimit-remaining"])
+        preflight = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"}
+        statuses = []
+        for index in range(remaining + 4):
+            if index % 2:
+                statuses.append(client.options("/api/v1/orders", headers=preflight).status_code)
+            else:
+                statuses.append(client.get("/ready").status_code)
+        assert [s == 429 for s in statuses] == [False] * remaining + [True] * 4
+        assert client.get("/health").status_code == 200  # the liveness probe is never limited
+
+
+@pytest.mark.parametrize(
+    ("path", "expected"), [("/api/v1/inventory/assets", 200), ("/ws", 404), ("/", 404)]
+)
+def test_a_websocket_upgrade_is_an_ordinary_request_never_a_bare_500(gateway_url, path, expected):
+    # Issue 12 #6: an upgrade request got a plain-text 500 outside the error format.
+    upgrade = [
+        ("Connection", "Upgrade"),
+        ("Upgrade", "websocket"),
+        ("Sec-WebSocket-Version", "13"),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ=="),
+    ]
+    status, body = send_raw(gateway_url, "GET", path, upgrade)
+    assert status == expected
+    answer = json.loads(body)
+    if status >= 400:
+        assert answer["code"] == "ROUTE_NOT_FOUND"

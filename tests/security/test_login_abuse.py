@@ -1,5 +1,6 @@
 """Security cases 22–24: brute force, account enumeration, password storage."""
 
+import asyncio
 import json
 import time
 
@@ -128,3 +129,48 @@ def test_case_24_stored_hashes_are_argon2id_with_strong_parameters(local_platfor
     assert params.memory_cost >= 19 * 1024
     assert params.time_cost >= 2
     member.close()
+
+
+def _burst(base_url: str, address: str, attempts: list[tuple[str, str]]) -> list[int]:
+    """Send every login at once from one address; their statuses."""
+
+    async def send_all() -> list[int]:
+        transport = httpx.AsyncHTTPTransport(local_address=address)
+        async with httpx.AsyncClient(transport=transport, trust_env=False, timeout=60) as client:
+            answers = await asyncio.gather(*(
+                client.post(f"{base_url}/api/v1/auth/login",
+                            json={"username": name, "password": password})
+                for name, password in attempts
+            ))  # fmt: skip
+        return [answer.status_code for answer in answers]
+
+    return asyncio.run(send_all())
+
+
+def test_concurrent_guesses_for_one_account_reach_auth_at_most_five_times(guarded_gateway):
+    # Issue 12 #1: 30 wrong passwords sent at once all reached auth (30 × 401).
+    victim = gateway_user(guarded_gateway, "burst")
+    statuses = _burst(guarded_gateway, "127.0.0.51", [(victim.username, "Wr0ng!pass-xx")] * 30)
+    assert statuses.count(401) <= 5
+    assert statuses.count(429) >= 25
+    assert set(statuses) <= {401, 429}
+    victim.close()
+
+
+def test_a_burst_holding_the_right_password_gets_no_more_tries_than_one_at_a_time(
+    guarded_gateway,
+):
+    victim = gateway_user(guarded_gateway, "burstright")
+    guesses = [(victim.username, f"Wr0ng!pass-{i:02d}") for i in range(24)]
+    statuses = _burst(guarded_gateway, "127.0.0.52", [*guesses, (victim.username, PASSWORD)])
+    reached_auth = [s for s in statuses if s in (200, 401)]
+    assert len(reached_auth) <= 5  # as many as five sequential guesses would get
+    assert statuses.count(429) >= 20
+    victim.close()
+
+
+def test_the_twenty_first_concurrent_attempt_from_one_address_is_refused(guarded_gateway):
+    names = [(unique_username("spray"), "Wr0ng!pass-xx") for _ in range(30)]
+    statuses = _burst(guarded_gateway, "127.0.0.53", names)
+    assert statuses.count(401) <= 20
+    assert statuses.count(429) >= 10

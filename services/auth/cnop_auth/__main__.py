@@ -31,6 +31,7 @@ def main() -> int:
         port=settings.port,
         proxy_headers=False,
         server_header=False,
+        ws="none",  # no WebSocket here: an upgrade request is an ordinary request
         access_log=False,
         log_config=None,
     )

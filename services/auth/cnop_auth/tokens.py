@@ -130,6 +130,10 @@ class TokenService:
             value = claims[name]
             if not isinstance(value, str) or not value or len(value) > 128:
                 raise TokenRejected("token_invalid", f"claim {name} is not a short string")
-        if not isinstance(claims["exp"], int):
-            raise TokenRejected("token_invalid", "exp is not an integer")
+        if not isinstance(claims["exp"], int) or not isinstance(claims["iat"], int | float):
+            raise TokenRejected("token_invalid", "exp or iat is not a number")
+        # We never issue a token that lives longer than the configured lifetime: one
+        # that claims to (signed with a leaked key, say) is refused.
+        if claims["exp"] - claims["iat"] > self.ttl_seconds + self.leeway_seconds:
+            raise TokenRejected("token_invalid", "lifetime longer than issued tokens have")
         return Claims(claims["sub"], claims["role"], claims["jti"], claims["exp"])

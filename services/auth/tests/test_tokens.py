@@ -113,6 +113,15 @@ def test_case_6_time_claims():
     rejected(sign(claims(iat=now + 120)))
 
 
+def test_a_validly_signed_token_living_longer_than_issued_ones_is_refused():
+    # Defence in depth if a key leaks: a forger would give the token years.
+    now = int(time.time())
+    error = rejected(sign(claims(exp=now + 5 * 365 * 86400)))
+    assert error.detail == "lifetime longer than issued tokens have"
+    rejected(sign(claims(iat=now - 60, exp=now + 3600 + 30)))  # ttl + leeway + 60 s
+    assert service().validate(sign(claims(iat=now, exp=now + 3600 + 30)))  # at the bound
+
+
 @pytest.mark.parametrize(
     "changes",
     [{"iss": "cnop-aut"}, {"iss": "cnop-auth-evil"}, {"iss": ""}, {"aud": "other"},

@@ -32,3 +32,8 @@ STORE_ERRORS = Counter(
     "Data store calls that failed for reasons other than a business condition.",
     ["service", "operation"],
 )
+SLOW_OR_OVERSIZED = Counter(
+    "http_requests_refused_total",
+    "Requests refused before the application: too slow (408) or headers too large (431).",
+    ["service", "status"],
+)

@@ -10,6 +10,7 @@ from starlette.types import ASGIApp
 
 from cnop_common import otel
 from cnop_common.contain import ContainErrors
+from cnop_common.guarded_http import Limits, guarded_protocol
 from cnop_common.logging import configure_logging
 from cnop_common.settings import ProcessSettings
 
@@ -23,6 +24,8 @@ def serve(
     log_level: str = "INFO",
     log_file: Path | None = None,
     admin_port: int | None = None,
+    limits: Limits | None = None,
+    max_connections: int = 1000,
 ) -> None:
     """Serve until stopped. Proxy headers stay off: the trust check needs the real peer.
 
@@ -34,10 +37,15 @@ def serve(
     tracer = otel.configure(service)
     uvicorn.run(
         ContainErrors(app),
+        http=guarded_protocol(service, limits or Limits()),
+        limit_concurrency=max_connections,
         host=host,
         port=port,
         proxy_headers=False,
         server_header=False,
+        # No service speaks WebSocket: an upgrade request is an ordinary request,
+        # answered by the application in the API's error format (not a bare 500).
+        ws="none",
         access_log=False,
         log_config=None,
         lifespan="on",
@@ -57,4 +65,11 @@ def serve_service(service: str, app: ASGIApp, settings: ProcessSettings) -> None
         log_level=settings.log_level,
         log_file=settings.log_file,
         admin_port=settings.admin_port,
+        limits=Limits(
+            header_timeout=settings.header_timeout_seconds,
+            body_timeout=settings.body_timeout_seconds,
+            max_header_bytes=settings.max_header_bytes,
+            max_headers=settings.max_headers,
+        ),
+        max_connections=settings.max_connections,
     )

@@ -36,6 +36,10 @@ access_log = get_logger("access")
 security_log = get_logger("security")
 
 
+# How long one look at the upstreams answers /ready: probes and callers alike.
+READY_CACHE_SECONDS = 1.0
+
+
 @dataclass(slots=True)
 class Call:
     """One request as the gateway handles it."""
@@ -68,6 +72,9 @@ class Gateway:
             block_seconds=settings.login_block_seconds,
         )
         self.cors = Cors(settings.cors_origins)
+        self._ready_lock = asyncio.Lock()
+        self._ready_at = -READY_CACHE_SECONDS
+        self._ready_checks: dict[str, str] = {}
         self.upstreams: dict[str, Upstream] = {}
         self.gate: AuthGate | None = None
         self.handlers = {"logout": self._logout, "login": self._login, "proxy": self._forward}
@@ -145,18 +152,20 @@ class Gateway:
         if raw_path == b"/health":
             call.route_label = "/health"
             return json_reply(200, {"status": "healthy", "service": SERVICE})
-        if raw_path == b"/ready":
-            call.route_label = "/ready"
-            return await self._ready()
-        if call.scope["method"] == "OPTIONS":
-            call.route_label = "preflight"
-            return self.cors.preflight(call.headers, call.request_id)
+        # Everything but the liveness probe counts against the caller's budget:
+        # /ready fans out to the upstreams and preflights are free to send.
         quota = self.limiter.check(call.ip)
         if not quota.allowed:
             security_log.warning("rate_limited", client_ip=call.ip)
             retry = max(1, quota.reset_at - int(time.time()))
             return error(429, "RATE_LIMITED", "Too many requests; slow down.", call.request_id,
                          [*quota.headers(), (b"retry-after", str(retry).encode())])  # fmt: skip
+        if raw_path == b"/ready":
+            call.route_label = "/ready"
+            return await self._ready()
+        if call.scope["method"] == "OPTIONS":
+            call.route_label = "preflight"
+            return self.cors.preflight(call.headers, call.request_id)
         reply = await self._route(call)
         reply.headers += quota.headers()
         return reply
@@ -219,15 +228,20 @@ class Gateway:
 
     async def _login(self, call: Call) -> Reply:
         username = login_name(call.body)
-        wait = self.guard.blocked_for(username, call.ip)
+        wait = self.guard.begin(username, call.ip)
         if wait:
             security_log.warning("login_blocked", attempted_user=username, client_ip=call.ip)
             return error(429, "LOGIN_BLOCKED", "Too many failed logins; try again later.",
                          call.request_id, [(b"retry-after", str(wait).encode())])  # fmt: skip
-        reply = await self._forward(call)
-        if reply.status == 401:
+        failed = False
+        try:
+            reply = await self._forward(call)
+            failed = reply.status == 401
+        finally:
+            started = self.guard.end(username, call.ip, failed=failed)
+        if failed:
             security_log.info("login_failed", attempted_user=username, client_ip=call.ip)
-            for scope_name in self.guard.record_failure(username, call.ip):
+            for scope_name in started:
                 security_log.warning("login_block_started", scope=scope_name,
                                      attempted_user=username, client_ip=call.ip)  # fmt: skip
         return reply
@@ -251,11 +265,21 @@ class Gateway:
                            call.request_id, 1)  # fmt: skip
 
     async def _ready(self) -> Reply:
-        names = sorted(self.upstreams)
-        results = await asyncio.gather(*(self._alive(name) for name in names))
-        checks = {name: "ok" if ok else "down" for name, ok in zip(names, results, strict=True)}
-        ready = all(results)
-        body = {"status": "ready" if ready else "not_ready", "service": SERVICE, "checks": checks}
+        """Whether every upstream answers, asked at most once a second whoever calls."""
+        async with self._ready_lock:
+            if time.monotonic() - self._ready_at >= READY_CACHE_SECONDS:
+                names = sorted(self.upstreams)
+                results = await asyncio.gather(*(self._alive(name) for name in names))
+                self._ready_checks = {
+                    name: "ok" if ok else "down" for name, ok in zip(names, results, strict=True)
+                }
+                self._ready_at = time.monotonic()
+        ready = all(state == "ok" for state in self._ready_checks.values())
+        body = {
+            "status": "ready" if ready else "not_ready",
+            "service": SERVICE,
+            "checks": self._ready_checks,
+        }
         return json_reply(200 if ready else 503, body)
 
     async def _alive(self, name: str) -> bool:

@@ -12,6 +12,8 @@ the token back. So a revoked token's hash is also remembered for a while
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import time
 from collections import OrderedDict
@@ -40,8 +42,30 @@ class Identity:
 
 
 def token_key(token: str) -> bytes:
-    """The cache key: never the token itself."""
-    return hashlib.sha256(token.encode()).digest()
+    """The cache key: a hash of what the token says, never the token itself.
+
+    Base64url allows several spellings of one token (padding "=" appended to the
+    signature still verifies), so the key hashes the decoded segments: every
+    spelling of a token shares one cache entry and one revoked mark, and a
+    logout with one spelling ends them all.
+    """
+    digest = hashlib.sha256()
+    parts = token.split(".")
+    try:
+        if len(parts) != 3:  # header, payload, signature
+            raise ValueError("not a JWT")
+        decoded = [base64.urlsafe_b64decode(_padded(part)) for part in parts]
+    except (binascii.Error, ValueError):
+        decoded = [token.encode()]  # not a JWT at all: auth will refuse it
+    for part in decoded:
+        digest.update(len(part).to_bytes(4, "big"))
+        digest.update(part)
+    return digest.digest()
+
+
+def _padded(segment: str) -> bytes:
+    raw = segment.rstrip("=").encode("ascii")
+    return raw + b"=" * (-len(raw) % 4)
 
 
 class ValidationCache:

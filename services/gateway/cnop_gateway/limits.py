@@ -72,7 +72,13 @@ class RateLimiter:
 
 
 class LoginGuard:
-    """Blocks a username or an IP after too many failed logins within a window."""
+    """Blocks a username or an IP after too many failed logins within a window.
+
+    Attempts are counted when they start, not when they fail: an attempt in
+    flight holds a place in the budget until its answer comes. Counting only
+    failures let 30 concurrent guesses all reach auth before the first 401 came
+    back (and a burst that held the right password log in).
+    """
 
     def __init__(
         self,
@@ -91,6 +97,33 @@ class LoginGuard:
         self.max_tracked = max_tracked
         self._failures: dict[tuple[str, str], deque[float]] = {}
         self._blocked_until: dict[tuple[str, str], float] = {}
+        self._in_flight: dict[tuple[str, str], int] = {}
+
+    def begin(self, username: str, client_ip: str) -> int:
+        """Reserve a place for one attempt: 0, or the seconds to wait before trying again."""
+        wait = self.blocked_for(username, client_ip)
+        if wait:
+            return wait
+        now = self.clock()
+        keys = (("user", username), ("ip", client_ip))
+        for key in keys:
+            recent = [t for t in self._failures.get(key, ()) if t > now - self.window_seconds]
+            if len(recent) + self._in_flight.get(key, 0) >= self.limits[key[0]]:
+                LOGIN_BLOCKED_ATTEMPTS.inc()
+                return 1  # the attempts ahead of this one decide; ask again shortly
+        for key in keys:
+            self._in_flight[key] = self._in_flight.get(key, 0) + 1
+        return 0
+
+    def end(self, username: str, client_ip: str, *, failed: bool) -> list[str]:
+        """Release an attempt's place; a failure is counted (and may start blocks)."""
+        for key in (("user", username), ("ip", client_ip)):
+            left = self._in_flight.get(key, 0) - 1
+            if left > 0:
+                self._in_flight[key] = left
+            else:
+                self._in_flight.pop(key, None)
+        return self.record_failure(username, client_ip) if failed else []
 
     def blocked_for(self, username: str, client_ip: str) -> int:
         """Seconds until this attempt may go through (0: not blocked)."""

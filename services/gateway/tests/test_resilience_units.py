@@ -176,3 +176,53 @@ def test_login_failures_outside_the_window_do_not_count():
         guard.record_failure("carol", "10.2.2.2")
     clock.now += 61
     assert guard.record_failure("carol", "10.2.2.2") == []
+
+
+def test_every_spelling_of_a_token_shares_one_key():
+    # Issue 12 #7: "=" appended to the signature still verifies at auth, and was a
+    # second cache entry that outlived the logout of the first spelling.
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz"
+    assert token_key(token + "=") == token_key(token)
+    assert token_key(token + "==") == token_key(token)
+    assert token_key(token.replace(".eyJz", ".eyJz", 1)) == token_key(token)
+    other = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJib2IifQ.c2lnbmF0dXJlLWJ5dGVz"
+    assert token_key(other) != token_key(token)
+    assert token_key("not a token") != token_key("not a token!")
+
+
+def test_a_logout_with_one_spelling_ends_every_spelling():
+    clock = Clock()
+    cache = ValidationCache(bound_seconds=5, max_entries=10, clock=clock)
+    token = "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJhbGljZSJ9.c2lnbmF0dXJlLWJ5dGVz"
+    cache.put(token_key(token + "="), identity(clock.now + 600))
+    cache.evict(token_key(token))
+    assert cache.get(token_key(token + "=")) is None
+    cache.put(token_key(token + "=="), identity(clock.now + 600))  # an answer already in flight
+    assert cache.get(token_key(token + "==")) is None
+
+
+def test_attempts_in_flight_hold_their_place_in_the_login_budget():
+    # Issue 12 #1: failures were counted after they happened, so 30 concurrent
+    # guesses all reached auth. Now the sixth concurrent attempt is refused.
+    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=30,
+                       clock=Clock())  # fmt: skip
+    started = [guard.begin("alice", f"10.0.0.{i}") for i in range(30)]
+    assert started == [0] * 5 + [1] * 25
+    for i in range(5):
+        guard.end("alice", f"10.0.0.{i}", failed=True)
+    assert guard.begin("alice", "10.0.0.99") > 1  # now blocked outright
+
+
+def test_a_success_gives_its_place_back_and_counts_nothing():
+    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=30,
+                       clock=Clock())  # fmt: skip
+    for _ in range(50):
+        assert guard.begin("bob", "10.0.0.1") == 0
+        assert guard.end("bob", "10.0.0.1", failed=False) == []
+
+
+def test_the_twenty_first_concurrent_attempt_from_an_address_is_refused():
+    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=30,
+                       clock=Clock())  # fmt: skip
+    started = [guard.begin(f"user{i}", "10.0.0.7") for i in range(25)]
+    assert started == [0] * 20 + [1] * 5

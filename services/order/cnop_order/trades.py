@@ -8,7 +8,7 @@ does, so cash and holdings can never go negative, even under concurrency.
 
 from __future__ import annotations
 
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
 from typing import Any, NoReturn
 
 from botocore.exceptions import ClientError
@@ -34,6 +34,18 @@ ORDERS_TOTAL = Counter(
 TRADE_VALUE = Counter(
     "trade_value_usd_total", "Cash value of completed trades, in USD.", ["service", "order_type"]
 )
+
+
+def order_total(order_type: str, quantity: Decimal, unit_price: Decimal) -> Decimal:
+    """The cash an order moves, to the cent, never in the trader's favour.
+
+    A buy rounds up and a sell rounds down: with half-up rounding, buying 0.1
+    of a $1 asset and selling it back in lots of 0.005 paid half a cent per lot
+    that was never bought. Now such a lot rounds to $0.00 and is refused.
+    """
+    exact = quantity * unit_price
+    rounding = ROUND_CEILING if order_type == "market_buy" else ROUND_FLOOR
+    return exact.quantize(CENT, rounding=rounding)
 
 
 class Trades:
@@ -69,6 +81,7 @@ class Trades:
         return respond_once(idempotency, commit)
 
     def _priced(self, request: OrderRequest) -> tuple[AssetPrice, Decimal]:
+        """The asset and the order's cash total, or the error that stops the order."""
         if request.order_type in LIMIT_TYPES:
             raise ApiError(
                 422, "ORDER_TYPE_NOT_SUPPORTED", "Only market_buy and market_sell are supported."
@@ -78,15 +91,17 @@ class Trades:
             raise ApiError(404, "ASSET_NOT_FOUND", f"Asset {request.asset_id} not found.")
         if not asset.is_active:
             raise ApiError(422, "ASSET_INACTIVE", f"Asset {request.asset_id} is not tradable.")
-        total = (request.quantity * asset.price_usd).quantize(CENT, rounding=ROUND_HALF_UP)
+        if request.quantity * asset.price_usd < CENT:
+            # Checked on the exact value: a buy must not round a fraction of a cent
+            # up to one, nor a sell be refused only after rounding.
+            raise ApiError(422, "ORDER_VALUE_TOO_SMALL", "Order value must be at least $0.01.")
+        total = order_total(request.order_type, request.quantity, asset.price_usd)
         if total > self.value_cap:
             raise ApiError(
                 422,
                 "ORDER_VALUE_EXCEEDED",
                 f"Order value ${money(total)} exceeds the limit of ${money(self.value_cap)}.",
             )
-        if total < CENT:
-            raise ApiError(422, "ORDER_VALUE_TOO_SMALL", "Order value must be at least $0.01.")
         return asset, total
 
     def _execute(

@@ -160,3 +160,19 @@ def test_asset_transactions(funded: Clients):
     assert funded.order.get("/assets/NOPE/transactions").status_code == 404
     assert funded.order.get("/assets/BTC/transactions").json() == {"data": [], "has_more": False}
     assert funded.order.get("/assets/B_C/transactions").status_code == 422
+
+
+def test_selling_in_lots_below_a_cent_makes_no_money(funded: Clients):
+    # Issue 12 #4: buy 0.1 USDT for $0.10, sell it back in 20 lots of 0.005.
+    # Half-up rounding paid $0.01 a lot; now a lot worth under a cent is refused
+    # and no sequence of orders ends with more cash than it started with.
+    start = Decimal(funded.user.get("/balance").json()["current_balance"])
+    assert buy(funded, "USDT", "0.1").json()["data"]["total_amount"] == "0.10"
+    answers = [sell(funded, "USDT", "0.005") for _ in range(20)]
+    assert {a.status_code for a in answers} == {422}
+    assert {a.json()["code"] for a in answers} == {"ORDER_VALUE_TOO_SMALL"}
+    # Lots just over a cent round down: 0.015 USDT pays $0.01, never $0.02.
+    lot = sell(funded, "USDT", "0.015")
+    assert lot.status_code == 201, lot.text
+    assert lot.json()["data"]["total_amount"] == "0.01"
+    assert Decimal(funded.user.get("/balance").json()["current_balance"]) <= start

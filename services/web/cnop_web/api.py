@@ -87,7 +87,11 @@ def api_router(settings: WebSettings, proxy: GatewayProxy, sessions: Sessions) -
             return response
         response = _reply(answer)
         if path == LOGOUT and request.method == "POST":
-            sessions.end(response, "ended")
+            # Only a logout that happened (or a token already dead) ends the session:
+            # with auth away the token is still valid, and the cookie is the user's
+            # only way to revoke it once auth is back.
+            if answer.status in (200, 401):
+                sessions.end(response, "ended")
         elif answer.status == 401 and token:
             # Expired or revoked: the cookie is of no more use.
             sessions.end(response, "dropped")

@@ -139,3 +139,32 @@ def test_a_gateway_outage_is_a_clear_503_and_pages_still_load(local_platform):
             assert client.get("/session").json() == {"user": None}
         metrics = httpx.get("http://127.0.0.1:19430/metrics", trust_env=False).text
         assert 'web_gateway_failures_total{reason="unavailable"} 1.0' in metrics
+
+
+def test_a_logout_while_auth_is_down_keeps_the_session_until_it_can_revoke(
+    local_platform, logged_in
+):
+    # Issue 12 #7: the cookie was cleared while the token stayed valid, and the
+    # user could no longer revoke it. Behind a gateway whose auth is unreachable,
+    # logging out fails visibly and keeps the session; with auth back it works.
+    cookie = logged_in.http.cookies.get("cnop_session")
+    assert cookie
+    page = {"X-Requested-With": "cnop-web"}  # what the web UI's own pages send
+    gateway_port, web_port = 18_580, 18_530
+    with (
+        extra_process(local_platform, "gateway", gateway_port, wait_for="/health",
+                      AUTH_URL="http://127.0.0.1:18599") as gateway,  # nothing listens there
+        extra_process(local_platform, "web", web_port, wait_for="/health",
+                      GATEWAY_URL=gateway) as web,
+        httpx.Client(base_url=web, headers=page, trust_env=False, timeout=10) as client,
+    ):  # fmt: skip
+        client.cookies.set("cnop_session", cookie)
+        failed = client.post("/api/v1/auth/logout", json={})
+        assert failed.status_code == 503
+        assert failed.json()["code"] == "AUTH_UNAVAILABLE"
+        assert "set-cookie" not in failed.headers  # the session stays
+    still_valid = logged_in.http.get("/api/v1/balance")
+    assert still_valid.status_code == 200
+    done = logged_in.http.post("/api/v1/auth/logout", json={})
+    assert done.status_code == 200
+    assert logged_in.http.get("/api/v1/balance").status_code == 401
