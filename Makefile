@@ -27,14 +27,15 @@ nca: $(NCA)
 # Debian packages the local platform uses. The daemons the packages would
 # start as system services are stopped: the platform runs its own copies on
 # loopback, with the repository's configuration.
-DEBIAN_PACKAGES := prometheus prometheus-alertmanager
+DEBIAN_PACKAGES := prometheus prometheus-alertmanager redis-server
 debian-packages:
 	@if ! command -v prometheus >/dev/null || ! command -v promtool >/dev/null \
-	    || ! command -v prometheus-alertmanager >/dev/null || ! command -v amtool >/dev/null; then \
+	    || ! command -v prometheus-alertmanager >/dev/null || ! command -v amtool >/dev/null \
+	    || ! command -v redis-server >/dev/null; then \
 	  echo "installing $(DEBIAN_PACKAGES)"; \
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    --no-install-recommends $(DEBIAN_PACKAGES) >/dev/null; \
-	  for unit in prometheus prometheus-alertmanager; do \
+	  for unit in prometheus prometheus-alertmanager redis-server; do \
 	    $(SUDO) systemctl disable --now $$unit >/dev/null 2>&1 || true; \
 	    $(SUDO) pkill -x $$unit >/dev/null 2>&1 || true; \
 	  done; \

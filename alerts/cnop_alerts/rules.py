@@ -191,6 +191,16 @@ def alert_groups(slos: Slos) -> list[Group]:
                 {"service": "gateway"},
             ),
             Alert(
+                "LimitsStoreUnavailable",
+                "min by (instance) (gateway_limits_store_up) == 0",
+                120,
+                "warning",
+                "A gateway replica cannot reach the shared limits store.",
+                "The gateway at {{ $labels.instance }} counts rate limits, login guesses and "
+                "revocations in its own memory only: each replica grants the full budgets.",
+                {"service": "gateway"},
+            ),
+            Alert(
                 "ScrapeTargetDown",
                 "up == 0",
                 120,

@@ -223,6 +223,28 @@ CASES: dict[str, tuple[dict[str, Any], dict[str, Any]]] = {
             [],
         ),
     ),
+    "LimitsStoreUnavailable": (
+        case(
+            "LimitsStoreUnavailable",
+            {'gateway_limits_store_up{instance="127.0.0.1:9080"}': "1 1 0x10"},
+            "6m",
+            [
+                fired(
+                    {"severity": "warning", "service": "gateway", "instance": "127.0.0.1:9080"},
+                    "A gateway replica cannot reach the shared limits store.",
+                    "The gateway at 127.0.0.1:9080 counts rate limits, login guesses and "
+                    "revocations in its own memory only: each replica grants the full budgets.",
+                    "LimitsStoreUnavailable",
+                )
+            ],
+        ),
+        case(
+            "LimitsStoreUnavailable",
+            {'gateway_limits_store_up{instance="127.0.0.1:9080"}': "1 0 1 0 1 1 1"},
+            "6m",
+            [],
+        ),
+    ),
     "ScrapeTargetDown": (
         case(
             "ScrapeTargetDown",

@@ -39,6 +39,8 @@ class Component:
 
 
 STORE_PORT = 4566
+# The gateways' shared limits (Redis): one store every replica counts in.
+LIMITS_STORE_PORT = 6379
 PROMETHEUS_PORT = 9090
 ALERTMANAGER_PORT = 9093
 
@@ -83,6 +85,12 @@ COMPONENTS: tuple[Component, ...] = (
 )
 
 BY_NAME = {component.name: component for component in COMPONENTS}
+# Signed identity assertions (cnop_common/assertions.py): a component that calls
+# one of our internal services signs its calls; one that such calls reach checks them.
+SIGNERS = tuple(c.name for c in COMPONENTS if any(not BY_NAME[p].public for p in c.peers))
+VERIFIERS = tuple(
+    c.name for c in COMPONENTS if not c.public and any(c.name in o.peers for o in COMPONENTS)
+)
 STORE_USERS = tuple(sorted(c.name for c in COMPONENTS if c.uses_store))
 # Every image a stack runs: one per component, plus the verification image
 # (loadtests/Dockerfile) of the post-deploy check and the in-cluster Locust.

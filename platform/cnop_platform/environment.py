@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cnop_platform.catalogue import Component
+from cnop_platform.catalogue import VERIFIERS, Component
 
 
 @dataclass(frozen=True)
@@ -31,6 +31,10 @@ class Site:
     cookie_secure: bool = False
     web_source_address: str | None = None  # the web UI's own loopback address
     web_trusted_proxies: str | None = None  # the load balancer in front of the web UI
+    limits_store_url: str | None = None  # Redis of the gateways' shared limits
+    # Signed identity assertions: each signer's private key file, the public keys file.
+    identity_key_files: dict[str, str] | None = None
+    identity_public_keys_file: str | None = None
 
 
 def service_environment(component: Component, site: Site, uses_store: bool) -> dict[str, str]:
@@ -42,6 +46,7 @@ def service_environment(component: Component, site: Site, uses_store: bool) -> d
         "ADMIN_PORT": str(component.admin_port + site.port_offset),
         "TRUSTED_NETWORKS": site.trusted_networks,
     }
+    env.update(_identity(component, site))
     if site.otlp_endpoint:
         env["OTEL_EXPORTER_OTLP_ENDPOINT"] = site.otlp_endpoint
     for peer in component.peers:
@@ -65,4 +70,16 @@ def service_environment(component: Component, site: Site, uses_store: bool) -> d
         env["TRUSTED_PROXIES"] = site.trusted_proxies
         if site.cors_origins is not None:
             env["CORS_ORIGINS"] = site.cors_origins
+        if site.limits_store_url is not None:
+            env["LIMITS_STORE_URL"] = site.limits_store_url
+    return env
+
+
+def _identity(component: Component, site: Site) -> dict[str, str]:
+    """Its own signing key if it calls our services; the public keys if it is called."""
+    env = {}
+    if site.identity_key_files and component.name in site.identity_key_files:
+        env["IDENTITY_SIGNING_KEY_FILE"] = site.identity_key_files[component.name]
+    if site.identity_public_keys_file and component.name in VERIFIERS:
+        env["IDENTITY_PUBLIC_KEYS_FILE"] = site.identity_public_keys_file
     return env

@@ -5,11 +5,19 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from cnop_platform.catalogue import BY_NAME, COMPONENTS, STORE_USERS, Component
+from cnop_platform.catalogue import (
+    BY_NAME,
+    COMPONENTS,
+    SIGNERS,
+    STORE_USERS,
+    VERIFIERS,
+    Component,
+)
 from cnop_platform.components.cluster import Cluster
 from cnop_platform.components.data import Data, table_prefix
 from cnop_platform.components.edge import EDGE_CONFIG, Edge
 from cnop_platform.components.gitops import GitOps
+from cnop_platform.components.limits_store import URL_KEY, URL_SECRET, LimitsStore
 from cnop_platform.components.loadgen import LoadGenerator
 from cnop_platform.components.monitoring import OTLP_ENDPOINT, Monitoring
 from cnop_platform.components.network import STORE, NetworkSecurity
@@ -19,6 +27,14 @@ from cnop_platform.components.verification import PostDeployCheck
 from cnop_platform.components.vpc import pod_networks, public_networks
 from cnop_platform.config import StackConfig
 from cnop_platform.environment import Site, service_environment
+from cnop_platform.identity_keys import (
+    KEY_FILE,
+    KEY_MOUNT,
+    PUBLIC_FILE,
+    PUBLIC_MOUNT,
+    IdentityKeys,
+    key_secret,
+)
 
 SETTINGS_ENVIRONMENT = {"local": "development", "staging": "staging", "prod": "production"}
 # Where the auth pods find their keyring: the mounted Secret.
@@ -51,6 +67,8 @@ def site(config: StackConfig) -> Site:
         otlp_endpoint=OTLP_ENDPOINT,
         cors_origins=None,  # from the edge ConfigMap: the domain is not the app layer's
         cookie_secure=config.environment != "local",
+        identity_key_files=dict.fromkeys(SIGNERS, f"{KEY_MOUNT}/{KEY_FILE}"),
+        identity_public_keys_file=f"{PUBLIC_MOUNT}/{PUBLIC_FILE}",
         # Behind the ALB Ingress, the web UI takes the browser's address from it.
         web_trusted_proxies=",".join(public_networks(config)) if config.web_ingress else None,
     )
@@ -81,6 +99,8 @@ def build(config: StackConfig, apps: bool) -> None:
     )
     Data("cnop", config, cluster.cluster_name, apps, opts=in_namespace)
     keys = AuthKeys("cnop", config, opts=in_namespace)
+    LimitsStore("cnop", config, cluster.network, apps, opts=in_namespace)
+    IdentityKeys("cnop", config, opts=in_namespace)
     Edge("cnop", config, opts=in_namespace)
     monitoring = Monitoring("cnop", config, apps, cluster.cluster_name, opts=opts)
     if apps:
@@ -94,7 +114,12 @@ def build(config: StackConfig, apps: bool) -> None:
                     config=config,
                     env=service_env(component, config),
                     secret_volume=SECRET_NAME if component.name == "auth" else None,
+                    identity_key=key_secret(component.name) if component.name in SIGNERS else None,
+                    identity_public_keys=component.name in VERIFIERS,
                     env_from_config={"CORS_ORIGINS": (EDGE_CONFIG, "CORS_ORIGINS")}
+                    if component.public
+                    else {},
+                    env_from_secret={"LIMITS_STORE_URL": (URL_SECRET, URL_KEY)}
                     if component.public
                     else {},
                     # Where Pulumi applies the app layer, a new keyring rolls auth.

@@ -25,6 +25,7 @@ import pulumi
 import yaml
 
 from cnop_platform.config import StackConfig, stack_file_config
+from cnop_platform.identity_keys import new_keyring
 from cnop_platform.program import build
 
 REPO = Path(__file__).resolve().parents[2]
@@ -43,6 +44,9 @@ RENDER_STAND_INS = {
     "cnop:apiAccessCidrs": '["192.0.2.0/24"]',
     "cnop:clusterAdmins": f'["arn:aws:iam::000000000000:role/{STAND_IN}"]',
     "cnop:alertReceiverUrl": f"https://{STAND_IN}.invalid/alerts",
+    "cnop:limitsStoreToken": f"{STAND_IN}-limits-store-token",
+    # Fresh keys each render: only Pulumi's own objects hold them, never deploy/.
+    "cnop:identityKeys": new_keyring(),
 }
 # The app layer: what Argo CD applies from git (gitops.APP_KINDS, namespaced).
 # Pulumi's own objects are not written: the edge Service and Ingress, the edge
@@ -56,6 +60,7 @@ PULUMI_OWNED = frozenset(
         ("StorageClass", None),
         ("Ingress", None),
         ("ConfigMap", "cnop-edge"),
+        ("ConfigMap", "identity-public-keys"),
         ("Service", "gateway-public"),
     }
 )
@@ -117,7 +122,12 @@ def run(stack: str, overrides: dict[str, str] | None = None) -> RecordingMocks:
     pulumi.runtime.set_mocks(mocks, project="cnop", stack=stack, preview=False)
     pulumi.runtime.set_all_config(
         render_config(stack, overrides),
-        secret_keys=["cnop:authSigningKeys", "cnop:alertReceiverUrl"],
+        secret_keys=[
+            "cnop:authSigningKeys",
+            "cnop:alertReceiverUrl",
+            "cnop:limitsStoreToken",
+            "cnop:identityKeys",
+        ],
     )
 
     def program() -> None:

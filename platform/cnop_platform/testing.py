@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from cnop_common.assertions import HEADER as ASSERTION_HEADER
+from cnop_common.assertions import Signer
 from cnop_platform.local.runner import LocalPlatform, down, up
 
 GATEWAY_MARKERS = {"X-Source": "gateway", "X-Auth-Service": "auth-service"}
@@ -46,15 +48,46 @@ def running_platform(
         down(platform)
 
 
-class ServiceClient:
-    """Calls one backend the way the gateway does: from 127.0.0.1 with its markers."""
+def signer_of(platform: LocalPlatform, service: str) -> Signer:
+    """A service's own identity key in a local platform (tests stand in for that service)."""
+    return Signer.load(platform.identity_keys()[service])
 
-    def __init__(self, base_url: str, username: str = "") -> None:
+
+def asserted(
+    platform: LocalPlatform, audience: str, issuer: str = "gateway", username: str = ""
+) -> dict[str, str]:
+    """The signed assertion header of one call from `issuer` to `audience`."""
+    token = signer_of(platform, issuer).assertion(
+        audience, subject=username or None, role="customer" if username else None
+    )
+    return {ASSERTION_HEADER: token}
+
+
+class ServiceClient:
+    """Calls one backend the way the gateway does: from 127.0.0.1 with its markers,
+    and, when given the gateway's key, its signed assertion on every request."""
+
+    def __init__(
+        self, base_url: str, username: str = "", *, signer: Signer | None = None, audience: str = ""
+    ) -> None:
         headers = dict(GATEWAY_MARKERS)
         if username:
             headers["X-User-ID"] = username
             headers["X-User-Role"] = "customer"
-        self.http = httpx.Client(base_url=base_url, headers=headers, timeout=30.0, trust_env=False)
+
+        def sign(request: httpx.Request) -> None:
+            if signer is not None and ASSERTION_HEADER not in request.headers:
+                request.headers[ASSERTION_HEADER] = signer.assertion(
+                    audience, subject=username or None, role="customer" if username else None
+                )
+
+        self.http = httpx.Client(
+            base_url=base_url,
+            headers=headers,
+            timeout=30.0,
+            trust_env=False,
+            event_hooks={"request": [sign]},
+        )
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:
         """GET with the gateway's headers."""
@@ -78,9 +111,14 @@ class Clients:
 
     def __init__(self, platform: LocalPlatform, username: str) -> None:
         self.username = username
-        self.user = ServiceClient(platform.url("user"), username)
-        self.inventory = ServiceClient(platform.url("inventory"), username)
-        self.order = ServiceClient(platform.url("order"), username)
+        gateway = signer_of(platform, "gateway")
+        self.user = ServiceClient(platform.url("user"), username, signer=gateway, audience="user")
+        self.inventory = ServiceClient(
+            platform.url("inventory"), username, signer=gateway, audience="inventory"
+        )
+        self.order = ServiceClient(
+            platform.url("order"), username, signer=gateway, audience="order"
+        )
 
     def close(self) -> None:
         """Release every connection pool."""

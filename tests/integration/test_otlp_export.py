@@ -15,7 +15,7 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
-from cnop_platform.testing import GATEWAY_MARKERS, extra_process, wait_for_log_lines
+from cnop_platform.testing import GATEWAY_MARKERS, asserted, extra_process, wait_for_log_lines
 
 pytestmark = pytest.mark.integration
 
@@ -69,6 +69,8 @@ def test_spans_are_exported_under_the_callers_trace(local_platform, collector, c
     port, path, headers = TARGETS[component]
     request_id = f"otlp-{component}-{secrets.token_hex(6)}"
     env = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector, "OTEL_BSP_SCHEDULE_DELAY": "100"}
+    if headers:  # the gateway's markers come with its signed assertion
+        headers = {**headers, **asserted(local_platform, component)}
     with extra_process(local_platform, component, port, **env) as url:
         response = httpx.get(
             f"{url}{path}",

@@ -1,11 +1,14 @@
 """Security cases 18 and 19: backends refuse anything that did not come through the gateway."""
 
 import re
+import time
 
 import httpx
 import pytest
 
-from cnop_platform.testing import GATEWAY_MARKERS
+from cnop_common.assertions import HEADER as ASSERTION_HEADER
+from cnop_common.assertions import sign
+from cnop_platform.testing import GATEWAY_MARKERS, asserted, signer_of
 
 pytestmark = pytest.mark.integration
 
@@ -87,3 +90,40 @@ def test_probes_and_metrics_stay_open(local_platform):
         assert "http_requests_total" in metrics.text
         # Metrics are for Prometheus on the admin port, never on the API port.
         assert httpx.get(f"{local_platform.url(service)}/metrics").status_code == 404
+
+
+def _forgeries(platform, service: str) -> dict[str, dict[str, str]]:
+    """Gateway-looking requests for victim_user that no gateway signed as such."""
+    now = int(time.time())
+    gateway = signer_of(platform, "gateway")
+    stale = {"iss": "gateway", "aud": service, "iat": now - 120, "exp": now - 90,
+             "sub": "victim_user", "role": "customer"}  # fmt: skip
+    return {
+        "missing_assertion": {},
+        "wrong_caller": asserted(platform, service, "order", username="victim_user"),
+        "assertion_mismatch": asserted(platform, service, username="alice_other"),
+        "stale_assertion": {ASSERTION_HEADER: sign(stale, gateway.kid, gateway.key)},
+        "bad_assertion": asserted(platform, "auth", username="victim_user"),  # another audience
+    }
+
+
+@pytest.mark.parametrize(("service", "method", "path"), ROUTES)
+@pytest.mark.parametrize(
+    "forgery",
+    ["missing_assertion", "wrong_caller", "assertion_mismatch", "stale_assertion", "bad_assertion"],
+)
+def test_a_forged_identity_from_a_trusted_address_is_refused_by_every_backend(
+    local_platform, service, method, path, forgery
+):
+    # Issue 12: the gateway's markers and X-User-ID from inside TRUSTED_NETWORKS used
+    # to be enough to act as anyone. Now only the gateway's signature vouches for a user.
+    before = refused_count(local_platform, service, forgery)
+    response = httpx.request(
+        method,
+        f"{local_platform.url(service)}{path}",
+        headers={**FORGED, **_forgeries(local_platform, service)[forgery]},
+        json={"amount": "1"},
+    )
+    assert response.status_code == 403, response.text
+    assert response.json()["code"] == "UNTRUSTED_SOURCE"
+    assert refused_count(local_platform, service, forgery) == before + 1

@@ -255,3 +255,18 @@ def test_the_project_admits_every_kind_and_namespace_the_app_layer_holds(objects
         group = obj["apiVersion"].rpartition("/")[0]
         assert (group, obj["kind"]) in allowed, (obj["kind"], obj["metadata"]["name"])
         assert obj["metadata"]["namespace"] in {"cnop", "monitoring"}
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_the_limits_store_is_private_encrypted_and_token_protected(declared, stack):
+    redis = one(declared[stack], "aws:elasticache/replicationGroup:ReplicationGroup")
+    assert redis["transitEncryptionEnabled"] is True
+    assert redis["atRestEncryptionEnabled"] is True
+    assert redis["authToken"]  # a Pulumi secret (the render's stand-in here)
+    assert redis["automaticFailoverEnabled"] is (stack == "prod")
+    group = one(declared[stack], "aws:ec2/securityGroup:SecurityGroup")
+    (rule,) = group["ingress"]
+    assert (rule["fromPort"], rule["toPort"]) == (6379, 6379)
+    assert rule["cidrBlocks"] == ["10.0.32.0/20", "10.0.48.0/20"]  # the pod subnets only
+    subnets = one(declared[stack], "aws:elasticache/subnetGroup:SubnetGroup")
+    assert all("-private-" in subnet for subnet in subnets["subnetIds"])

@@ -70,7 +70,8 @@ def expected_edges(stack: str) -> set[tuple[str, str, str]]:
         ("cnop/loadtest-worker", "cnop/loadtest-master", TCP % 5557),
     }
     verifiers = ["verify", "loadtest-master", "loadtest-worker"]
-    cnop_pods = [*METRICS, *verifiers] + (["store"] if stack == "local" else [])
+    in_cluster_stores = ["store", "limits-store"] if stack == "local" else []
+    cnop_pods = [*METRICS, *verifiers, *in_cluster_stores]
     edges |= {
         (f"cnop/{pod}", "kube-system/coredns", "{protocols:TCP, UDP,dst_ports:53}")
         for pod in cnop_pods
@@ -82,6 +83,12 @@ def expected_edges(stack: str) -> set[tuple[str, str, str]]:
             edges.add((f"cnop/{store_user}", BEYOND_THE_VPC, TCP % 443))
     if stack != "local":
         edges.add((OUTSIDE, "cnop/gateway", TCP % 8080))
+    # The gateway alone reaches the shared limits store: its pod locally,
+    # ElastiCache in the pod subnets (10.0.32.0/20 and 10.0.48.0/20) on AWS.
+    if stack == "local":
+        edges.add(("cnop/gateway", "cnop/limits-store", TCP % 6379))
+    else:
+        edges.add(("cnop/gateway", "ip:10.0.32.0/19", TCP % 6379))
     return edges
 
 

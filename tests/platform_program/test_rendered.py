@@ -140,18 +140,37 @@ def test_auth_secret_is_mounted_only_into_auth_and_never_rendered(
         secrets = [v["secret"]["secretName"] for v in volumes if "secret" in v]
         if deployment["metadata"]["name"] == "auth":
             assert secrets == ["auth-signing-keys"]
-        else:
-            assert secrets == [], deployment["metadata"]["name"]
+        else:  # identity keys are each service's own (the test below)
+            assert "auth-signing-keys" not in secrets, deployment["metadata"]["name"]
         env = deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])
         assert not any(
             "SIGNING_KEYS" in e["name"] and "value" in e and "{" in e["value"] for e in env
         )
     assert of_kind(objects[stack], "Secret") == []  # Argo CD never applies a Secret
-    (secret,) = of_kind(cluster_objects[stack], "Secret")
+    by_name = {s["metadata"]["name"]: s for s in of_kind(cluster_objects[stack], "Secret")}
+    assert set(by_name) == {
+        "auth-signing-keys",
+        "gateway-limits-store",
+        "identity-key-gateway",
+        "identity-key-user",
+        "identity-key-order",
+    }
     # The key is the file the auth pods read, not Pulumi's secret marker.
-    assert secret["stringData"] == {"auth-keys.json": REDACTED}
+    assert by_name["auth-signing-keys"]["stringData"] == {"auth-keys.json": REDACTED}
+    assert by_name["gateway-limits-store"]["stringData"] == {"url": REDACTED}
     assert all("render-time-stand-in" not in text for text in rendered[stack].values())
     assert RENDER_KEYRING not in "".join(rendered[stack].values())
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_only_the_gateway_reads_the_limits_store_url(objects, stack):
+    for deployment in of_kind(objects[stack], "Deployment"):
+        env = deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])
+        refs = [
+            e["valueFrom"]["secretKeyRef"] for e in env if "secretKeyRef" in e.get("valueFrom", {})
+        ]
+        expected = [{"name": "gateway-limits-store", "key": "url"}]
+        assert refs == (expected if deployment["metadata"]["name"] == "gateway" else [])
 
 
 def test_prod_has_two_replicas_a_pdb_and_an_hpa_for_every_service(objects):
@@ -347,3 +366,31 @@ def test_table_indexes_are_declared_from_the_services_own_specs(declared):
             for index in spec.indexes
         }
         assert declared_indexes == expected, spec.name
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_each_signing_key_is_mounted_into_its_own_service_alone(objects, cluster_objects, stack):
+    signers, verifiers = {"gateway", "user", "order"}, {"auth", "user", "inventory", "order"}
+    for deployment in of_kind(objects[stack], "Deployment"):
+        name = deployment["metadata"]["name"]
+        volumes = deployment["spec"]["template"]["spec"].get("volumes", [])
+        keys = [v["secret"]["secretName"] for v in volumes if "secret" in v]
+        keys = [k for k in keys if k.startswith("identity-key-")]
+        assert keys == ([f"identity-key-{name}"] if name in signers else []), name
+        public = [
+            v for v in volumes if v.get("configMap", {}).get("name") == "identity-public-keys"
+        ]
+        assert bool(public) == (name in verifiers), name
+        env = {
+            e["name"]: e.get("value")
+            for e in deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])
+        }
+        assert ("IDENTITY_SIGNING_KEY_FILE" in env) == (name in signers), name
+        assert ("IDENTITY_PUBLIC_KEYS_FILE" in env) == (name in verifiers), name
+    secrets = {s["metadata"]["name"] for s in of_kind(cluster_objects[stack], "Secret")}
+    assert {f"identity-key-{s}" for s in signers} <= secrets
+    (public_keys,) = [m for m in of_kind(cluster_objects[stack], "ConfigMap")
+                      if m["metadata"]["name"] == "identity-public-keys"]  # fmt: skip
+    entries = json.loads(public_keys["data"]["identity-public-keys.json"])
+    assert sorted(e["issuer"] for e in entries.values()) == sorted(signers)
+    assert all("PRIVATE" not in e["key"] for e in entries.values())

@@ -12,7 +12,8 @@ import httpx
 import jwt
 import pytest
 
-from cnop_platform.testing import extra_process, gateway_user
+from cnop_platform.local.runner import LocalPlatform
+from cnop_platform.testing import asserted, extra_process, gateway_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -54,11 +55,24 @@ def _keyring(path, keys):
     return str(path)
 
 
+def _as(caller: str) -> dict[str, str]:
+    """A caller's markers and signed assertion (the session platform's keys)."""
+    return {"X-Source": caller, **asserted(_PLATFORM[0], "auth", caller)}
+
+
+_PLATFORM: list[LocalPlatform] = []  # the session platform, set by the fixture below
+
+
+@pytest.fixture(autouse=True)
+def _platform(local_platform):
+    _PLATFORM[:] = [local_platform]
+
+
 def _mint(auth_url):
     response = httpx.post(
         f"{auth_url}/auth/tokens",
         json={"username": "rotation_user", "role": "customer"},
-        headers={"X-Source": "user"},
+        headers=_as("user"),
     )
     assert response.status_code == 201, response.text
     return response.json()["access_token"]
@@ -66,7 +80,7 @@ def _mint(auth_url):
 
 def _validate(auth_url, token):
     return httpx.post(
-        f"{auth_url}/auth/validate-jwt", json={"token": token}, headers={"X-Source": "gateway"}
+        f"{auth_url}/auth/validate-jwt", json={"token": token}, headers=_as("gateway")
     )
 
 
@@ -177,8 +191,15 @@ def test_tokens_endpoint_is_only_for_the_user_service(local_platform):
         response = httpx.post(f"{auth}/auth/tokens", json=body, headers=source)
         assert response.status_code == 403
     with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.5")) as outside:
-        response = outside.post(f"{auth}/auth/tokens", json=body, headers={"X-Source": "user"})
+        response = outside.post(f"{auth}/auth/tokens", json=body, headers=_as("user"))
     assert response.status_code == 403
+    # From a trusted address, naming the user service is not enough: only its own
+    # signature obtains a token (before, any pod that reached auth could).
+    unsigned = {"X-Source": "user"}
+    signed_by_another = {"X-Source": "user", **asserted(local_platform, "auth", "order")}
+    for headers in (unsigned, signed_by_another):
+        assert httpx.post(f"{auth}/auth/tokens", json=body, headers=headers).status_code == 403
+    assert httpx.post(f"{auth}/auth/tokens", json=body, headers=_as("user")).status_code == 201
 
 
 def test_auth_is_not_reachable_through_the_gateway(gateway_url):
@@ -207,15 +228,18 @@ def test_no_backend_imports_a_jwt_library():
 def test_forward_auth_verify_endpoint(local_platform, gateway_url):
     auth = local_platform.url("auth")
     user = gateway_user(gateway_url, "verify")
-    ok = httpx.get(f"{auth}/auth/verify", headers={**user.auth, "X-Source": "gateway"})
+    ok = httpx.get(f"{auth}/auth/verify", headers={**user.auth, **_as("gateway")})
     assert ok.status_code == 200
     assert ok.headers["x-auth-user"] == user.username
     assert ok.headers["x-auth-role"] == "customer"
     bad = httpx.get(f"{auth}/auth/verify",
-                    headers={"Authorization": "Bearer x.y.z", "X-Source": "gateway"})  # fmt: skip
+                    headers={"Authorization": "Bearer x.y.z", **_as("gateway")})  # fmt: skip
     assert bad.status_code == 401
     assert "x-auth-user" not in bad.headers
-    assert httpx.get(f"{auth}/auth/verify", headers={"X-Source": "gateway"}).status_code == 401
+    assert httpx.get(f"{auth}/auth/verify", headers=_as("gateway")).status_code == 401
+    # Naming the gateway without its signature, from a trusted address: refused.
+    unsigned = httpx.get(f"{auth}/auth/verify", headers={**user.auth, "X-Source": "gateway"})
+    assert unsigned.status_code == 403
     assert (
         httpx.get(f"{auth}/auth/verify", headers={**user.auth, "X-Source": "web"}).status_code
         == 403

@@ -234,3 +234,29 @@ def test_case_12_huge_authorization_header(local_platform, gateway_url, size):
         local_platform, gateway_url, "Bearer " + "a" * size, statuses=(401, 431)
     )
     assert elapsed < 2.0
+
+
+def test_a_validly_signed_token_with_a_lifetime_we_never_issue_is_refused(
+    gateway_url, user, keyring
+):
+    # Issue 12 #8: signed with the real key (as after a leak), living for years.
+    now = int(time.time())
+    years = claims(user.username, exp=now + 5 * 365 * 86400)
+    forever = signed({"alg": "HS256", "kid": "local-1"}, years, keyring["local-1"])
+    answer = httpx.get(f"{gateway_url}{PROTECTED}", headers={"Authorization": f"Bearer {forever}"})
+    assert answer.status_code == 401
+    fair = signed({"alg": "HS256", "kid": "local-1"},
+                  claims(user.username, exp=now + 600), keyring["local-1"])  # fmt: skip
+    assert httpx.get(f"{gateway_url}{PROTECTED}",
+                     headers={"Authorization": f"Bearer {fair}"}).status_code == 200  # fmt: skip
+
+
+def test_a_respelled_token_dies_with_the_original_at_logout(gateway_url):
+    # Issue 12 #7: "=" appended to the signature still verifies at auth; the variant
+    # was a cache entry of its own that outlived the logout for up to the cache bound.
+    member = gateway_user(gateway_url, "respelled")
+    variant = {"Authorization": f"Bearer {member.token}="}
+    assert httpx.get(f"{gateway_url}{PROTECTED}", headers=variant).status_code == 200  # cached
+    assert member.post("/auth/logout", json={}).status_code == 200
+    assert httpx.get(f"{gateway_url}{PROTECTED}", headers=variant).status_code == 401  # at once
+    member.close()

@@ -13,12 +13,13 @@ from typing import Any
 
 import pulumi
 
-from cnop_platform.catalogue import COMPONENTS, STORE_USERS, Component
+from cnop_platform.catalogue import COMPONENTS, LIMITS_STORE_PORT, STORE_USERS, Component
+from cnop_platform.components.limits_store import NAME as LIMITS_STORE
 from cnop_platform.components.loadgen import role_labels
 from cnop_platform.components.netpol import declare_policies, in_monitoring
 from cnop_platform.components.pod import labels
 from cnop_platform.components.verification import NAME as VERIFY
-from cnop_platform.components.vpc import public_networks
+from cnop_platform.components.vpc import pod_networks, public_networks
 from cnop_platform.config import StackConfig
 
 STORE = ("store", 4566)
@@ -87,6 +88,14 @@ def egress_rules(component: Component, config: StackConfig) -> list[dict[str, An
     by_name = {c.name: c for c in COMPONENTS}
     rules = [{"to": _pods(peer), "ports": _tcp(by_name[peer].port)} for peer in component.peers]
     rules.append(TEMPO_EGRESS)
+    if component.public:
+        # The shared limits store: its pod here, or ElastiCache in the pod subnets.
+        store: list[dict[str, Any]] = (
+            [{"ipBlock": {"cidr": cidr}} for cidr in pod_networks(config)]
+            if config.create_cluster
+            else _pods(LIMITS_STORE)
+        )
+        rules.append({"to": store, "ports": _tcp(LIMITS_STORE_PORT)})
     if component.name in STORE_USERS:
         if config.store == "in-cluster":
             rules.append({"to": _pods(STORE[0]), "ports": _tcp(STORE[1])})

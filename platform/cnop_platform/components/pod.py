@@ -8,6 +8,7 @@ import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import Component
 from cnop_platform.config import StackConfig
+from cnop_platform.identity_keys import KEY_MOUNT, PUBLIC_CONFIG_MAP, PUBLIC_MOUNT
 
 if TYPE_CHECKING:
     from cnop_platform.components.service import ServiceArgs
@@ -98,6 +99,15 @@ def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
         )
         for variable, (config_map, key) in sorted(args.env_from_config.items())
     ]
+    env += [
+        k8s.core.v1.EnvVarArgs(
+            name=variable,
+            value_from=k8s.core.v1.EnvVarSourceArgs(
+                secret_key_ref=k8s.core.v1.SecretKeySelectorArgs(name=secret, key=key)
+            ),
+        )
+        for variable, (secret, key) in sorted(args.env_from_secret.items())
+    ]
     mounts = [scratch_mount()]
     volumes = [scratch_volume()]
     if args.secret_volume:
@@ -114,6 +124,8 @@ def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
                 ),
             )
         )
+    mounts += _identity_mounts(args)
+    volumes += _identity_volumes(args)
     return k8s.core.v1.PodSpecArgs(
         service_account_name=name,
         automount_service_account_token=False,
@@ -142,6 +154,42 @@ def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
         volumes=volumes,
         topology_spread_constraints=spread(name),
     )
+
+
+def _identity_mounts(args: ServiceArgs) -> list[k8s.core.v1.VolumeMountArgs]:
+    mounts = []
+    if args.identity_key:
+        mounts.append(
+            k8s.core.v1.VolumeMountArgs(name="identity-key", read_only=True, mount_path=KEY_MOUNT)
+        )
+    if args.identity_public_keys:
+        mounts.append(
+            k8s.core.v1.VolumeMountArgs(
+                name="identity-public-keys", read_only=True, mount_path=PUBLIC_MOUNT
+            )
+        )
+    return mounts
+
+
+def _identity_volumes(args: ServiceArgs) -> list[k8s.core.v1.VolumeArgs]:
+    volumes = []
+    if args.identity_key:
+        volumes.append(
+            k8s.core.v1.VolumeArgs(
+                name="identity-key",
+                secret=k8s.core.v1.SecretVolumeSourceArgs(
+                    secret_name=args.identity_key, default_mode=0o400
+                ),
+            )
+        )
+    if args.identity_public_keys:
+        volumes.append(
+            k8s.core.v1.VolumeArgs(
+                name="identity-public-keys",
+                config_map=k8s.core.v1.ConfigMapVolumeSourceArgs(name=PUBLIC_CONFIG_MAP),
+            )
+        )
+    return volumes
 
 
 def spread(name: str) -> list[k8s.core.v1.TopologySpreadConstraintArgs]:

@@ -21,8 +21,12 @@ class ServiceArgs:
     config: StackConfig
     env: Mapping[str, str]
     secret_volume: str | None = None  # a Secret mounted read-only (auth's keyring only)
+    identity_key: str | None = None  # this signer's identity key Secret (its pods alone)
+    identity_public_keys: bool = False  # mount the callers' public keys (checking services)
     # Variables read from a ConfigMap key: (ConfigMap, key) by variable name.
     env_from_config: Mapping[str, tuple[str, str]] = field(default_factory=dict)
+    # Variables read from a Secret key: (Secret, key) by variable name.
+    env_from_secret: Mapping[str, tuple[str, str]] = field(default_factory=dict)
     pod_annotations: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
 
 

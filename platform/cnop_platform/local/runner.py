@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -22,10 +23,13 @@ from pathlib import Path
 
 import httpx
 
+from cnop_common.assertions import new_identity_keys
 from cnop_platform.catalogue import (
     ALERTMANAGER_PORT,
     COMPONENTS,
+    LIMITS_STORE_PORT,
     PROMETHEUS_PORT,
+    SIGNERS,
     STORE_PORT,
     STORE_USERS,
     Component,
@@ -42,6 +46,7 @@ HOST = "127.0.0.1"
 LOCAL_KID = "local-1"
 EPHEMERAL_PORTS_START = 32768  # Linux's default net.ipv4.ip_local_port_range
 STORE = "store"
+LIMITS_STORE = "limits-store"
 # The web UI calls the gateway from this loopback address of its own, and the
 # gateway trusts X-Forwarded-For only from it: the browser's address is kept,
 # and no other local caller can claim one.
@@ -70,6 +75,7 @@ class LocalPlatform:
         highest = max(
             [
                 STORE_PORT,
+                LIMITS_STORE_PORT,
                 PROMETHEUS_PORT,
                 ALERTMANAGER_PORT,
                 *(c.port for c in COMPONENTS),
@@ -84,7 +90,12 @@ class LocalPlatform:
 
     def port(self, name: str) -> int:
         """The port a component (or the store) listens on in this copy."""
-        fixed = {STORE: STORE_PORT, PROMETHEUS: PROMETHEUS_PORT, ALERTMANAGER: ALERTMANAGER_PORT}
+        fixed = {
+            STORE: STORE_PORT,
+            LIMITS_STORE: LIMITS_STORE_PORT,
+            PROMETHEUS: PROMETHEUS_PORT,
+            ALERTMANAGER: ALERTMANAGER_PORT,
+        }
         base = fixed[name] if name in fixed else _component(name).port
         return base + self.port_offset
 
@@ -93,8 +104,9 @@ class LocalPlatform:
         return f"{HOST}:{self.port(name)}"
 
     def url(self, name: str) -> str:
-        """Base URL of a component (or the store)."""
-        return f"http://{HOST}:{self.port(name)}"
+        """Base URL of a component (or a store)."""
+        scheme = "redis" if name == LIMITS_STORE else "http"
+        return f"{scheme}://{HOST}:{self.port(name)}"
 
     def admin_url(self, name: str) -> str:
         """Base URL of a component's admin port (/metrics)."""
@@ -124,6 +136,21 @@ class LocalPlatform:
                 "--port",
                 str(self.port(STORE)),
             ]
+        if name == LIMITS_STORE:
+            # In memory only, on loopback: counters that live a minute need no disk.
+            return [
+                "redis-server",
+                "--bind",
+                HOST,
+                "--port",
+                str(self.port(LIMITS_STORE)),
+                "--save",
+                "",
+                "--appendonly",
+                "no",
+                "--protected-mode",
+                "yes",
+            ]
         if name == PROMETHEUS:
             return prometheus_command(self)
         if name == ALERTMANAGER:
@@ -133,7 +160,7 @@ class LocalPlatform:
     def environment(self, name: str) -> dict[str, str]:
         """Environment of a process: settings flow in only through here."""
         env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-        if name in (STORE, PROMETHEUS, ALERTMANAGER):
+        if name in (STORE, LIMITS_STORE, PROMETHEUS, ALERTMANAGER):
             return env
         component = _component(name)
         env.update(service_environment(component, self.site(), component.name in STORE_USERS))
@@ -151,10 +178,33 @@ class LocalPlatform:
             trusted_networks=f"{HOST}/32",
             trusted_proxies=f"{WEB_SOURCE_ADDRESS}/32",
             store={"DYNAMODB_ENDPOINT_URL": self.url(STORE), "CREATE_TABLES": "true"},
+            limits_store_url=f"{self.url(LIMITS_STORE)}/0",
+            identity_key_files={name: str(path) for name, path in self.identity_keys().items()},
+            identity_public_keys_file=str(self.identity_public_keys()),
             auth_keyring_file=str(self.signing_keys()),
             auth_active_kid=LOCAL_KID,
             web_source_address=WEB_SOURCE_ADDRESS,
         )
+
+    def identity_public_keys(self) -> Path:
+        """The public keys every checking service reads (written with the private ones)."""
+        return self.root / "secrets" / "identity" / "public-keys.json"
+
+    def identity_keys(self) -> dict[str, Path]:
+        """Each signer's own private key file: generated once, readable only by its owner."""
+        folder = self.root / "secrets" / "identity"
+        files = {name: folder / f"{name}.json" for name in SIGNERS}
+        if not self.identity_public_keys().exists() or not all(p.exists() for p in files.values()):
+            folder.mkdir(parents=True, exist_ok=True)
+            public = {}
+            for name, path in files.items():
+                private, entry = new_identity_keys(name, f"{name}-local")
+                path.unlink(missing_ok=True)
+                path.touch(mode=0o600)
+                path.write_text(json.dumps(private))
+                public[f"{name}-local"] = entry
+            self.identity_public_keys().write_text(json.dumps(public))
+        return files
 
     def signing_keys(self) -> Path:
         """This copy's auth keyring: generated once, readable only by its owner."""
@@ -167,7 +217,7 @@ class LocalPlatform:
 
     def names(self) -> list[str]:
         """Every process, in start order (the store, then peers before their callers)."""
-        names = [STORE, *(component.name for component in COMPONENTS)]
+        names = [STORE, LIMITS_STORE, *(component.name for component in COMPONENTS)]
         return [*names, ALERTMANAGER, PROMETHEUS] if self.monitoring else names
 
 
@@ -193,7 +243,9 @@ def running_pid(platform: LocalPlatform, name: str) -> int | None:
 
 
 def is_ready(platform: LocalPlatform, name: str) -> bool:
-    """True when the process answers: the store any request, a service its /ready."""
+    """True when the process answers: the store any request, Redis a PING, a service /ready."""
+    if name == LIMITS_STORE:
+        return _redis_answers(platform.port(LIMITS_STORE))
     try:
         if name == STORE:
             httpx.get(platform.url(STORE), timeout=1.0, trust_env=False)
@@ -203,6 +255,15 @@ def is_ready(platform: LocalPlatform, name: str) -> bool:
     except httpx.HTTPError:
         return False
     return response.status_code == 200
+
+
+def _redis_answers(port: int) -> bool:
+    try:
+        with socket.create_connection((HOST, port), timeout=1.0) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def start(platform: LocalPlatform, name: str) -> int:

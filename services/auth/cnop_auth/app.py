@@ -17,6 +17,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cnop_auth import SERVICE
+from cnop_auth.callers import CALLER_HEADER, CallerKeys
 from cnop_auth.keyring import KeyringFollower
 from cnop_auth.observability import (
     ISSUED,
@@ -154,6 +155,11 @@ class Checks:
         self.tokens = tokens
         self.revocations = revocations
         self.keyring = KeyringFollower(settings, tokens)
+        self.callers = (
+            CallerKeys.load(settings.identity_public_keys_file)
+            if settings.identity_public_keys_file
+            else None
+        )
 
     def caller_may(self, request: Request, allowed: Collection[str]) -> bool:
         """A trusted peer naming itself, once, as one of `allowed`."""
@@ -165,7 +171,12 @@ class Checks:
         networks = self.settings.trusted_networks
         trusted = peer is not None and any(peer in net for net in networks)
         sources = request.headers.getlist("x-source")
-        return trusted and len(sources) == 1 and sources[0] in allowed
+        if not (trusted and len(sources) == 1 and sources[0] in allowed):
+            return False
+        if self.callers is None:
+            return True  # development without keys: the network check alone
+        proven = self.callers.issuer(request.headers.get(CALLER_HEADER), allowed)
+        return proven == sources[0]
 
     @staticmethod
     def refuse(request: Request) -> JSONResponse:

@@ -42,6 +42,9 @@ class AuthSettings(BaseSettings):
     signing_keys: SecretStr | None = None
     signing_keys_file: Path | None = None
     active_kid: str = Field(min_length=1, max_length=64)
+    # The callers' public keys (not ours): who may ask for tokens or validations
+    # is proven by their signed assertion, not by their address alone.
+    identity_public_keys_file: Path | None = None
 
     issuer: str = "cnop-auth"
     audience: str = "cnop-platform"
@@ -68,6 +71,8 @@ class AuthSettings(BaseSettings):
     @model_validator(mode="after")
     def _keyring_is_sound(self) -> Self:
         self.check_keyring(self.keyring())
+        if self.environment != "development" and self.identity_public_keys_file is None:
+            raise ValueError("IDENTITY_PUBLIC_KEYS_FILE is required outside development")
         return self
 
     def check_keyring(self, keys: dict[str, str]) -> None:

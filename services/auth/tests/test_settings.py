@@ -16,10 +16,18 @@ def settings(**env):
     return AuthSettings(**env)
 
 
-def test_good_keyring_loads():
+def test_good_keyring_loads(tmp_path):
+    callers = tmp_path / "callers.json"
+    callers.write_text("{}")
     loaded = settings(signing_keys=json.dumps({"k1": GOOD}), active_kid="k1",
-                      environment="production")  # fmt: skip
+                      environment="production", identity_public_keys_file=callers)  # fmt: skip
     assert loaded.keyring() == {"k1": GOOD}
+
+
+def test_outside_development_the_callers_keys_are_required():
+    # Without them auth would believe X-Source on the network's word alone.
+    with pytest.raises(ValidationError, match="IDENTITY_PUBLIC_KEYS_FILE is required"):
+        settings(signing_keys=json.dumps({"k1": GOOD}), active_kid="k1", environment="production")
 
 
 def test_short_key_refused_everywhere():

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 
+from cnop_common.assertions import Verifier
 from cnop_common.decimals import DecimalRoute
 from cnop_common.errors import install_error_handlers
 from cnop_common.health import ReadyCheck, health_router
@@ -83,6 +84,9 @@ def create_service_app(
         service=service,
         networks=settings.trusted_networks,
         internal_callers=internal_callers,
+        verifier=Verifier.load(settings.identity_public_keys_file, service)
+        if settings.identity_public_keys_file
+        else None,
     )
     app.add_middleware(RequestContextMiddleware, service=service)
     return app

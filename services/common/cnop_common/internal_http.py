@@ -6,9 +6,11 @@ from typing import Any
 
 import httpx
 
+from cnop_common.assertions import HEADER as ASSERTION_HEADER
+from cnop_common.assertions import Signer
 from cnop_common.errors import UpstreamUnavailable
 from cnop_common.logging import get_logger
-from cnop_common.tracing import propagation_headers
+from cnop_common.tracing import current_request_id, propagation_headers
 
 log = get_logger("internal_http")
 
@@ -16,8 +18,17 @@ log = get_logger("internal_http")
 class InternalClient:
     """A pooled, blocking HTTP client for one peer (used from threadpool endpoints)."""
 
-    def __init__(self, *, caller: str, peer: str, base_url: str, timeout_seconds: float) -> None:
+    def __init__(
+        self,
+        *,
+        caller: str,
+        peer: str,
+        base_url: str,
+        timeout_seconds: float,
+        signer: Signer | None = None,
+    ) -> None:
         self.peer = peer
+        self.signer = signer
         self._client = httpx.Client(
             base_url=base_url,
             timeout=httpx.Timeout(timeout_seconds),
@@ -37,7 +48,7 @@ class InternalClient:
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
-            response = self._client.request(method, path, headers=propagation_headers(), **kwargs)
+            response = self._client.request(method, path, headers=self._headers(), **kwargs)
         except httpx.HTTPError as exc:
             log.warning("peer_unreachable", peer=self.peer, error_type=type(exc).__name__)
             raise UpstreamUnavailable(self.peer) from exc
@@ -45,6 +56,15 @@ class InternalClient:
             log.warning("peer_error", peer=self.peer, status=response.status_code)
             raise UpstreamUnavailable(self.peer)
         return response
+
+    def _headers(self) -> dict[str, str]:
+        headers = propagation_headers()
+        if self.signer is not None:
+            # Proof of who calls, fresh for each call (assertions.py).
+            headers[ASSERTION_HEADER] = self.signer.assertion(
+                self.peer, request_id=current_request_id()
+            )
+        return headers
 
     def check(self) -> None:
         """Readiness: the peer answers its liveness endpoint."""

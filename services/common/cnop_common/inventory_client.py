@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
+from cnop_common.assertions import Signer
 from cnop_common.internal_http import InternalClient
 
 
@@ -36,9 +37,15 @@ class AssetPrice:
 class InventoryClient:
     """GET /internal/assets[/{id}] on the inventory service."""
 
-    def __init__(self, *, caller: str, base_url: str, timeout_seconds: float) -> None:
+    def __init__(
+        self, *, caller: str, base_url: str, timeout_seconds: float, signer: Signer | None = None
+    ) -> None:
         self.http = InternalClient(
-            caller=caller, peer="inventory", base_url=base_url, timeout_seconds=timeout_seconds
+            caller=caller,
+            peer="inventory",
+            base_url=base_url,
+            timeout_seconds=timeout_seconds,
+            signer=signer,
         )
 
     def asset(self, asset_id: str) -> AssetPrice | None:

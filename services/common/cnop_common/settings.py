@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from cnop_common.assertions import Signer
 
 Network = IPv4Network | IPv6Network
 
@@ -31,6 +33,16 @@ class ProcessSettings(BaseSettings):
     max_connections: int = Field(default=1000, ge=10, le=100_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
+    # Signed identity assertions (assertions.py): this process's own signing key,
+    # if it calls our services, and the public keys of the callers it believes.
+    identity_signing_key_file: Path | None = None
+    identity_public_keys_file: Path | None = None
+
+    def signer(self) -> Signer | None:
+        """The key this process signs its calls to our services with, if it has one."""
+        return (
+            Signer.load(self.identity_signing_key_file) if self.identity_signing_key_file else None
+        )
 
 
 class ServiceSettings(ProcessSettings):
@@ -57,6 +69,14 @@ class ServiceSettings(ProcessSettings):
                 raise ValueError("TRUSTED_NETWORKS must name at least one CIDR")
             return tuple(ip_network(part, strict=True) for part in parts)
         return value
+
+    @model_validator(mode="after")
+    def _assertions_outside_development(self) -> Self:
+        # A backend without public keys would believe identity headers on the
+        # network's word alone: allowed only on a developer's machine.
+        if self.environment != "development" and self.identity_public_keys_file is None:
+            raise ValueError("IDENTITY_PUBLIC_KEYS_FILE is required outside development")
+        return self
 
     def table_name(self, logical_name: str) -> str:
         """The physical table name for one of the platform's logical tables."""

@@ -20,6 +20,8 @@ from ipaddress import ip_address
 from fastapi import Request
 from starlette.types import ASGIApp, Receive, Scope, Send
 
+from cnop_common.assertions import HEADER as ASSERTION_HEADER
+from cnop_common.assertions import AssertionRefused, Verifier
 from cnop_common.errors import ApiError, error_response
 from cnop_common.logging import get_logger
 from cnop_common.metrics import UNTRUSTED_REQUESTS
@@ -32,7 +34,13 @@ GATEWAY_MARKERS = {b"x-source": b"gateway", b"x-auth-service": b"auth-service"}
 # the NetworkPolicy decides who may reach them.
 OPEN_PATHS = frozenset({"/health", "/ready", "/metrics", "/docs", "/openapi.json"})
 INTERNAL_PREFIX = "/internal/"
-IDENTITY_HEADERS = (b"x-user-id", b"x-user-role", b"x-source", b"x-auth-service")
+IDENTITY_HEADERS = (
+    b"x-user-id",
+    b"x-user-role",
+    b"x-source",
+    b"x-auth-service",
+    ASSERTION_HEADER.encode(),
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -67,11 +75,21 @@ REFUSAL_REASONS = (
     "unknown_internal_caller",
     "missing_gateway_headers",
     "missing_user",
+    # The signed assertion (assertions.py): absent, unverifiable, too old, by a
+    # caller not allowed here, or saying something else than the headers.
+    "missing_assertion",
+    "bad_assertion",
+    "stale_assertion",
+    "wrong_caller",
+    "assertion_mismatch",
 )
 
 
 def refusal_reason(
-    scope: Scope, networks: Iterable[Network], internal_callers: Collection[str]
+    scope: Scope,
+    networks: Iterable[Network],
+    internal_callers: Collection[str],
+    verifier: Verifier | None = None,
 ) -> str | None:
     """Why this request must be refused, or None when it comes from a trusted source."""
     if not peer_is_trusted(scope, networks):
@@ -83,11 +101,36 @@ def refusal_reason(
         source = _values(scope, b"x-source")
         if not source or source[0].decode("latin-1") not in internal_callers:
             return "unknown_internal_caller"
-        return None
+        return _assertion_problem(scope, verifier, internal_callers, internal=True)
     for name, expected in GATEWAY_MARKERS.items():
         if _values(scope, name) != [expected]:
             return "missing_gateway_headers"
-    return None
+    return _assertion_problem(scope, verifier, ("gateway",), internal=False)
+
+
+def _assertion_problem(
+    scope: Scope, verifier: Verifier | None, issuers: Collection[str], *, internal: bool
+) -> str | None:
+    """The signed assertion must vouch for exactly what the headers say."""
+    if verifier is None:
+        return None  # development without keys: the network check alone
+    token = _values(scope, ASSERTION_HEADER.encode())
+    try:
+        claims = verifier.verify(token[0].decode("latin-1") if token else None, issuers)
+    except AssertionRefused as refused:
+        return refused.reason
+    if internal:
+        source = _values(scope, b"x-source")[0].decode("latin-1")
+        return None if claims["iss"] == source else "assertion_mismatch"
+    user = [v.decode("latin-1") for v in _values(scope, b"x-user-id")]
+    role = [v.decode("latin-1") for v in _values(scope, b"x-user-role")]
+    said = (user[0] if user else None, role[0] if role else None)
+    vouched = (claims.get("sub"), claims.get("role"))
+    return (
+        None
+        if said == vouched or (said[0] is None and vouched[0] is None)
+        else "assertion_mismatch"
+    )
 
 
 class TrustedSourceMiddleware:
@@ -99,11 +142,13 @@ class TrustedSourceMiddleware:
         service: str,
         networks: Iterable[Network],
         internal_callers: Collection[str] = (),
+        verifier: Verifier | None = None,
     ) -> None:
         self.app = app
         self.service = service
         self.networks = tuple(networks)
         self.internal_callers = frozenset(internal_callers)
+        self.verifier = verifier
         for reason in REFUSAL_REASONS:
             UNTRUSTED_REQUESTS.labels(service, reason)
 
@@ -111,7 +156,7 @@ class TrustedSourceMiddleware:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        reason = refusal_reason(scope, self.networks, self.internal_callers)
+        reason = refusal_reason(scope, self.networks, self.internal_callers, self.verifier)
         if reason is None:
             await self.app(scope, receive, send)
             return

@@ -16,6 +16,7 @@ import structlog
 from starlette.types import Receive, Scope, Send
 
 from cnop_common import tracing
+from cnop_common.assertions import HEADER as ASSERTION_HEADER
 from cnop_common.logging import get_logger
 from cnop_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from cnop_common.middleware import begin_request
@@ -30,6 +31,7 @@ from cnop_gateway.limits import LoginGuard, RateLimiter
 from cnop_gateway.responses import Reply, error, json_reply, unavailable
 from cnop_gateway.routing import PREFIX, Route, RouteTable, WrongMethod
 from cnop_gateway.settings import GatewaySettings
+from cnop_gateway.shared import SharedLimits
 from cnop_gateway.upstreams import Upstream, UpstreamDown, new_session
 
 access_log = get_logger("access")
@@ -71,6 +73,9 @@ class Gateway:
             window_seconds=settings.login_window_seconds,
             block_seconds=settings.login_block_seconds,
         )
+        # The gateway's own key: backends believe the user only as it signs it.
+        self.signer = settings.signer()
+        self.shared = SharedLimits(settings.limits_store_url, self.limiter, self.guard, self.cache)
         self.cors = Cors(settings.cors_origins)
         self._ready_lock = asyncio.Lock()
         self._ready_at = -READY_CACHE_SECONDS
@@ -94,12 +99,13 @@ class Gateway:
                 reset_seconds=self.settings.breaker_reset_seconds,
             )
             self.upstreams[name] = Upstream(name, url, session, breaker, timeout)
-        self.gate = AuthGate(self.upstreams["auth"], self.cache)
+        self.gate = AuthGate(self.upstreams["auth"], self.cache, self.shared, self.signer)
 
     async def shutdown(self) -> None:
-        """Close the connection pool."""
+        """Close the connection pools."""
         if self.upstreams:
             await next(iter(self.upstreams.values())).session.close()
+        await self.shared.close()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -154,7 +160,7 @@ class Gateway:
             return json_reply(200, {"status": "healthy", "service": SERVICE})
         # Everything but the liveness probe counts against the caller's budget:
         # /ready fans out to the upstreams and preflights are free to send.
-        quota = self.limiter.check(call.ip)
+        quota = await self.shared.rate(call.ip)
         if not quota.allowed:
             security_log.warning("rate_limited", client_ip=call.ip)
             retry = max(1, quota.reset_at - int(time.time()))
@@ -213,6 +219,14 @@ class Gateway:
         if call.identity is not None:
             injected["x-user-id"] = call.identity.username
             injected["x-user-role"] = call.identity.role
+        if self.signer is not None:
+            identity = call.identity
+            injected[ASSERTION_HEADER] = self.signer.assertion(
+                call.route.upstream,
+                subject=identity.username if identity else None,
+                role=identity.role if identity else None,
+                request_id=call.request_id,
+            )
         target = call.scope["raw_path"][len(PREFIX) :].decode("latin-1")
         if call.scope["query_string"]:
             target += "?" + call.scope["query_string"].decode("latin-1")
@@ -228,7 +242,7 @@ class Gateway:
 
     async def _login(self, call: Call) -> Reply:
         username = login_name(call.body)
-        wait = self.guard.begin(username, call.ip)
+        wait = await self.shared.login_begin(username, call.ip)
         if wait:
             security_log.warning("login_blocked", attempted_user=username, client_ip=call.ip)
             return error(429, "LOGIN_BLOCKED", "Too many failed logins; try again later.",
@@ -238,7 +252,7 @@ class Gateway:
             reply = await self._forward(call)
             failed = reply.status == 401
         finally:
-            started = self.guard.end(username, call.ip, failed=failed)
+            started = await self.shared.login_end(username, call.ip, failed=failed)
         if failed:
             security_log.info("login_failed", attempted_user=username, client_ip=call.ip)
             for scope_name in started:

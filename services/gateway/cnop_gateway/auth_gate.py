@@ -7,10 +7,13 @@ import re
 
 from prometheus_client import Counter
 
+from cnop_common.assertions import HEADER as ASSERTION_HEADER
+from cnop_common.assertions import Signer
 from cnop_common.logging import get_logger
 from cnop_gateway.cache import Identity, ValidationCache, token_key
 from cnop_gateway.headers import Headers, values
 from cnop_gateway.responses import Reply, unauthorized, unavailable
+from cnop_gateway.shared import SharedLimits
 from cnop_gateway.upstreams import Upstream, UpstreamDown
 
 log = get_logger("security")
@@ -27,9 +30,24 @@ _REASON_CODES = {"token_expired": "TOKEN_EXPIRED", "token_revoked": "TOKEN_REVOK
 class AuthGate:
     """Turns an Authorization header into an identity, or a 401/503 reply."""
 
-    def __init__(self, auth: Upstream, cache: ValidationCache) -> None:
+    def __init__(
+        self,
+        auth: Upstream,
+        cache: ValidationCache,
+        shared: SharedLimits,
+        signer: Signer | None = None,
+    ) -> None:
         self.auth = auth
         self.cache = cache
+        self.shared = shared
+        self.signer = signer
+
+    def _to_auth(self, forward: dict[str, str]) -> dict[str, str]:
+        """Headers of a call to auth: we are the gateway, and can prove it."""
+        headers = {**forward, "x-source": "gateway", "content-type": "application/json"}
+        if self.signer is not None:
+            headers[ASSERTION_HEADER] = self.signer.assertion("auth")
+        return headers
 
     @staticmethod
     def bearer_token(headers: Headers) -> str | None:
@@ -57,15 +75,17 @@ class AuthGate:
         key = token_key(token)
         cached = self.cache.get(key)
         if cached is not None:
-            AUTH_OUTCOMES.labels("valid").inc()
-            return cached
+            if not await self.shared.revoked(key):
+                AUTH_OUTCOMES.labels("valid").inc()
+                return cached
+            self.cache.evict(key)  # logged out on another replica: ask auth again
         return await self._ask_auth(token, key, request_id, forward)
 
     async def _ask_auth(
         self, token: str, key: bytes, request_id: str, forward: dict[str, str]
     ) -> Identity | Reply:
         body = json.dumps({"token": token}).encode()
-        headers = {**forward, "x-source": "gateway", "content-type": "application/json"}
+        headers = self._to_auth(forward)
         try:
             answer = await self.auth.request("POST", "/auth/validate-jwt", headers, body)
         except UpstreamDown as down:
@@ -79,7 +99,8 @@ class AuthGate:
             identity = Identity(
                 data["user"]["username"], data["user"]["role"], int(data["expires_at"])
             )
-            self.cache.put(key, identity)
+            if not await self.shared.revoked(key):  # a logout may have raced this answer
+                self.cache.put(key, identity)
             AUTH_OUTCOMES.labels("valid").inc()
             return identity
         if answer.status in (401, 422):
@@ -96,8 +117,8 @@ class AuthGate:
 
     async def revoke(self, token: str, forward: dict[str, str]) -> int:
         """Revoke at auth and forget locally; the status auth answered."""
-        self.cache.evict(token_key(token))
-        headers = {**forward, "x-source": "gateway", "content-type": "application/json"}
+        await self.shared.revoke(token_key(token))
+        headers = self._to_auth(forward)
         answer = await self.auth.request(
             "POST", "/auth/revoke", headers, json.dumps({"token": token}).encode()
         )

@@ -105,7 +105,7 @@ class ValidationCache:
 
     def put(self, key: bytes, identity: Identity) -> None:
         """Remember a valid token until the bound or its expiry, whichever comes first."""
-        if not self.enabled or self._recently_revoked(key):
+        if not self.enabled or self.recently_revoked(key):
             return
         deadline = min(self.clock() + self.bound_seconds, float(identity.expires_at))
         if deadline <= self.clock():
@@ -125,7 +125,8 @@ class ValidationCache:
         while len(self._revoked) > self.max_entries:
             self._revoked.popitem(last=False)
 
-    def _recently_revoked(self, key: bytes) -> bool:
+    def recently_revoked(self, key: bytes) -> bool:
+        """Was this token revoked on this replica within the memory window?"""
         until = self._revoked.get(key)
         if until is None:
             return False

@@ -11,7 +11,14 @@ Headers = list[tuple[bytes, bytes]]
 
 # Identity and trust headers only the gateway may set: every client copy goes.
 IDENTITY = frozenset(
-    {b"x-user-id", b"x-user-role", b"x-source", b"x-auth-service", b"x-authenticated"}
+    {
+        b"x-user-id",
+        b"x-user-role",
+        b"x-source",
+        b"x-auth-service",
+        b"x-authenticated",
+        b"x-identity-assertion",
+    }
 )
 # Hop-by-hop (RFC 9110 §7.6.1) plus what the gateway sets itself.
 HOP_BY_HOP = frozenset(

@@ -40,6 +40,9 @@ class GatewaySettings(ProcessSettings):
     auth_cache_size: int = Field(default=10_000, ge=0)
 
     rate_limit_per_minute: int = Field(default=600, ge=1)
+    # Redis every replica keeps its rate limit, login guard and revocations in;
+    # unset: this replica's memory only (a single replica, or a test).
+    limits_store_url: str | None = None
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
     login_max_failures_per_user: int = Field(default=5, ge=1)
     login_max_failures_per_ip: int = Field(default=20, ge=1)

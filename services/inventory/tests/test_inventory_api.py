@@ -3,7 +3,7 @@
 import httpx
 import pytest
 
-from cnop_platform.testing import Clients
+from cnop_platform.testing import Clients, asserted
 
 pytestmark = pytest.mark.integration
 
@@ -52,10 +52,18 @@ def test_detail_errors(anonymous: Clients, asset_id, status):
 
 def test_internal_prices_only_for_named_callers(local_platform, anonymous: Clients):
     base = local_platform.url("inventory")
-    as_order = httpx.get(f"{base}/internal/assets/BTC", headers={"X-Source": "order"})
+
+    def proof(caller: str) -> dict[str, str]:
+        return {"X-Source": caller, **asserted(local_platform, "inventory", caller)}
+
+    as_order = httpx.get(f"{base}/internal/assets/BTC", headers=proof("order"))
     assert as_order.status_code == 200
     assert as_order.json()["asset_id"] == "BTC"
-    assert httpx.get(f"{base}/internal/assets", headers={"X-Source": "user"}).status_code == 200
+    assert httpx.get(f"{base}/internal/assets", headers=proof("user")).status_code == 200
     # The gateway's markers do not open internal routes, nor does an unknown name.
     assert anonymous.inventory.get("/internal/assets").status_code == 403
     assert httpx.get(f"{base}/internal/assets", headers={"X-Source": "web"}).status_code == 403
+    # Naming a caller is not being it: without its signature, or with another's, 403.
+    assert httpx.get(f"{base}/internal/assets", headers={"X-Source": "order"}).status_code == 403
+    as_user_claiming_order = {"X-Source": "order", **asserted(local_platform, "inventory", "user")}
+    assert httpx.get(f"{base}/internal/assets", headers=as_user_claiming_order).status_code == 403

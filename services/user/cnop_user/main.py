@@ -34,15 +34,17 @@ def create_app(settings: UserSettings | None = None) -> FastAPI:
         parallelism=settings.argon2_parallelism,
         max_concurrent=settings.argon2_max_concurrent,
     )
+    signer = settings.signer()
     inventory = InventoryClient(
         caller=SERVICE,
         base_url=settings.inventory_url,
         timeout_seconds=settings.peer_timeout_seconds,
+        signer=signer,
     )
     accounts = Accounts(store, passwords)
     auth = InternalClient(
         caller=SERVICE, peer="auth", base_url=settings.auth_url,
-        timeout_seconds=settings.peer_timeout_seconds,
+        timeout_seconds=settings.peer_timeout_seconds, signer=signer,
     )  # fmt: skip
     balances = Balances(
         store,

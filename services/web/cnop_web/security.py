@@ -46,7 +46,9 @@ SECURITY_HEADERS = {
 
 # Identity headers mean something only when the gateway sets them; a browser's
 # copies are dropped on arrival so they cannot even reach our own logs.
-IDENTITY_HEADERS = frozenset({b"x-user-id", b"x-user-role", b"x-source", b"x-auth-service"})
+IDENTITY_HEADERS = frozenset(
+    {b"x-user-id", b"x-user-role", b"x-source", b"x-auth-service", b"x-identity-assertion"}
+)
 
 
 class SecurityHeadersMiddleware:

@@ -1,0 +1,263 @@
+"""Limits that hold across gateway replicas: one Redis every replica counts in.
+
+The rate limit, the login guard and the memory of revoked tokens lived in each
+replica's memory, so N replicas gave an attacker N times each budget, and the
+HPA changes N under attack. Here they live in Redis (LIMITS_STORE_URL):
+
+- rate limit: one counter per address and minute (INCR + EXPIRE);
+- login guard: failures per username and per address in sorted sets over the
+  window, attempts in flight in counters, blocks as keys that expire; the
+  check and the reservation are one Lua script, atomic across replicas;
+- revocations: a key per revoked token (its spelling-free hash) for as long as
+  a validation may be in flight, checked before a cached validation is used,
+  so a logout on one replica ends the token on all of them at once.
+
+If Redis does not answer, the gateway keeps serving with its own in-memory
+limits (limits.py, cache.py), counts every such call in
+`gateway_limits_store_fallbacks_total`, reports `gateway_limits_store_up 0`,
+and leaves Redis alone for a few seconds before trying again; the
+LimitsStoreUnavailable alert fires.
+"""
+
+from __future__ import annotations
+
+import secrets
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+from prometheus_client import Counter, Gauge
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
+
+from cnop_common.logging import get_logger
+from cnop_gateway.cache import REVOKED_MEMORY_SECONDS, ValidationCache
+from cnop_gateway.limits import (
+    LOGIN_BLOCKED_ATTEMPTS,
+    LOGIN_BLOCKS,
+    LOGIN_FAILURES,
+    RATE_LIMITED,
+    LoginGuard,
+    Quota,
+    RateLimiter,
+)
+
+log = get_logger("security")
+T = TypeVar("T")
+
+FALLBACKS = Counter(
+    "gateway_limits_store_fallbacks_total",
+    "Limit checks answered from this replica's memory because the shared store did not.",
+    ["operation"],
+)
+STORE_UP = Gauge(
+    "gateway_limits_store_up", "1 while the shared limits store answers, 0 while it does not."
+)
+OPERATIONS = ("rate", "login_begin", "login_end", "revoke", "revoked")
+for _operation in OPERATIONS:
+    FALLBACKS.labels(_operation)
+
+# Seconds to leave an unanswering store alone: the fallback must not cost every
+# request a connection timeout.
+RETRY_SECONDS = 2.0
+TIMEOUT_SECONDS = 0.25
+PREFIX = "cnop:gw:"
+
+# KEYS: failures(user), failures(ip), in-flight(user), in-flight(ip), block(user), block(ip)
+# ARGV: now, window, limit(user), limit(ip), in-flight ttl
+# → {0, 0} reserved; {1, ms} blocked for ms; {2, ms} the budget is taken by attempts ahead
+BEGIN = """
+local now = tonumber(ARGV[1])
+local wait = math.max(redis.call('PTTL', KEYS[5]), redis.call('PTTL', KEYS[6]))
+if wait > 0 then return {1, wait} end
+for i = 1, 2 do
+  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - tonumber(ARGV[2]))
+  local used = redis.call('ZCARD', KEYS[i]) + tonumber(redis.call('GET', KEYS[i + 2]) or '0')
+  if used >= tonumber(ARGV[2 + i]) then return {2, 1000} end
+end
+for i = 3, 4 do
+  redis.call('INCR', KEYS[i])
+  redis.call('EXPIRE', KEYS[i], ARGV[5])
+end
+return {0, 0}
+"""
+# KEYS as BEGIN; ARGV: now, window, limit(user), limit(ip), failed (0/1), member, block ms
+# → the scopes (1 user, 2 ip) that this failure started blocking
+END = """
+for i = 3, 4 do
+  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
+end
+local started = {}
+if ARGV[5] == '1' then
+  local now = tonumber(ARGV[1])
+  for i = 1, 2 do
+    redis.call('ZADD', KEYS[i], now, ARGV[6])
+    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - tonumber(ARGV[2]))
+    redis.call('PEXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2]) * 1000))
+    if redis.call('ZCARD', KEYS[i]) >= tonumber(ARGV[2 + i])
+       and redis.call('PTTL', KEYS[4 + i]) <= 0 then
+      redis.call('SET', KEYS[4 + i], '1', 'PX', ARGV[7])
+      redis.call('DEL', KEYS[i])
+      table.insert(started, i)
+    end
+  end
+end
+return started
+"""
+
+
+class SharedLimits:
+    """The gateway's limits and revocations, in Redis when it answers, in memory when not."""
+
+    def __init__(
+        self,
+        url: str | None,
+        limiter: RateLimiter,
+        guard: LoginGuard,
+        cache: ValidationCache,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.limiter = limiter
+        self.guard = guard
+        self.cache = cache
+        self.clock = clock
+        self.redis: Redis | None = (
+            Redis.from_url(
+                url,
+                socket_timeout=TIMEOUT_SECONDS,
+                socket_connect_timeout=TIMEOUT_SECONDS,
+                health_check_interval=30,
+            )
+            if url
+            else None
+        )
+        self._begin = self.redis.register_script(BEGIN) if self.redis else None
+        self._end = self.redis.register_script(END) if self.redis else None
+        self._skip_until = 0.0
+        if self.redis is not None:  # no store configured: no series, no alert
+            STORE_UP.set(1)
+
+    async def close(self) -> None:
+        """Release the connection pool."""
+        if self.redis is not None:
+            await self.redis.aclose()
+
+    async def _shared(
+        self, operation: str, call: Callable[[Redis], Awaitable[T]], local: Callable[[], T]
+    ) -> T:
+        """`call` on Redis; on any failure (or while it is being left alone), `local`."""
+        if self.redis is not None and time.monotonic() >= self._skip_until:
+            try:
+                result = await call(self.redis)
+            except (RedisError, OSError, TimeoutError) as exc:
+                self._skip_until = time.monotonic() + RETRY_SECONDS
+                STORE_UP.set(0)
+                log.error("limits_store_unavailable", operation=operation,
+                          error_type=type(exc).__name__)  # fmt: skip
+            else:
+                STORE_UP.set(1)
+                return result
+        if self.redis is not None:
+            FALLBACKS.labels(operation).inc()
+        return local()
+
+    async def rate(self, client_ip: str) -> Quota:
+        """Count one request of `client_ip` in this minute, across every replica."""
+        limit = self.limiter.per_minute
+
+        async def shared(redis: Redis) -> Quota:
+            window = int(self.clock() // 60)
+            # Keyed by the budget too: replicas configured alike share one count,
+            # a differently configured gateway (a test's) never eats into it.
+            key = f"{PREFIX}rate:{limit}:{window}:{client_ip}"
+            async with redis.pipeline(transaction=True) as pipe:
+                pipe.incr(key)
+                pipe.expire(key, 120)
+                count, _ = await pipe.execute()
+            allowed = int(count) <= limit
+            if not allowed:
+                RATE_LIMITED.inc()
+            return Quota(allowed, limit, max(0, limit - int(count)), (window + 1) * 60)
+
+        return await self._shared("rate", shared, lambda: self.limiter.check(client_ip))
+
+    def _login_keys(self, username: str, client_ip: str) -> list[str]:
+        # Keyed by the guard's settings too, as the rate limit is by its budget.
+        guard = self.guard
+        tag = (
+            f"{guard.limits['user']}-{guard.limits['ip']}"
+            f"-{guard.window_seconds:g}-{guard.block_seconds:g}"
+        )
+        scopes = (("user", username), ("ip", client_ip))
+        return [
+            *(
+                f"{PREFIX}login:{tag}:{kind}:{s}:{v}"
+                for kind in ("fail", "flight", "block")
+                for s, v in scopes
+            )
+        ]
+
+    def _login_args(self) -> list[Any]:
+        limits = self.guard.limits
+        return [self.clock(), self.guard.window_seconds, limits["user"], limits["ip"]]
+
+    async def login_begin(self, username: str, client_ip: str) -> int:
+        """Reserve a place for one login attempt: 0, or seconds to wait (LoginGuard.begin)."""
+        assert self._begin is not None or self.redis is None
+
+        async def shared(_redis: Redis) -> int:
+            assert self._begin is not None
+            state, wait_ms = await self._begin(
+                keys=self._login_keys(username, client_ip),
+                args=[*self._login_args(), 60],  # an attempt in flight: at most a minute
+            )
+            if int(state):
+                LOGIN_BLOCKED_ATTEMPTS.inc()
+                return max(1, int((int(wait_ms) + 999) // 1000))
+            return 0
+
+        return await self._shared(
+            "login_begin", shared, lambda: self.guard.begin(username, client_ip)
+        )
+
+    async def login_end(self, username: str, client_ip: str, *, failed: bool) -> list[str]:
+        """Release the attempt's place; count a failure (LoginGuard.end)."""
+
+        async def shared(_redis: Redis) -> list[str]:
+            assert self._end is not None
+            started = await self._end(
+                keys=self._login_keys(username, client_ip),
+                args=[
+                    *self._login_args(),
+                    "1" if failed else "0",
+                    f"{self.clock()}:{secrets.token_hex(6)}",
+                    int(self.guard.block_seconds * 1000),
+                ],
+            )
+            if failed:
+                LOGIN_FAILURES.inc()
+            scopes = ["user" if int(index) == 1 else "ip" for index in started]
+            for scope in scopes:
+                LOGIN_BLOCKS.labels(scope).inc()
+            return scopes
+
+        return await self._shared(
+            "login_end", shared, lambda: self.guard.end(username, client_ip, failed=failed)
+        )
+
+    async def revoke(self, key: bytes) -> None:
+        """Mark a token revoked on every replica (and forget it here at once)."""
+        self.cache.evict(key)
+
+        async def shared(redis: Redis) -> None:
+            await redis.set(f"{PREFIX}revoked:{key.hex()}", b"1", ex=int(REVOKED_MEMORY_SECONDS))
+
+        await self._shared("revoke", shared, lambda: None)
+
+    async def revoked(self, key: bytes) -> bool:
+        """Was this token revoked on any replica lately? (Here: the local memory.)"""
+
+        async def shared(redis: Redis) -> bool:
+            return bool(await redis.exists(f"{PREFIX}revoked:{key.hex()}"))
+
+        return await self._shared("revoked", shared, lambda: self.cache.recently_revoked(key))

@@ -1,0 +1,130 @@
+"""Limits that hold across gateway replicas: two replicas, one Redis (issue 12).
+
+Before, each replica kept its own rate limit, login guard and revoked tokens:
+with N replicas an attacker had N times each budget, and a token logged out
+on one replica lived on for the cache bound on the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import re
+import time
+
+import httpx
+import pytest
+
+from cnop_platform.testing import PASSWORD, extra_process, gateway_user
+
+pytestmark = [pytest.mark.integration, pytest.mark.slow]
+
+REPLICA_PORTS = (18_780, 18_781)
+UNSHARED_PORT = 18_782
+LIMITS = {
+    "RATE_LIMIT_PER_MINUTE": "10",
+    "LOGIN_MAX_FAILURES_PER_USER": "5",
+    "LOGIN_MAX_FAILURES_PER_IP": "20",
+    "LOGIN_BLOCK_SECONDS": "30",
+    "AUTH_CACHE_SECONDS": "5",
+}
+
+
+@pytest.fixture(scope="module")
+def replicas(local_platform):
+    # Both inherit the platform's LIMITS_STORE_URL: one Redis for the two.
+    with (
+        extra_process(local_platform, "gateway", REPLICA_PORTS[0], **LIMITS) as first,
+        extra_process(local_platform, "gateway", REPLICA_PORTS[1], **LIMITS) as second,
+    ):
+        yield first, second
+
+
+def _client(address: str) -> httpx.Client:
+    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), trust_env=False,
+                        timeout=30)  # fmt: skip
+
+
+def _metric(admin_url: str, name: str) -> float:
+    text = httpx.get(f"{admin_url}/metrics", trust_env=False).text
+    pattern = rf"^{re.escape(name)} (\S+)$"
+    match = re.search(pattern, text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0
+
+
+def test_the_combined_rate_budget_of_two_replicas_is_the_configured_one(replicas):
+    with _client("127.7.0.1") as client:
+        first = client.get(f"{replicas[0]}/api/v1/inventory/assets?limit=1")
+        if int(first.headers["x-ratelimit-reset"]) - time.time() < 5:
+            time.sleep(int(first.headers["x-ratelimit-reset"]) - time.time() + 0.5)
+            first = client.get(f"{replicas[0]}/api/v1/inventory/assets?limit=1")
+        remaining = int(first.headers["x-ratelimit-remaining"])
+        assert remaining == 9
+        alternating = itertools.cycle(replicas)
+        statuses = [
+            client.get(f"{next(alternating)}/api/v1/inventory/assets?limit=1").status_code
+            for _ in range(remaining + 6)
+        ]
+    # Ten in all across both replicas (not twenty), then 429 from either.
+    assert statuses == [200] * remaining + [429] * 6
+
+
+def test_failed_logins_on_either_replica_block_the_account_on_both(replicas, gateway_url):
+    # Accounts are made through the session's gateway: the replicas' small budget
+    # (10 a minute) is this file's to spend, from addresses of its own.
+    victim = gateway_user(gateway_url, "sharedguard")
+    alternating = itertools.cycle(replicas)
+    wrong_password = {"username": victim.username, "password": "Wr0ng!pass-xx"}
+    right_password = {"username": victim.username, "password": PASSWORD}
+    with _client("127.7.0.2") as client:
+        for _ in range(5):
+            wrong = client.post(f"{next(alternating)}/api/v1/auth/login", json=wrong_password)
+            assert wrong.status_code == 401
+        for replica in replicas:
+            blocked = client.post(f"{replica}/api/v1/auth/login", json=right_password)
+            assert blocked.status_code == 429
+            assert blocked.json()["code"] == "LOGIN_BLOCKED"
+    victim.close()
+
+
+def test_a_concurrent_burst_over_both_replicas_reaches_auth_five_times_at_most(
+    replicas, gateway_url
+):
+    victim = gateway_user(gateway_url, "sharedburst")
+
+    async def burst() -> list[int]:
+        transport = httpx.AsyncHTTPTransport(local_address="127.7.0.3")
+        async with httpx.AsyncClient(transport=transport, trust_env=False, timeout=60) as client:
+            answers = await asyncio.gather(*(
+                client.post(f"{replicas[index % 2]}/api/v1/auth/login",
+                            json={"username": victim.username, "password": "Wr0ng!pass-xx"})
+                for index in range(30)
+            ))  # fmt: skip
+        return [answer.status_code for answer in answers]
+
+    statuses = asyncio.run(burst())
+    assert statuses.count(401) <= 5
+    assert statuses.count(429) >= 25
+    victim.close()
+
+
+def test_a_logout_on_one_replica_ends_the_token_on_the_other_at_once(replicas, gateway_url):
+    user = gateway_user(gateway_url, "sharedlogout")
+    with _client("127.7.0.4") as client:
+        other = f"{replicas[1]}/api/v1/balance"
+        assert client.get(other, headers=user.auth).status_code == 200  # now cached there
+        logout = client.post(f"{replicas[0]}/api/v1/auth/logout", json={}, headers=user.auth)
+        assert logout.status_code == 200
+        assert client.get(other, headers=user.auth).status_code == 401  # no wait for the bound
+    user.close()
+
+
+def test_without_its_store_a_replica_keeps_serving_and_says_so(local_platform):
+    with extra_process(local_platform, "gateway", UNSHARED_PORT, **LIMITS,
+                       LIMITS_STORE_URL="redis://127.0.0.1:18799/0") as url:  # fmt: skip
+        admin = f"http://127.0.0.1:{UNSHARED_PORT + 1000}"
+        assert (
+            httpx.get(f"{url}/api/v1/inventory/assets?limit=1", trust_env=False).status_code == 200
+        )
+        assert _metric(admin, "gateway_limits_store_up") == 0
+        assert _metric(admin, 'gateway_limits_store_fallbacks_total{operation="rate"}') >= 1
