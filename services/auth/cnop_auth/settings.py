@@ -46,6 +46,11 @@ class AuthSettings(BaseSettings):
     # is proven by their signed assertion, not by their address alone.
     identity_public_keys_file: Path | None = None
 
+    @field_validator("identity_public_keys_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        return None if value == "" else value
+
     issuer: str = "cnop-auth"
     audience: str = "cnop-platform"
     token_ttl_seconds: int = Field(default=3600, ge=60, le=86400)

@@ -37,3 +37,8 @@ SLOW_OR_OVERSIZED = Counter(
     "Requests refused before the application: too slow (408) or headers too large (431).",
     ["service", "status"],
 )
+STORE_CALLS = Counter(
+    "store_calls_total",
+    "DynamoDB calls by the route that made them and the operation (budgets: docs/performance.md).",
+    ["service", "route", "operation"],
+)

@@ -7,6 +7,7 @@ and keeps context variables visible to the endpoint.
 from __future__ import annotations
 
 import time
+from contextvars import ContextVar
 
 import structlog
 from starlette.datastructures import MutableHeaders
@@ -43,6 +44,17 @@ def begin_request(
     return request_id, trace, finish_span
 
 
+# The request being handled, for what is counted per route below the endpoint
+# (store calls): contextvars follow it into the thread pool.
+current_scope: ContextVar[Scope | None] = ContextVar("cnop_scope", default=None)
+
+
+def current_route() -> str:
+    """The route template of the request being handled ("none" outside one)."""
+    scope = current_scope.get()
+    return route_template(scope) if scope is not None else "none"
+
+
 def route_template(scope: Scope) -> str:
     """The matched route's template (never the raw path, which is unbounded)."""
     route = scope.get("route")
@@ -69,6 +81,7 @@ class RequestContextMiddleware:
         )
         status = 500
         started = time.perf_counter()
+        current_scope.set(scope)  # the route it matches is known by the time the store is called
 
         async def send_with_ids(message: Message) -> None:
             nonlocal status

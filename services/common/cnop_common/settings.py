@@ -38,6 +38,12 @@ class ProcessSettings(BaseSettings):
     identity_signing_key_file: Path | None = None
     identity_public_keys_file: Path | None = None
 
+    @field_validator("identity_signing_key_file", "identity_public_keys_file", mode="before")
+    @classmethod
+    def _unset_when_empty(cls, value: object) -> object:
+        # An empty variable switches the assertions off (development only: see below).
+        return None if value == "" else value
+
     def signer(self) -> Signer | None:
         """The key this process signs its calls to our services with, if it has one."""
         return (

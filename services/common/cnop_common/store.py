@@ -19,7 +19,8 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from cnop_common.errors import StoreUnavailable
 from cnop_common.logging import get_logger
-from cnop_common.metrics import STORE_ERRORS
+from cnop_common.metrics import STORE_CALLS, STORE_ERRORS
+from cnop_common.middleware import current_route
 
 log = get_logger("store")
 
@@ -114,7 +115,12 @@ class Store:
         # values (the resource layer converts them), which the low-level
         # client's type stubs do not describe.
         self.client: Any = resource.meta.client
+        # Every call the store makes, counted by the route that made it.
+        self.client.meta.events.register("before-call.dynamodb", self._count_call)
         self._bootstrapped = threading.Event()
+
+    def _count_call(self, model: Any, **_: Any) -> None:
+        STORE_CALLS.labels(self.service, current_route(), model.name).inc()
 
     def table(self, logical_name: str) -> str:
         """Physical name of a logical table."""

@@ -54,7 +54,10 @@ async def send_reply(send: Send, reply: Reply) -> None:
         {
             "type": "http.response.start",
             "status": reply.status,
-            "headers": [*reply.headers, (b"content-length", str(len(reply.body)).encode())],
+            # 204 and 304 carry no body, and say nothing about its length.
+            "headers": reply.headers
+            if reply.status in (204, 304)
+            else [*reply.headers, (b"content-length", str(len(reply.body)).encode())],
         }
     )
     await send({"type": "http.response.body", "body": reply.body})

@@ -4,12 +4,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request, Response
 
 from cnop_common.assets import parse_asset_id
 from cnop_common.decimals import decimal_router, price
 from cnop_common.errors import ApiError
+from cnop_common.http_cache import conditional_json
 from cnop_inventory.catalogue import Asset, Catalogue
+
+# Prices change only with a price feed (off unless configured): a few seconds of
+# caching spare the service without showing a stale price for long.
+CACHE_SECONDS = 5
 
 
 def _price_view(asset: Asset) -> dict[str, Any]:
@@ -33,13 +38,16 @@ def build_router(catalogue: Catalogue) -> APIRouter:
 
     @router.get("/inventory/assets", tags=["inventory"])
     def list_assets(
-        active_only: bool = True, limit: Annotated[int, Query(ge=1, le=250)] = 50
-    ) -> dict[str, Any]:
-        return catalogue.listing(active_only=active_only, limit=limit)
+        request: Request,
+        active_only: bool = True,
+        limit: Annotated[int, Query(ge=1, le=250)] = 50,
+    ) -> Response:
+        listing = catalogue.listing(active_only=active_only, limit=limit)
+        return conditional_json(request, listing, CACHE_SECONDS)
 
     @router.get("/inventory/assets/{asset_id}", tags=["inventory"])
-    def get_asset(asset_id: str) -> dict[str, Any]:
-        return catalogue.detail(find(asset_id))
+    def get_asset(request: Request, asset_id: str) -> Response:
+        return conditional_json(request, catalogue.detail(find(asset_id)), CACHE_SECONDS)
 
     @router.get("/internal/assets", tags=["internal"])
     def internal_prices() -> dict[str, Any]:

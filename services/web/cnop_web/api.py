@@ -53,7 +53,8 @@ def _reply(answer: Answer, body: bytes | None = None) -> Response:
     response = Response(
         answer.body if body is None else body, answer.status, headers=answer.headers
     )
-    response.headers["Cache-Control"] = "no-store"
+    # Only what the API itself calls cacheable (with its validators) may be kept.
+    response.headers.setdefault("Cache-Control", "no-store")
     return response
 
 

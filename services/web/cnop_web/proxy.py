@@ -22,9 +22,11 @@ from cnop_web.settings import WebSettings
 log = get_logger(__name__)
 
 API_PREFIX = "/api/v1"
-REQUEST_HEADERS = ("content-type", "accept", "idempotency-key")
+REQUEST_HEADERS = ("content-type", "accept", "idempotency-key", "if-none-match")
 RESPONSE_HEADERS = (
     "content-type",
+    "etag",
+    "cache-control",
     "retry-after",
     "www-authenticate",
     "x-ratelimit-limit",

@@ -1,0 +1,36 @@
+"""Validators for cacheable answers: ETag and Cache-Control, and 304 for a conditional GET.
+
+The asset list and details change only when prices do; a client (the web UI,
+a browser behind it, a CDN) that already holds an answer asks with
+If-None-Match and gets 304 without a body. The ETag is a hash of the exact
+body, so equal bodies share it across replicas and restarts.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from fastapi import Request, Response
+
+
+def etag_of(body: bytes) -> str:
+    """A strong validator for these exact bytes."""
+    return '"' + hashlib.sha256(body).hexdigest()[:32] + '"'
+
+
+def _matches(if_none_match: str, etag: str) -> bool:
+    # RFC 9110 §13.1.2: weak comparison for If-None-Match; "*" matches anything.
+    tags = [tag.strip().removeprefix("W/") for tag in if_none_match.split(",")]
+    return "*" in tags or etag in tags
+
+
+def conditional_json(request: Request, payload: Any, max_age_seconds: int) -> Response:
+    """`payload` as JSON with its validators, or 304 when the client already has it."""
+    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    etag = etag_of(body)
+    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age_seconds}"}
+    if _matches(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type="application/json", headers=headers)
