@@ -82,7 +82,7 @@ verify: $(STAMP)
 capacity: $(STAMP)
 	$(PY) -m cnop_loadtests.run --shape $(or $(SHAPE),smoke) $(if $(TARGET),--target $(TARGET),--local-root var) $(ARGS)
 
-## bench: gateway vs backend vs nginx auth_request (figures; see docs/performance.md)
+## bench: gateway vs backend vs nginx auth_request, plain and cached, and the front-door-only table (docs/performance.md)
 bench: $(STAMP)
 	@command -v nginx >/dev/null && command -v wrk >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk; }

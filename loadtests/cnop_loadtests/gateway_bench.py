@@ -1,10 +1,17 @@
-"""Benchmark one authenticated GET (/api/v1/balance) through four front doors.
+"""Benchmark one authenticated GET (/api/v1/balance) through five front doors.
 
 1. the backend directly (with the gateway's headers, no authentication at all);
 2. our gateway with a warm validation cache;
 3. our gateway with the cache off (every request asks the auth service);
 4. Debian's nginx with `auth_request` to the same auth service (GET /auth/verify)
-   in front of the same backend: the setup a user would pick instead.
+   in front of the same backend: the setup a user would pick instead;
+5. the same nginx with the auth answers cached (`proxy_cache` on the auth
+   subrequest, keyed by the Authorization header, valid 5 s like our cache):
+   the strongest nginx setup, the figure to beat.
+
+Then the front-door-only table: the same front doors in front of a trivial
+upstream that answers from memory (nginx `return 200`), so the store's ~5 ms
+per read no longer hides what the front door itself costs.
 
 Same load generator (wrk), same connections, threads and duration for all, in
 one run on one machine; it prints requests/s, p50 and p99, and the ratios.
@@ -37,7 +44,40 @@ ROOT = REPO / "var" / "bench"
 OFFSET = 4_000  # its own ports: never disturbs `make up` or the tests
 NO_CACHE_PORT = 12_180
 NGINX_PORT = 12_280
+NGINX_CACHED_PORT = 12_281
+TRIVIAL_PORT = 12_282  # the in-memory upstream of the front-door-only table
+NGINX_TRIVIAL_PORT = 12_283  # nginx, auth cached, in front of it
+GATEWAY_TRIVIAL_PORT = 12_380  # our gateway, warm cache, in front of it
 PATH = "/api/v1/balance"
+TRIVIAL_URL = f"http://127.0.0.1:{TRIVIAL_PORT}"
+TRIVIAL_BODY = '{"current_balance":"100.00","available_balance":"100.00"}'
+NGINX_AUTHENTICATED = """
+      auth_request {auth};
+      auth_request_set $auth_user $upstream_http_x_auth_user;
+      auth_request_set $auth_role $upstream_http_x_auth_role;
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header Authorization "";
+      proxy_set_header X-User-ID $auth_user;
+      proxy_set_header X-User-Role $auth_role;
+      proxy_set_header X-Source gateway;
+      proxy_set_header X-Auth-Service auth-service;
+      proxy_pass http://{backend}/;"""
+NGINX_AUTH = """
+    location = {name} {{
+      internal;
+      proxy_pass http://auth_backend/auth/verify;
+      proxy_pass_request_body off;
+      proxy_set_header Content-Length "";
+      proxy_http_version 1.1;
+      proxy_set_header Connection "";
+      proxy_set_header X-Source gateway;{cache}
+    }}"""
+# The strongest common nginx setup: auth answers cached per token for 5 s.
+NGINX_AUTH_CACHE = """
+      proxy_cache auth_answers;
+      proxy_cache_key $http_authorization;
+      proxy_cache_valid 200 5s;"""
 NGINX_CONF = """
 worker_processes 1;  # one process, like our gateway
 pid {prefix}/nginx.pid;
@@ -50,32 +90,31 @@ http {{
   fastcgi_temp_path {prefix}/tmp;
   uwsgi_temp_path {prefix}/tmp;
   scgi_temp_path {prefix}/tmp;
+  proxy_cache_path {prefix}/cache keys_zone=auth_answers:10m max_size=64m inactive=60s;
   upstream user_backend {{ server 127.0.0.1:{user_port}; keepalive 64; }}
   upstream auth_backend {{ server 127.0.0.1:{auth_port}; keepalive 64; }}
+  upstream trivial_backend {{ server 127.0.0.1:{trivial_port}; keepalive 64; }}
   server {{
     listen 127.0.0.1:{port};
-    location /api/v1/ {{
-      auth_request /_auth;
-      auth_request_set $auth_user $upstream_http_x_auth_user;
-      auth_request_set $auth_role $upstream_http_x_auth_role;
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header Authorization "";
-      proxy_set_header X-User-ID $auth_user;
-      proxy_set_header X-User-Role $auth_role;
-      proxy_set_header X-Source gateway;
-      proxy_set_header X-Auth-Service auth-service;
-      proxy_pass http://user_backend/;
+    location /api/v1/ {{{plain_user}
+    }}{plain_auth}
+  }}
+  server {{
+    listen 127.0.0.1:{cached_port};
+    location /api/v1/ {{{cached_user}
+    }}{cached_auth}
+  }}
+  server {{
+    listen 127.0.0.1:{trivial_port};
+    location / {{
+      default_type application/json;
+      return 200 '{trivial_body}';
     }}
-    location = /_auth {{
-      internal;
-      proxy_pass http://auth_backend/auth/verify;
-      proxy_pass_request_body off;
-      proxy_set_header Content-Length "";
-      proxy_http_version 1.1;
-      proxy_set_header Connection "";
-      proxy_set_header X-Source gateway;
-    }}
+  }}
+  server {{
+    listen 127.0.0.1:{nginx_trivial_port};
+    location /api/v1/ {{{cached_trivial}
+    }}{cached_auth}
   }}
 }}
 """
@@ -122,14 +161,22 @@ def run_wrk(name: str, url: str, headers: dict[str, str], args: argparse.Namespa
 
 
 @contextmanager
-def nginx(platform: LocalPlatform) -> Iterator[str]:
-    """Debian's nginx with auth_request in front of the platform's user service."""
+def nginx(platform: LocalPlatform) -> Iterator[dict[str, str]]:
+    """Debian's nginx: auth_request (plain and cached) in front of the user service,
+    the trivial in-memory upstream, and cached auth_request in front of that."""
     prefix = ROOT / "nginx"
     (prefix / "tmp").mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
     conf.write_text(NGINX_CONF.format(
-        prefix=prefix, port=NGINX_PORT,
+        prefix=prefix, port=NGINX_PORT, cached_port=NGINX_CACHED_PORT,
+        trivial_port=TRIVIAL_PORT, nginx_trivial_port=NGINX_TRIVIAL_PORT,
         user_port=platform.port("user"), auth_port=platform.port("auth"),
+        trivial_body=TRIVIAL_BODY,
+        plain_user=NGINX_AUTHENTICATED.format(auth="/_auth", backend="user_backend"),
+        cached_user=NGINX_AUTHENTICATED.format(auth="/_auth_cached", backend="user_backend"),
+        cached_trivial=NGINX_AUTHENTICATED.format(auth="/_auth_cached", backend="trivial_backend"),
+        plain_auth=NGINX_AUTH.format(name="/_auth", cache=""),
+        cached_auth=NGINX_AUTH.format(name="/_auth_cached", cache=NGINX_AUTH_CACHE),
     ))  # fmt: skip
     process = subprocess.Popen(
         ["nginx", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
@@ -143,7 +190,12 @@ def nginx(platform: LocalPlatform) -> Iterator[str]:
                 break
             except httpx.HTTPError:
                 time.sleep(0.1)
-        yield url
+        yield {
+            "plain": url,
+            "cached": f"http://127.0.0.1:{NGINX_CACHED_PORT}",
+            "trivial": f"http://127.0.0.1:{TRIVIAL_PORT}",
+            "cached_trivial": f"http://127.0.0.1:{NGINX_TRIVIAL_PORT}",
+        }
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -175,8 +227,12 @@ def main(argv: list[str] | None = None) -> int:
         direct_headers = {**GATEWAY_MARKERS, "X-User-ID": user.username, "X-User-Role": "customer"}
         with extra_process(platform, "gateway", NO_CACHE_PORT, AUTH_CACHE_SECONDS="0",
                            ADMIN_PORT=str(NO_CACHE_PORT + 1000)) as no_cache, \
-                nginx(platform) as nginx_url:  # fmt: skip
-            for url in (f"{gateway}{PATH}", f"{no_cache}{PATH}", f"{nginx_url}{PATH}"):
+                nginx(platform) as doors, \
+                extra_process(platform, "gateway", GATEWAY_TRIVIAL_PORT, wait_for="/health",
+                              USER_URL=TRIVIAL_URL) as gateway_trivial:  # fmt: skip
+            targets = (gateway, no_cache, doors["plain"], doors["cached"],
+                       doors["cached_trivial"], gateway_trivial)  # fmt: skip
+            for url in (f"{target}{PATH}" for target in targets):
                 check = httpx.get(url, headers=auth)
                 if check.status_code != 200:
                     print(f"setup error: {url} answered {check.status_code}", file=sys.stderr)
@@ -185,9 +241,20 @@ def main(argv: list[str] | None = None) -> int:
                 run_wrk("backend direct", f"{platform.url('user')}/balance", direct_headers, args),
                 run_wrk("gateway, warm cache", f"{gateway}{PATH}", auth, args),
                 run_wrk("gateway, cache off", f"{no_cache}{PATH}", auth, args),
-                run_wrk("nginx auth_request", f"{nginx_url}{PATH}", auth, args),
+                run_wrk("nginx auth_request", f"{doors['plain']}{PATH}", auth, args),
+                run_wrk("nginx, auth cached", f"{doors['cached']}{PATH}", auth, args),
+            ]
+            one = argparse.Namespace(**{**vars(args), "connections": 1})
+            front_doors = [
+                run_wrk("trivial direct", f"{doors['trivial']}/balance", {}, args),
+                run_wrk("gateway, warm cache", f"{gateway_trivial}{PATH}", auth, args),
+                run_wrk("nginx, auth cached", f"{doors['cached_trivial']}{PATH}", auth, args),
+                run_wrk("trivial direct, 1 conn", f"{doors['trivial']}/balance", {}, one),
+                run_wrk("gateway, 1 conn", f"{gateway_trivial}{PATH}", auth, one),
+                run_wrk("nginx cached, 1 conn", f"{doors['cached_trivial']}{PATH}", auth, one),
             ]
     report(results, args)
+    report_front_doors(front_doors, args)
     return 0
 
 
@@ -198,8 +265,12 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     for r in results:
         print(f"{r.name:<22} {r.requests_per_second:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
               f" {r.non_2xx:>8}")  # fmt: skip
-    direct, warm, cold, nginx_result = results
+    direct, warm, cold, nginx_result, nginx_cached = results
     ratios = [
+        (
+            "gateway warm / nginx cached throughput",
+            warm.requests_per_second / nginx_cached.requests_per_second,
+        ),
         (
             "gateway warm / nginx throughput",
             warm.requests_per_second / nginx_result.requests_per_second,
@@ -212,9 +283,31 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     ]
     print()
     for label, ratio in ratios:
-        print(f"{label + ':':<36}{ratio:.2f}x")
-    print(f"{'gateway warm p50 overhead:':<36}{warm.p50_ms - direct.p50_ms:+.2f} ms")
-    print(f"{'nginx p50 overhead:':<36}{nginx_result.p50_ms - direct.p50_ms:+.2f} ms")
+        print(f"{label + ':':<42}{ratio:.2f}x")
+    print(f"{'gateway warm p50 overhead:':<42}{warm.p50_ms - direct.p50_ms:+.2f} ms")
+    print(f"{'nginx p50 overhead:':<42}{nginx_result.p50_ms - direct.p50_ms:+.2f} ms")
+    print(f"{'nginx cached p50 overhead:':<42}{nginx_cached.p50_ms - direct.p50_ms:+.2f} ms")
+
+
+def report_front_doors(results: list[Result], args: argparse.Namespace) -> None:
+    """What the front door itself costs, in front of an upstream answering from memory."""
+    print(
+        f"\nfront door only: in front of an in-memory upstream, wrk -c{args.connections} and -c1\n"
+    )
+    print(f"{'target':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
+    for r in results:
+        print(f"{r.name:<24} {r.requests_per_second:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
+              f" {r.non_2xx:>8}")  # fmt: skip
+    _direct, gateway, nginx_cached, direct_one, gateway_one, nginx_one = results
+    print()
+    print(f"{'gateway / nginx cached throughput:':<42}"
+          f"{gateway.requests_per_second / nginx_cached.requests_per_second:.2f}x")  # fmt: skip
+    for label, door in (("gateway", gateway_one), ("nginx cached", nginx_one)):
+        added_p50 = door.p50_ms - direct_one.p50_ms
+        added_p99 = door.p99_ms - direct_one.p99_ms
+        print(
+            f"{label + ' added at 1 conn (p50 / p99):':<40}{added_p50:+.2f} / {added_p99:+.2f} ms"
+        )
 
 
 if __name__ == "__main__":
