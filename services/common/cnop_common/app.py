@@ -29,6 +29,7 @@ def make_store(service: str, settings: ServiceSettings) -> Store:
         region=settings.aws_region,
         table_prefix=settings.table_prefix,
         timeout_seconds=settings.store_timeout_seconds,
+        pool_size=settings.store_pool_size,
     )
 
 

@@ -26,6 +26,7 @@ class InternalClient:
         base_url: str,
         timeout_seconds: float,
         signer: Signer | None = None,
+        pool_size: int = 64,
     ) -> None:
         self.peer = peer
         self.signer = signer
@@ -33,7 +34,7 @@ class InternalClient:
             base_url=base_url,
             timeout=httpx.Timeout(timeout_seconds),
             headers={"X-Source": caller},
-            limits=httpx.Limits(max_connections=64, max_keepalive_connections=32),
+            limits=httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size),
             # Never pick up proxies from the environment for in-cluster calls.
             trust_env=False,
         )

@@ -38,7 +38,13 @@ class InventoryClient:
     """GET /internal/assets[/{id}] on the inventory service."""
 
     def __init__(
-        self, *, caller: str, base_url: str, timeout_seconds: float, signer: Signer | None = None
+        self,
+        *,
+        caller: str,
+        base_url: str,
+        timeout_seconds: float,
+        signer: Signer | None = None,
+        pool_size: int = 64,
     ) -> None:
         self.http = InternalClient(
             caller=caller,
@@ -46,6 +52,7 @@ class InventoryClient:
             base_url=base_url,
             timeout_seconds=timeout_seconds,
             signer=signer,
+            pool_size=pool_size,
         )
 
     def asset(self, asset_id: str) -> AssetPrice | None:

@@ -64,6 +64,10 @@ class ServiceSettings(ProcessSettings):
     # Locally each service creates its tables; in AWS Pulumi does and this is off.
     create_tables: bool = True
     store_timeout_seconds: float = Field(default=3.0, gt=0, le=30)
+    # Pooled, kept-alive connections: to the store (boto3), and to each peer
+    # service (httpx). Sized for the thread pool that runs the endpoints (40).
+    store_pool_size: int = Field(default=64, ge=1, le=1024)
+    peer_pool_size: int = Field(default=64, ge=1, le=1024)
 
     @field_validator("trusted_networks", mode="before")
     @classmethod

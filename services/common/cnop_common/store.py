@@ -95,6 +95,7 @@ class Store:
         region: str,
         table_prefix: str,
         timeout_seconds: float,
+        pool_size: int = 64,
     ) -> None:
         self.service = service
         self.table_prefix = table_prefix
@@ -102,7 +103,7 @@ class Store:
             connect_timeout=timeout_seconds,
             read_timeout=timeout_seconds,
             retries={"max_attempts": 2, "mode": "standard"},
-            max_pool_connections=64,
+            max_pool_connections=pool_size,
         )
         extra: dict[str, Any] = {}
         if endpoint_url:

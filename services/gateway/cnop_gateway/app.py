@@ -86,7 +86,9 @@ class Gateway:
 
     async def startup(self) -> None:
         """Open the connection pool and one breaker per upstream."""
-        session = new_session()
+        session = new_session(
+            self.settings.upstream_pool_size, self.settings.upstream_pool_per_host
+        )
         for name, url in self.settings.upstream_urls().items():
             timeout = (
                 self.settings.auth_timeout_seconds

@@ -32,6 +32,9 @@ class GatewaySettings(ProcessSettings):
 
     auth_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    # Pooled, kept-alive connections to the upstreams: in all, and to each one.
+    upstream_pool_size: int = Field(default=512, ge=1, le=10_000)
+    upstream_pool_per_host: int = Field(default=256, ge=1, le=10_000)
     breaker_failure_threshold: int = Field(default=5, ge=1)
     breaker_reset_seconds: float = Field(default=10.0, gt=0)
 

@@ -92,10 +92,10 @@ class Upstream:
         return result
 
 
-def new_session() -> aiohttp.ClientSession:
-    """The pooled client every upstream shares."""
+def new_session(pool_size: int = 512, per_host: int = 256) -> aiohttp.ClientSession:
+    """The pooled client every upstream shares (kept-alive connections, reused)."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=512, limit_per_host=256, ttl_dns_cache=300),
+        connector=aiohttp.TCPConnector(limit=pool_size, limit_per_host=per_host, ttl_dns_cache=300),
         auto_decompress=False,
         skip_auto_headers=("User-Agent", "Accept-Encoding"),
         trust_env=False,

@@ -23,6 +23,7 @@ def create_app(settings: OrderSettings | None = None) -> FastAPI:
         base_url=settings.inventory_url,
         timeout_seconds=settings.peer_timeout_seconds,
         signer=settings.signer(),
+        pool_size=settings.peer_pool_size,
     )
     trades = Trades(SERVICE, store, inventory, settings.order_value_cap)
     check_store = store_ready_check(store, OWN_TABLES, USED_TABLES, settings.create_tables)
