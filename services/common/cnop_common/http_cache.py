@@ -9,9 +9,9 @@ body, so equal bodies share it across replicas and restarts.
 from __future__ import annotations
 
 import hashlib
-import json
 from typing import Any
 
+import orjson
 from fastapi import Request, Response
 
 
@@ -28,7 +28,8 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 def conditional_json(request: Request, payload: Any, max_age_seconds: int) -> Response:
     """`payload` as JSON with its validators, or 304 when the client already has it."""
-    body = json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+    # orjson: the same compact UTF-8 JSON, an order of magnitude faster (json_bench).
+    body = orjson.dumps(payload)
     etag = etag_of(body)
     headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age_seconds}"}
     if _matches(request.headers.get("if-none-match", ""), etag):
