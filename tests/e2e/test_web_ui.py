@@ -214,6 +214,9 @@ def test_a_session_revoked_elsewhere_returns_to_log_in(page, web):
     page.goto(f"{web}/login")
     _log_in(page, username)
     expect(page).to_have_url(f"{web}/dashboard")
+    # The dashboard has drawn with the live session (its own API calls are done):
+    # revoking earlier would send it, not the click below, to the login page.
+    expect(page.locator("#total-value")).to_be_visible()
     (cookie,) = page.context.cookies()
     # The same session logged out from another tab: the token is revoked.
     revoked = httpx.post(

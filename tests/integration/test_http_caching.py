@@ -55,3 +55,20 @@ def test_private_answers_stay_uncacheable_through_the_web_ui(local_platform):
     answer = httpx.get(f"{local_platform.url('web')}/api/v1/balance", headers=PAGE,
                        trust_env=False)  # fmt: skip
     assert answer.headers["cache-control"] == "no-store"
+
+
+@pytest.mark.parametrize("path", ["/static/app.js", "/static/style.css", "/login"])
+def test_the_web_ui_compresses_its_pages_and_static_files(local_platform, path):
+    answer = httpx.get(f"{local_platform.url('web')}{path}", trust_env=False,
+                       headers={"Accept-Encoding": "gzip"})  # fmt: skip
+    assert answer.status_code == 200
+    assert answer.headers["content-encoding"] == "gzip"
+    assert int(answer.headers["content-length"]) < len(answer.content)  # decoded is larger
+
+
+def test_api_answers_are_never_compressed(local_platform):
+    # BREACH: an answer that may reflect input beside a secret must not be compressed.
+    answer = httpx.get(f"{local_platform.url('web')}/api/v1/inventory/assets", headers=PAGE,
+                       trust_env=False)  # fmt: skip
+    assert answer.status_code == 200
+    assert "content-encoding" not in answer.headers

@@ -15,6 +15,7 @@ from cnop_common.logging import get_logger
 from cnop_common.middleware import RequestContextMiddleware
 from cnop_web import SERVICE
 from cnop_web.api import api_router
+from cnop_web.compression import StaticCompression
 from cnop_web.pages import STATIC, pages_router
 from cnop_web.proxy import GatewayProxy
 from cnop_web.security import SecurityHeadersMiddleware
@@ -50,4 +51,5 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     app.include_router(pages_router())
     app.add_middleware(RequestContextMiddleware, service=SERVICE)
     app.add_middleware(SecurityHeadersMiddleware)
+    app.add_middleware(StaticCompression)
     return app
