@@ -109,7 +109,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return  # the rest of a refused request's bytes start nothing
         self._in_headers = False
         self._disarm()
-        if self.parser.get_method() != b"GET" and self._expects_body():
+        if self._expects_body():
             self._arm(self.LIMITS.body_timeout)
         super().on_headers_complete()
 

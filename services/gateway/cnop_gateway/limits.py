@@ -64,11 +64,15 @@ class RateLimiter:
             self._counts = {}
         count = self._counts.get(client_ip, 0) + 1
         self._counts[client_ip] = count
-        reset_at = (window + 1) * 60
+        return self.quota(count, window)
+
+    def quota(self, count: int, window: int) -> Quota:
+        """The verdict on the `count`-th request of one address in minute `window`
+        (counted here or in the shared store)."""
         allowed = count <= self.per_minute
         if not allowed:
             RATE_LIMITED.inc()
-        return Quota(allowed, self.per_minute, max(0, self.per_minute - count), reset_at)
+        return Quota(allowed, self.per_minute, max(0, self.per_minute - count), (window + 1) * 60)
 
 
 class LoginGuard:

@@ -36,7 +36,6 @@ from cnop_gateway.limits import (
     LOGIN_BLOCKED_ATTEMPTS,
     LOGIN_BLOCKS,
     LOGIN_FAILURES,
-    RATE_LIMITED,
     LoginGuard,
     Quota,
     RateLimiter,
@@ -174,10 +173,7 @@ class SharedLimits:
                 pipe.incr(key)
                 pipe.expire(key, 120)
                 count, _ = await pipe.execute()
-            allowed = int(count) <= limit
-            if not allowed:
-                RATE_LIMITED.inc()
-            return Quota(allowed, limit, max(0, limit - int(count)), (window + 1) * 60)
+            return self.limiter.quota(int(count), window)
 
         return await self._shared("rate", shared, lambda: self.limiter.check(client_ip))
 
@@ -189,12 +185,11 @@ class SharedLimits:
             f"-{guard.window_seconds:g}-{guard.block_seconds:g}"
         )
         scopes = (("user", username), ("ip", client_ip))
+        # The order the scripts' KEYS expect: fail, flight, block; user before ip.
         return [
-            *(
-                f"{PREFIX}login:{tag}:{kind}:{s}:{v}"
-                for kind in ("fail", "flight", "block")
-                for s, v in scopes
-            )
+            f"{PREFIX}login:{tag}:{kind}:{s}:{v}"
+            for kind in ("fail", "flight", "block")
+            for s, v in scopes
         ]
 
     def _login_args(self) -> list[Any]:
@@ -203,7 +198,6 @@ class SharedLimits:
 
     async def login_begin(self, username: str, client_ip: str) -> int:
         """Reserve a place for one login attempt: 0, or seconds to wait (LoginGuard.begin)."""
-        assert self._begin is not None or self.redis is None
 
         async def shared(_redis: Redis) -> int:
             assert self._begin is not None
