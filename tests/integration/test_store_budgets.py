@@ -64,6 +64,7 @@ def test_the_portfolio_costs_the_same_for_one_asset_held_or_three(local_platform
     for asset in ("SOL", "BNB"):
         trader.order.post("/orders", json={**buy, "asset_id": asset}).raise_for_status()
     three = spent(local_platform, "user", "/portfolio", portfolio)
+    assert one, "no store call was counted for /portfolio"  # else the budget proves nothing
     assert three == one  # no call per asset
     assert sum(one.values()) <= 2, one
     trader.close()
@@ -84,8 +85,10 @@ def test_a_cached_validation_costs_auth_nothing(local_platform, gateway_url):
         member = gateway_user(gateway_url, "budgetauth")
         headers = {"Authorization": f"Bearer {member.token}"}
         balance = f"{gateway}/api/v1/balance"
+        first = _validations(local_platform)
         assert httpx.get(balance, headers=headers, trust_env=False).status_code == 200
         before = _validations(local_platform)  # validated once, now cached
+        assert before > first  # the count sees a validation, so its silence below means one
         for _ in range(5):
             assert httpx.get(balance, headers=headers, trust_env=False).status_code == 200
         assert _validations(local_platform) == before
