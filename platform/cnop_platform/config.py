@@ -68,6 +68,12 @@ class StackConfig(BaseModel):
     # The ACM certificate of the public endpoints (the gateway's NLB, the web Ingress).
     tls_certificate_arn: str | None = Field(default=None, alias="tlsCertificateArn")
     web_ingress: bool = Field(default=False, alias="webIngress")
+    # CloudFront in front of the web UI (components/cdn.py); its certificate must
+    # live in us-east-1, where CloudFront reads certificates from.
+    web_cdn: bool = Field(default=False, alias="webCdn")
+    cdn_certificate_arn: str | None = Field(
+        default=None, alias="cdnCertificateArn", pattern=r"^arn:aws:acm:us-east-1:\d{12}:certificate/"
+    )
     # Where Alertmanager sends: the URL itself is the secret `cnop:alertReceiverUrl`.
     alert_receiver: Literal["none", "webhook", "slack", "pagerduty"] = Field(
         default="none", alias="alertReceiver"
@@ -89,6 +95,10 @@ class StackConfig(BaseModel):
             raise ValueError(f"expose={self.expose} needs tlsCertificateArn (ACM certificate)")
         if self.web_ingress and self.expose == "port-forward":
             raise ValueError("webIngress needs a stack that exposes its gateway")
+        if self.web_cdn and not self.web_ingress:
+            raise ValueError("webCdn needs webIngress (the CDN's origin is the web UI's ALB)")
+        if self.web_cdn and not self.cdn_certificate_arn:
+            raise ValueError("webCdn needs cdnCertificateArn (an ACM certificate in us-east-1)")
         bad = {k: v for k, v in self.image_digests.items() if not v.startswith("sha256:")}
         if bad:
             raise ValueError(f"imageDigests must be sha256:<hex> digests, not {bad}")

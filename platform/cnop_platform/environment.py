@@ -31,6 +31,7 @@ class Site:
     cookie_secure: bool = False
     web_source_address: str | None = None  # the web UI's own loopback address
     web_trusted_proxies: str | None = None  # the load balancer in front of the web UI
+    web_viewer_address_header: str | None = None  # the CDN's header naming the browser
     limits_store_url: str | None = None  # Redis of the gateways' shared limits
     # Signed identity assertions: each signer's private key file, the public keys file.
     identity_key_files: dict[str, str] | None = None
@@ -63,6 +64,8 @@ def service_environment(component: Component, site: Site, uses_store: bool) -> d
             env["GATEWAY_SOURCE_ADDRESS"] = site.web_source_address
         if site.web_trusted_proxies:
             env["TRUSTED_PROXIES"] = site.web_trusted_proxies
+        if site.web_viewer_address_header:
+            env["VIEWER_ADDRESS_HEADER"] = site.web_viewer_address_header
     if component.public:
         # Only the web UI's pods (and on exposed stacks the load balancer, which
         # keeps the client's own address) reach the gateway; only the former

@@ -13,6 +13,7 @@ from cnop_platform.catalogue import (
     VERIFIERS,
     Component,
 )
+from cnop_platform.components.cdn import VIEWER_ADDRESS_HEADER
 from cnop_platform.components.cluster import Cluster
 from cnop_platform.components.data import Data, table_prefix
 from cnop_platform.components.edge import EDGE_CONFIG, Edge
@@ -71,6 +72,8 @@ def site(config: StackConfig) -> Site:
         identity_public_keys_file=f"{PUBLIC_MOUNT}/{PUBLIC_FILE}",
         # Behind the ALB Ingress, the web UI takes the browser's address from it.
         web_trusted_proxies=",".join(public_networks(config)) if config.web_ingress else None,
+        # Behind CloudFront, the browser is the viewer CloudFront names.
+        web_viewer_address_header=VIEWER_ADDRESS_HEADER if config.web_cdn else None,
     )
 
 
@@ -101,7 +104,10 @@ def build(config: StackConfig, apps: bool) -> None:
     keys = AuthKeys("cnop", config, opts=in_namespace)
     LimitsStore("cnop", config, cluster.network, apps, opts=in_namespace)
     IdentityKeys("cnop", config, opts=in_namespace)
-    Edge("cnop", config, opts=in_namespace)
+    edge = Edge("cnop", config, opts=in_namespace)
+    if edge.cdn is not None:
+        # Point cnop:domain's DNS record (an alias) here.
+        pulumi.export("webCdnDomain", edge.cdn.distribution.domain_name)
     monitoring = Monitoring("cnop", config, apps, cluster.cluster_name, opts=opts)
     if apps:
         NetworkSecurity("cnop", config, opts=in_namespace)

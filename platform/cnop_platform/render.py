@@ -41,6 +41,7 @@ RENDER_STAND_INS = {
     "cnop:domain": f"{STAND_IN}.invalid",
     "cnop:gitRepo": f"https://{STAND_IN}.invalid/cnop.git",
     "cnop:tlsCertificateArn": f"arn:aws:acm:eu-west-1:000000000000:certificate/{STAND_IN}",
+    "cnop:cdnCertificateArn": f"arn:aws:acm:us-east-1:000000000000:certificate/{STAND_IN}",
     "cnop:apiAccessCidrs": '["192.0.2.0/24"]',
     "cnop:clusterAdmins": f'["arn:aws:iam::000000000000:role/{STAND_IN}"]',
     "cnop:alertReceiverUrl": f"https://{STAND_IN}.invalid/alerts",
@@ -86,7 +87,9 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        return {}, None
+        if args.token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            return {"id": "pl-3b927c52", "name": args.args.get("name")}, []
+        return {}, []
 
 
 def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
@@ -99,6 +102,12 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
             "certificateAuthority": {"data": "bW9jaw=="},
             "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.mock/id/{name}"}]}],
         }
+    if typ == "kubernetes:networking.k8s.io/v1:Ingress":
+        # The AWS Load Balancer Controller writes the ALB's name here; Pulumi waits for it.
+        alb = f"k8s-{name}-0123456789.eu-west-1.elb.amazonaws.com"
+        return {"status": {"loadBalancer": {"ingress": [{"hostname": alb}]}}}
+    if typ == "aws:cloudfront/distribution:Distribution":
+        return {"arn": arn, "domainName": "d111111abcdef8.cloudfront.net"}
     if typ == "aws:s3/bucket:Bucket":
         return {"arn": arn, "bucket": f"{inputs.get('bucketPrefix', '')}{name}"}
     if typ.startswith("aws:"):

@@ -7,45 +7,20 @@ must end in a clear message on the page.
 
 from __future__ import annotations
 
-import os
 import re
 import secrets
 from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Playwright, Route, expect, sync_playwright
+from playwright.sync_api import Browser, Page, Route, expect
 
 from cnop_platform.local.runner import LocalPlatform
 from cnop_platform.testing import PASSWORD, registration, unique_username
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
-# Without the background-networking flags chromium keeps dialling out of a closed network.
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 PROTECTED = ["/dashboard", "/trade", "/portfolio", "/account"]
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield browser
-    browser.close()
 
 
 @pytest.fixture
@@ -55,8 +30,12 @@ def web(local_platform: LocalPlatform) -> str:
 
 @pytest.fixture
 def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser context (no cookies) whose console errors fail the test."""
-    context = browser.new_context()
+    """A fresh browser context (no cookies) whose console errors fail the test.
+
+    Service workers are blocked here: Playwright's request interception (which
+    these tests use to cut connections) does not see what a worker answers.
+    tests/e2e/test_web_loading.py tests the worker."""
+    context = browser.new_context(service_workers="block")
     context.set_default_timeout(15_000)
     page = context.new_page()
     problems: list[str] = []

@@ -9,7 +9,11 @@ from __future__ import annotations
 import httpx
 import pytest
 
+from cnop_web.assets import AssetBundle
+
 pytestmark = pytest.mark.integration
+
+BUNDLE = AssetBundle()  # the names the web UI publishes its static files under
 
 CACHEABLE = [
     "/api/v1/inventory/assets",
@@ -57,7 +61,7 @@ def test_private_answers_stay_uncacheable_through_the_web_ui(local_platform):
     assert answer.headers["cache-control"] == "no-store"
 
 
-@pytest.mark.parametrize("path", ["/static/app.js", "/static/style.css", "/login"])
+@pytest.mark.parametrize("path", [BUNDLE.url("app.js"), BUNDLE.url("style.css"), "/login"])
 def test_the_web_ui_compresses_its_pages_and_static_files(local_platform, path):
     answer = httpx.get(f"{local_platform.url('web')}{path}", trust_env=False,
                        headers={"Accept-Encoding": "gzip"})  # fmt: skip

@@ -83,6 +83,9 @@ def expected_edges(stack: str) -> set[tuple[str, str, str]]:
             edges.add((f"cnop/{store_user}", BEYOND_THE_VPC, TCP % 443))
     if stack != "local":
         edges.add((OUTSIDE, "cnop/gateway", TCP % 8080))
+    if stack == "prod":
+        # Its ALB (the web Ingress, behind CloudFront) lives in the public subnets.
+        edges.add(("ip:10.0.0.0/19", "cnop/web", TCP % 3000))
     # The gateway alone reaches the shared limits store: its pod locally,
     # ElastiCache in the pod subnets (10.0.32.0/20 and 10.0.48.0/20) on AWS.
     if stack == "local":

@@ -4,7 +4,8 @@
   NLB class, TLS on 443 with the stack's ACM certificate, forwarding to the
   gateway's API port only (never its admin port), targets by pod IP with the
   client's address preserved, so the gateway sees who really called.
-- The web UI through an ALB Ingress with TLS, where the stack asks for it.
+- The web UI through an ALB Ingress with TLS, where the stack asks for it,
+  and CloudFront in front of that ALB where it asks for a CDN (cdn.py).
 - A ConfigMap of the values only this stack knows (the browser origins), read
   by the gateway: the app layer in deploy/ stays free of them.
 
@@ -19,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from cnop_platform.catalogue import BY_NAME
+from cnop_platform.components.cdn import WebCdn, origin_facing_prefix_list
 from cnop_platform.components.pod import labels
 from cnop_platform.config import StackConfig
 
@@ -55,6 +57,7 @@ class Edge(pulumi.ComponentResource):
     ) -> None:
         super().__init__("cnop:edge:Edge", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        self.cdn: WebCdn | None = None
         k8s.core.v1.ConfigMap(
             EDGE_CONFIG,
             metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -88,26 +91,39 @@ class Edge(pulumi.ComponentResource):
                 opts=child,
             )
         if config.web_ingress:
-            self._web_ingress(config, child)
+            ingress = self._web_ingress(config, child)
+            if config.web_cdn:
+                # Pulumi waits for the Ingress to have its ALB, so its hostname is known.
+                alb = ingress.status.apply(lambda status: status.load_balancer.ingress[0].hostname)
+                self.cdn = WebCdn(name, config, alb, opts=child)
         self.register_outputs({})
 
     @staticmethod
-    def _web_ingress(config: StackConfig, child: pulumi.ResourceOptions) -> None:
+    def _web_ingress(
+        config: StackConfig, child: pulumi.ResourceOptions
+    ) -> k8s.networking.v1.Ingress:
         web = BY_NAME["web"]
-        k8s.networking.v1.Ingress(
+        annotations: dict[str, pulumi.Input[str]] = {
+            "alb.ingress.kubernetes.io/scheme": "internet-facing",
+            "alb.ingress.kubernetes.io/target-type": "ip",
+            "alb.ingress.kubernetes.io/certificate-arn": config.tls_certificate_arn or "",
+            "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTPS": 443}]),
+            "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "alb.ingress.kubernetes.io/healthcheck-path": "/health",
+        }
+        if config.web_cdn:
+            # Only CloudFront may reach the ALB (in place of the default 0.0.0.0/0):
+            # nobody can go around the CDN and name their own viewer address.
+            annotations["alb.ingress.kubernetes.io/security-group-prefix-lists"] = (
+                origin_facing_prefix_list()
+            )
+        return k8s.networking.v1.Ingress(
             "web",
             metadata=k8s.meta.v1.ObjectMetaArgs(
                 name="web",
                 namespace=config.namespace,
                 labels=labels("web"),
-                annotations={
-                    "alb.ingress.kubernetes.io/scheme": "internet-facing",
-                    "alb.ingress.kubernetes.io/target-type": "ip",
-                    "alb.ingress.kubernetes.io/certificate-arn": config.tls_certificate_arn or "",
-                    "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTPS": 443}]),
-                    "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
-                    "alb.ingress.kubernetes.io/healthcheck-path": "/health",
-                },
+                annotations=annotations,
             ),
             spec=k8s.networking.v1.IngressSpecArgs(
                 ingress_class_name="alb",

@@ -28,6 +28,17 @@ def client_ip(peer: str, forwarded_for: Iterable[str], trusted_proxies: tuple[Ne
     return peer
 
 
+def viewer_ip(value: str | None) -> str | None:
+    """The address in a CDN's viewer header (`198.51.100.7:443`, `2001:db8::7:443`), or None."""
+    if not value:
+        return None
+    host = value.strip().rpartition(":")[0].strip("[]")
+    try:
+        return str(ip_address(host))
+    except ValueError:
+        return None
+
+
 def is_in(address: str, networks: tuple[Network, ...]) -> bool:
     """True when `address` is an IP address inside one of `networks`."""
     try:

@@ -26,12 +26,19 @@ def _matches(if_none_match: str, etag: str) -> bool:
     return "*" in tags or etag in tags
 
 
+def conditional(
+    request: Request, body: bytes, media_type: str, cache_control: str, status_code: int = 200
+) -> Response:
+    """`body` with its validators, or 304 when the client already has it."""
+    etag = etag_of(body)
+    headers = {"ETag": etag, "Cache-Control": cache_control}
+    if status_code == 200 and _matches(request.headers.get("if-none-match", ""), etag):
+        return Response(status_code=304, headers=headers)
+    return Response(body, status_code=status_code, media_type=media_type, headers=headers)
+
+
 def conditional_json(request: Request, payload: Any, max_age_seconds: int) -> Response:
     """`payload` as JSON with its validators, or 304 when the client already has it."""
     # orjson: the same compact UTF-8 JSON, an order of magnitude faster (json_bench).
     body = orjson.dumps(payload)
-    etag = etag_of(body)
-    headers = {"ETag": etag, "Cache-Control": f"public, max-age={max_age_seconds}"}
-    if _matches(request.headers.get("if-none-match", ""), etag):
-        return Response(status_code=304, headers=headers)
-    return Response(body, media_type="application/json", headers=headers)
+    return conditional(request, body, "application/json", f"public, max-age={max_age_seconds}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request, Response
 
 from cnop_common.errors import ApiError
-from cnop_common.forwarded import Network, client_ip
+from cnop_common.forwarded import client_ip, is_in, viewer_ip
 from cnop_web.proxy import API_PREFIX, Answer, GatewayProxy, Outgoing
 from cnop_web.security import check_same_origin, is_plain_api_path
 from cnop_web.session import Sessions, read_login
@@ -35,17 +35,27 @@ def _too_large(limit: int) -> ApiError:
     return ApiError(413, "PAYLOAD_TOO_LARGE", f"Request body is larger than {limit} bytes.")
 
 
-def _outgoing(
-    request: Request, path: str, token: str | None, trusted: tuple[Network, ...], body: bytes = b""
-) -> Outgoing:
+def browser_ip(request: Request, settings: WebSettings) -> str:
+    """The browser's address: the peer, or what our proxies (and a CDN behind them) say."""
     peer = request.client.host if request.client else ""
+    trusted = settings.trusted_proxies
+    if settings.viewer_address_header and is_in(peer, trusted):
+        viewer = viewer_ip(request.headers.get(settings.viewer_address_header))
+        if viewer is not None:
+            return viewer
+    return client_ip(peer, request.headers.getlist("x-forwarded-for"), trusted)
+
+
+def _outgoing(
+    request: Request, path: str, token: str | None, settings: WebSettings, body: bytes = b""
+) -> Outgoing:
     return Outgoing(
         method=request.method,
         path_and_query=path,
         headers=dict(request.headers),
         body=body,
         token=token,
-        client_ip=client_ip(peer, request.headers.getlist("x-forwarded-for"), trusted),
+        client_ip=browser_ip(request, settings),
     )
 
 
@@ -77,7 +87,7 @@ def api_router(settings: WebSettings, proxy: GatewayProxy, sessions: Sessions) -
                 request,
                 f"{path}?{query}" if query else path,
                 token,
-                settings.trusted_proxies,
+                settings,
                 body,
             )
         )
@@ -108,7 +118,7 @@ def api_router(settings: WebSettings, proxy: GatewayProxy, sessions: Sessions) -
         token = request.cookies.get(sessions.name)
         if not token:
             return _reply(NO_USER)
-        answer = await proxy.send(_outgoing(request, PROFILE, token, settings.trusted_proxies))
+        answer = await proxy.send(_outgoing(request, PROFILE, token, settings))
         if answer.status == 200:
             return _reply(answer, b'{"user": ' + answer.body + b"}")
         if answer.status == 401:

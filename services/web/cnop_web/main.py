@@ -7,7 +7,6 @@ from contextlib import asynccontextmanager
 
 import httpx
 from fastapi import FastAPI
-from fastapi.staticfiles import StaticFiles
 
 from cnop_common.errors import install_error_handlers
 from cnop_common.health import health_router
@@ -15,8 +14,9 @@ from cnop_common.logging import get_logger
 from cnop_common.middleware import RequestContextMiddleware
 from cnop_web import SERVICE
 from cnop_web.api import api_router
+from cnop_web.assets import AssetBundle
 from cnop_web.compression import StaticCompression
-from cnop_web.pages import STATIC, pages_router
+from cnop_web.pages import pages_router
 from cnop_web.proxy import GatewayProxy
 from cnop_web.security import SecurityHeadersMiddleware
 from cnop_web.session import Sessions
@@ -47,8 +47,7 @@ def create_app(settings: WebSettings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.include_router(health_router(SERVICE, {"gateway": gateway_answers}))
     app.include_router(api_router(settings, proxy, Sessions(settings)))
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
-    app.include_router(pages_router())
+    app.include_router(pages_router(AssetBundle()))
     app.add_middleware(RequestContextMiddleware, service=SERVICE)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(StaticCompression)

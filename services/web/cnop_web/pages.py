@@ -1,4 +1,4 @@
-"""The page shell and its static files.
+"""The page shell, the offline page, the manifest, the service worker and the static files.
 
 One HTML shell serves every page of the UI; the script in /static draws the
 page the path names. Unknown paths get the same shell with status 404, so the
@@ -7,35 +7,57 @@ browser shows a "not found" page rather than raw JSON.
 
 from __future__ import annotations
 
-from pathlib import Path
-
-from fastapi import APIRouter
-from fastapi.responses import FileResponse
+from fastapi import APIRouter, Request
+from fastapi.responses import Response
 
 from cnop_common.errors import ApiError
+from cnop_common.http_cache import conditional
+from cnop_web.assets import IMMUTABLE, AssetBundle
 
-STATIC = Path(__file__).resolve().parent / "static"
-SHELL = STATIC / "index.html"
 PAGES = ("/", "/login", "/register", "/dashboard", "/trade", "/portfolio", "/account")
-# The shell must be fetched again after a deploy; the files it names revalidate by ETag.
-NO_CACHE = {"Cache-Control": "no-cache"}
+HTML = "text/html; charset=utf-8"
+# Entry points are revalidated on every visit (a 304 when unchanged): they name
+# the current hashed files, so a deploy reaches every browser on its next load.
+NO_CACHE = "no-cache"
+JAVASCRIPT = "text/javascript; charset=utf-8"
 
 
-def pages_router() -> APIRouter:
-    """GET for each page, and a 404 page for everything else outside /api and /static."""
+def pages_router(bundle: AssetBundle) -> APIRouter:
+    """GET (and HEAD) for each page and file, and a 404 page for everything else."""
     router = APIRouter(include_in_schema=False)
+    both = ["GET", "HEAD"]  # HEAD too: uptime checks and link checkers ask with it
 
-    async def shell() -> FileResponse:
-        return FileResponse(SHELL, media_type="text/html", headers=NO_CACHE)
+    async def shell(request: Request) -> Response:
+        return conditional(request, bundle.shell, HTML, NO_CACHE)
 
     for page in PAGES:
-        # HEAD too: uptime checks and link checkers ask with it.
-        router.add_api_route(page, shell, methods=["GET", "HEAD"])
+        router.add_api_route(page, shell, methods=both)
+
+    @router.api_route("/offline", methods=both)
+    async def offline(request: Request) -> Response:
+        return conditional(request, bundle.offline, HTML, NO_CACHE)
+
+    @router.api_route("/manifest.webmanifest", methods=both)
+    async def manifest(request: Request) -> Response:
+        return conditional(request, bundle.manifest, "application/manifest+json", NO_CACHE)
+
+    @router.api_route("/sw.js", methods=both)
+    async def service_worker(request: Request) -> Response:
+        # At the root so that its scope is the whole UI.
+        return conditional(request, bundle.service_worker, JAVASCRIPT, NO_CACHE)
+
+    @router.api_route("/static/{name}", methods=both)
+    async def static_file(name: str) -> Response:
+        asset = bundle.by_name.get(name)
+        if asset is None:
+            raise ApiError(404, "NOT_FOUND", "No such static file.")
+        return Response(asset.body, media_type=asset.media_type,
+                        headers={"Cache-Control": IMMUTABLE})  # fmt: skip
 
     @router.get("/{unknown:path}")
-    async def not_found(unknown: str) -> FileResponse:
+    async def not_found(request: Request, unknown: str) -> Response:
         if unknown.startswith("api/"):
             raise ApiError(404, "ROUTE_NOT_FOUND", "No such API route.")
-        return FileResponse(SHELL, status_code=404, media_type="text/html", headers=NO_CACHE)
+        return conditional(request, bundle.shell, HTML, NO_CACHE, status_code=404)
 
     return router

@@ -32,6 +32,11 @@ class WebSettings(ProcessSettings):
     # Proxies in front of us (an ALB Ingress): from them, the browser's address is
     # the nearest X-Forwarded-For hop that is not one of them. Empty: the peer is it.
     trusted_proxies: Annotated[tuple[Network, ...], NoDecode] = ()
+    # Behind a CDN (CloudFront in front of the ALB), X-Forwarded-For's nearest
+    # untrusted hop is a CDN edge, not the browser. The CDN names the browser in
+    # this header (`cloudfront-viewer-address`); it is believed only from
+    # TRUSTED_PROXIES, and the ALB there admits the CDN's addresses alone.
+    viewer_address_header: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod
@@ -53,6 +58,12 @@ class WebSettings(ProcessSettings):
         if value:
             ip_address(value)  # raises ValueError with the bad value
         return value or None
+
+    @model_validator(mode="after")
+    def _viewer_header_needs_proxies(self) -> WebSettings:
+        if self.viewer_address_header and not self.trusted_proxies:
+            raise ValueError("VIEWER_ADDRESS_HEADER needs TRUSTED_PROXIES (who may set it)")
+        return self
 
     @model_validator(mode="after")
     def _secure_outside_development(self) -> WebSettings:

@@ -108,3 +108,11 @@ document.addEventListener("click", (event) => {
 });
 window.addEventListener("popstate", render);
 render();
+
+// The service worker keeps the static files for repeat visits and shows the
+// offline page when the server cannot be reached. Without it the UI works the same.
+if ("serviceWorker" in navigator) {
+  navigator.serviceWorker.register("/sw.js").catch((error) => {
+    console.warn(`service worker not registered: ${error.message}`);
+  });
+}
