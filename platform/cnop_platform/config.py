@@ -72,7 +72,9 @@ class StackConfig(BaseModel):
     # live in us-east-1, where CloudFront reads certificates from.
     web_cdn: bool = Field(default=False, alias="webCdn")
     cdn_certificate_arn: str | None = Field(
-        default=None, alias="cdnCertificateArn", pattern=r"^arn:aws:acm:us-east-1:\d{12}:certificate/"
+        default=None,
+        alias="cdnCertificateArn",
+        pattern=r"^arn:aws:acm:us-east-1:\d{12}:certificate/",
     )
     # Where Alertmanager sends: the URL itself is the secret `cnop:alertReceiverUrl`.
     alert_receiver: Literal["none", "webhook", "slack", "pagerduty"] = Field(

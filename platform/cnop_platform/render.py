@@ -87,7 +87,7 @@ class RecordingMocks(pulumi.runtime.Mocks):
     def call(
         self, args: pulumi.runtime.MockCallArgs
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
-        if args.token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+        if args.token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":  # noqa: S105
             return {"id": "pl-3b927c52", "name": args.args.get("name")}, []
         return {}, []
 

@@ -20,6 +20,7 @@ CHROMIUM_ARGS = [
     "--no-first-run",
 ]
 
+
 @pytest.fixture(scope="session")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:

@@ -69,7 +69,9 @@ class WireLog:
         self.from_memory: set[str] = set()
         self.cdp.on("Network.responseReceived", self._response)
         self.cdp.on("Network.loadingFinished", self._finished)
-        self.cdp.on("Network.requestServedFromCache", lambda e: self.from_memory.add(e["requestId"]))
+        self.cdp.on(
+            "Network.requestServedFromCache", lambda e: self.from_memory.add(e["requestId"])
+        )
 
     def _response(self, event: dict[str, Any]) -> None:
         self.responses[event["requestId"]] = event["response"]
@@ -157,7 +159,7 @@ def test_a_repeat_load_fetches_no_static_file_again(web_ui, visitor):
 
 
 def test_without_the_server_the_offline_page_says_so(local_platform, visitor):
-    context, page = visitor
+    _context, page = visitor
     # A web UI that will be stopped in the middle of the test.
     with extra_process(local_platform, "web", WEB_PORT) as url:
         page.goto(f"{url}/login")

@@ -32,7 +32,9 @@ def web_env(objects, stack: str) -> dict[str, str]:
     """The web UI container's environment in a stack's app layer."""
     [web] = [o for o in objects[stack]
              if o["kind"] == "Deployment" and o["metadata"]["name"] == "web"]  # fmt: skip
-    return {e["name"]: e.get("value") for e in web["spec"]["template"]["spec"]["containers"][0]["env"]}
+    return {
+        e["name"]: e.get("value") for e in web["spec"]["template"]["spec"]["containers"][0]["env"]
+    }
 
 
 def test_prod_serves_the_web_ui_through_cloudfront_for_its_domain(prod):

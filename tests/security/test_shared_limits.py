@@ -119,6 +119,24 @@ def test_a_logout_on_one_replica_ends_the_token_on_the_other_at_once(replicas, g
     user.close()
 
 
+def test_a_request_with_a_cached_validation_costs_the_store_one_round_trip(replicas, gateway_url):
+    # The rate count and the revoked check are one script (ADMIT), not two calls.
+    user = gateway_user(gateway_url, "sharedtrips")
+    admin = f"http://127.0.0.1:{REPLICA_PORTS[0] + 1000}"
+    rate, revoked = (f'gateway_limits_store_round_trips_total{{operation="{operation}"}}'
+                     for operation in ("rate", "revoked"))  # fmt: skip
+    with _client("127.7.0.5") as client:
+        balance = f"{replicas[0]}/api/v1/balance"
+        assert client.get(balance, headers=user.auth).status_code == 200  # validated, cached
+        before = _metric(admin, rate), _metric(admin, revoked)
+        statuses = [client.get(balance, headers=user.auth).status_code for _ in range(4)]
+        after = _metric(admin, rate), _metric(admin, revoked)
+    assert statuses == [200] * 4
+    assert after[0] - before[0] == 4  # one admission each
+    assert after[1] == before[1]  # and no separate revoked check
+    user.close()
+
+
 def test_without_its_store_a_replica_keeps_serving_and_says_so(local_platform):
     with extra_process(local_platform, "gateway", UNSHARED_PORT, **LIMITS,
                        LIMITS_STORE_URL="redis://127.0.0.1:18799/0") as url:  # fmt: skip

@@ -49,6 +49,14 @@ def nlb_annotations(config: StackConfig) -> dict[str, str]:
     }
 
 
+def alb_hostname(status: k8s.networking.v1.outputs.IngressStatus | None) -> str:
+    """The ALB the load balancer controller made for the Ingress (Pulumi waits for it)."""
+    ingress = status.load_balancer.ingress if status and status.load_balancer else None
+    if not ingress or not ingress[0].hostname:
+        raise ValueError("the web Ingress has no load balancer hostname in its status yet")
+    return ingress[0].hostname
+
+
 class Edge(pulumi.ComponentResource):
     """The stack's public endpoints and its edge settings."""
 
@@ -94,7 +102,7 @@ class Edge(pulumi.ComponentResource):
             ingress = self._web_ingress(config, child)
             if config.web_cdn:
                 # Pulumi waits for the Ingress to have its ALB, so its hostname is known.
-                alb = ingress.status.apply(lambda status: status.load_balancer.ingress[0].hostname)
+                alb = ingress.status.apply(alb_hostname)
                 self.cdn = WebCdn(name, config, alb, opts=child)
         self.register_outputs({})
 

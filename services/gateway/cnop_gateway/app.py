@@ -24,7 +24,7 @@ from cnop_gateway import SERVICE
 from cnop_gateway.asgi import BodyTooLarge, first_header, login_name, read_body, send_reply
 from cnop_gateway.auth_gate import AuthGate
 from cnop_gateway.breaker import CircuitBreaker
-from cnop_gateway.cache import Identity, ValidationCache
+from cnop_gateway.cache import Identity, ValidationCache, token_key
 from cnop_gateway.cors import Cors
 from cnop_gateway.headers import Headers, client_ip, for_upstream
 from cnop_gateway.limits import LoginGuard, RateLimiter
@@ -55,6 +55,8 @@ class Call:
     route_label: str = "unmatched"  # the metrics label: a template, never a raw path
     body: bytes = b""
     identity: Identity | None = None
+    token_key: bytes | None = None  # the bearer token's cache key, when it carries one
+    revoked: bool | None = None  # what the shared store said of that token on admission
 
 
 class Gateway:
@@ -162,7 +164,11 @@ class Gateway:
             return json_reply(200, {"status": "healthy", "service": SERVICE})
         # Everything but the liveness probe counts against the caller's budget:
         # /ready fans out to the upstreams and preflights are free to send.
-        quota = await self.shared.rate(call.ip)
+        token = AuthGate.bearer_token(call.headers)
+        call.token_key = token_key(token) if token is not None else None
+        admission = await self.shared.admit(call.ip, call.token_key)
+        call.revoked = admission.revoked
+        quota = admission.quota
         if not quota.allowed:
             security_log.warning("rate_limited", client_ip=call.ip)
             retry = max(1, quota.reset_at - int(time.time()))
@@ -202,7 +208,7 @@ class Gateway:
     async def _authenticate(self, call: Call) -> Reply | None:
         assert self.gate is not None
         checked = await self.gate.identify(
-            call.headers, call.request_id, tracing.propagation_headers()
+            call.headers, call.request_id, tracing.propagation_headers(), revoked=call.revoked
         )
         if isinstance(checked, Reply):
             return checked

@@ -59,9 +59,17 @@ class AuthGate:
         return match.group(1).decode() if match else None
 
     async def identify(
-        self, headers: Headers, request_id: str, forward: dict[str, str]
+        self,
+        headers: Headers,
+        request_id: str,
+        forward: dict[str, str],
+        *,
+        revoked: bool | None = None,
     ) -> Identity | Reply:
-        """The caller's identity, or the reply that refuses the request."""
+        """The caller's identity, or the reply that refuses the request.
+
+        `revoked`: what the shared store already said of this token on this
+        request (asked together with the rate count); None to ask it here."""
         if not values(headers, b"authorization"):
             AUTH_OUTCOMES.labels("missing").inc()
             return unauthorized("NOT_AUTHENTICATED", "A bearer token is required.", request_id)
@@ -75,7 +83,9 @@ class AuthGate:
         key = token_key(token)
         cached = self.cache.get(key)
         if cached is not None:
-            if not await self.shared.revoked(key):
+            if revoked is None:
+                revoked = await self.shared.revoked(key)
+            if not revoked:
                 AUTH_OUTCOMES.labels("valid").inc()
                 return cached
             self.cache.evict(key)  # logged out on another replica: ask auth again

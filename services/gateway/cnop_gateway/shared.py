@@ -12,6 +12,10 @@ HPA changes N under attack. Here they live in Redis (LIMITS_STORE_URL):
   a validation may be in flight, checked before a cached validation is used,
   so a logout on one replica ends the token on all of them at once.
 
+A request costs one round trip: the rate count and the question "was the
+bearer token revoked?" are asked together, by one script (ADMIT), before the
+request is routed.
+
 If Redis does not answer, the gateway keeps serving with its own in-memory
 limits (limits.py, cache.py), counts every such call in
 `gateway_limits_store_fallbacks_total`, reports `gateway_limits_store_up 0`,
@@ -24,6 +28,7 @@ from __future__ import annotations
 import secrets
 import time
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from prometheus_client import Counter, Gauge
@@ -49,18 +54,34 @@ FALLBACKS = Counter(
     "Limit checks answered from this replica's memory because the shared store did not.",
     ["operation"],
 )
+ROUND_TRIPS = Counter(
+    "gateway_limits_store_round_trips_total",
+    "Calls this replica made to the shared limits store (a script or pipeline is one).",
+    ["operation"],
+)
 STORE_UP = Gauge(
     "gateway_limits_store_up", "1 while the shared limits store answers, 0 while it does not."
 )
-OPERATIONS = ("rate", "login_begin", "login_end", "revoke", "revoked")
+OPERATIONS = ("rate", "login_begin", "login_end", "revoke", "revoked")  # "rate": ADMIT
 for _operation in OPERATIONS:
     FALLBACKS.labels(_operation)
+    ROUND_TRIPS.labels(_operation)
 
 # Seconds to leave an unanswering store alone: the fallback must not cost every
 # request a connection timeout.
 RETRY_SECONDS = 2.0
 TIMEOUT_SECONDS = 0.25
 PREFIX = "cnop:gw:"
+
+# KEYS: the address's counter for this minute, [the token's revoked mark]
+# ARGV: the counter's lifetime in seconds
+ADMIT = """
+local count = redis.call('INCR', KEYS[1])
+if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+if #KEYS < 2 then return {count, -1} end
+return {count, redis.call('EXISTS', KEYS[2])}
+"""
+RATE_KEY_SECONDS = 120  # the minute counted and the next: clocks of replicas differ a little
 
 # KEYS: failures(user), failures(ip), in-flight(user), in-flight(ip), block(user), block(ip)
 # ARGV: now, window, limit(user), limit(ip), in-flight ttl
@@ -105,6 +126,14 @@ return started
 """
 
 
+@dataclass(frozen=True, slots=True)
+class Admission:
+    """The verdict on one request before it is routed."""
+
+    quota: Quota
+    revoked: bool | None  # was its bearer token revoked? None: it carried none
+
+
 class SharedLimits:
     """The gateway's limits and revocations, in Redis when it answers, in memory when not."""
 
@@ -130,6 +159,7 @@ class SharedLimits:
             if url
             else None
         )
+        self._admit = self.redis.register_script(ADMIT) if self.redis else None
         self._begin = self.redis.register_script(BEGIN) if self.redis else None
         self._end = self.redis.register_script(END) if self.redis else None
         self._skip_until = 0.0
@@ -146,6 +176,7 @@ class SharedLimits:
     ) -> T:
         """`call` on Redis; on any failure (or while it is being left alone), `local`."""
         if self.redis is not None and time.monotonic() >= self._skip_until:
+            ROUND_TRIPS.labels(operation).inc()
             try:
                 result = await call(self.redis)
             except (RedisError, OSError, TimeoutError) as exc:
@@ -160,22 +191,28 @@ class SharedLimits:
             FALLBACKS.labels(operation).inc()
         return local()
 
-    async def rate(self, client_ip: str) -> Quota:
-        """Count one request of `client_ip` in this minute, across every replica."""
+    async def admit(self, client_ip: str, token_key: bytes | None) -> Admission:
+        """Count one request of `client_ip` in this minute across every replica and,
+        when it carries a bearer token, say whether that token was revoked."""
         limit = self.limiter.per_minute
 
-        async def shared(redis: Redis) -> Quota:
+        async def shared(_redis: Redis) -> Admission:
+            assert self._admit is not None
             window = int(self.clock() // 60)
             # Keyed by the budget too: replicas configured alike share one count,
             # a differently configured gateway (a test's) never eats into it.
-            key = f"{PREFIX}rate:{limit}:{window}:{client_ip}"
-            async with redis.pipeline(transaction=True) as pipe:
-                pipe.incr(key)
-                pipe.expire(key, 120)
-                count, _ = await pipe.execute()
-            return self.limiter.quota(int(count), window)
+            keys = [f"{PREFIX}rate:{limit}:{window}:{client_ip}"]
+            if token_key is not None:
+                keys.append(_revoked_key(token_key))
+            count, revoked = await self._admit(keys=keys, args=[RATE_KEY_SECONDS])
+            quota = self.limiter.quota(int(count), window)
+            return Admission(quota, None if int(revoked) < 0 else bool(revoked))
 
-        return await self._shared("rate", shared, lambda: self.limiter.check(client_ip))
+        def local() -> Admission:
+            revoked = None if token_key is None else self.cache.recently_revoked(token_key)
+            return Admission(self.limiter.check(client_ip), revoked)
+
+        return await self._shared("rate", shared, local)
 
     def _login_keys(self, username: str, client_ip: str) -> list[str]:
         # Keyed by the guard's settings too, as the rate limit is by its budget.
@@ -244,7 +281,7 @@ class SharedLimits:
         self.cache.evict(key)
 
         async def shared(redis: Redis) -> None:
-            await redis.set(f"{PREFIX}revoked:{key.hex()}", b"1", ex=int(REVOKED_MEMORY_SECONDS))
+            await redis.set(_revoked_key(key), b"1", ex=int(REVOKED_MEMORY_SECONDS))
 
         await self._shared("revoke", shared, lambda: None)
 
@@ -252,6 +289,10 @@ class SharedLimits:
         """Was this token revoked on any replica lately? (Here: the local memory.)"""
 
         async def shared(redis: Redis) -> bool:
-            return bool(await redis.exists(f"{PREFIX}revoked:{key.hex()}"))
+            return bool(await redis.exists(_revoked_key(key)))
 
         return await self._shared("revoked", shared, lambda: self.cache.recently_revoked(key))
+
+
+def _revoked_key(token_key: bytes) -> str:
+    return f"{PREFIX}revoked:{token_key.hex()}"

@@ -70,7 +70,7 @@ class AssetBundle:
 
     def precache(self) -> list[str]:
         """What the service worker keeps: every hashed file and the offline page."""
-        return sorted(f"/static/{name}" for name in self.by_name) + ["/offline"]
+        return [*sorted(f"/static/{name}" for name in self.by_name), "/offline"]
 
     def _read(self, name: str) -> bytes:
         return (self.directory / name).read_bytes()
@@ -115,8 +115,12 @@ class AssetBundle:
             "background_color": "#ffffff",
             "theme_color": "#1f4e79",
             "icons": [
-                {"src": self.url("icon.svg"), "sizes": "any", "type": "image/svg+xml",
-                 "purpose": "any"},  # fmt: skip
+                {
+                    "src": self.url("icon.svg"),
+                    "sizes": "any",
+                    "type": "image/svg+xml",
+                    "purpose": "any",
+                },
             ],
         }
         return json.dumps(manifest, indent=2).encode("utf-8")

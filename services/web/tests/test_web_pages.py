@@ -51,7 +51,9 @@ def test_scripts_are_served_as_javascript_with_the_same_headers(browser_session,
     assert response.status_code == 200
     assert "javascript" in response.headers["content-type"]
     assert response.headers["cache-control"] == IMMUTABLE
-    assert response.headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+    assert (
+        response.headers["content-security-policy"] == SECURITY_HEADERS["Content-Security-Policy"]
+    )
     assert response.headers["x-content-type-options"] == "nosniff"
     assert "innerHTML" not in response.text  # the page is built from text nodes only
 
@@ -98,7 +100,9 @@ def test_the_module_imports_name_hashed_files_that_are_served(browser_session):
     # app.js imports the others; a plain "./api.js" would bypass the hashed names.
     app = browser_session.http.get(BUNDLE.url("app.js")).text
     imported = re.findall(r'from "\./([^"]+)"', app)
-    assert sorted(imported) == sorted(BUNDLE.public[name] for name in ("api.js", "dom.js", "views.js"))
+    assert sorted(imported) == sorted(
+        BUNDLE.public[name] for name in ("api.js", "dom.js", "views.js")
+    )
     for name in imported:
         assert browser_session.http.get(f"/static/{name}").status_code == 200
 
@@ -128,17 +132,21 @@ def test_the_manifest_makes_the_ui_installable(browser_session):
     manifest = browser_session.http.get("/manifest.webmanifest").json()
     assert manifest["start_url"] == "/dashboard"
     assert manifest["display"] == "standalone"
-    assert manifest["name"] and manifest["short_name"]
+    assert manifest["name"]
+    assert manifest["short_name"]
     [icon] = manifest["icons"]
     assert icon["src"] == BUNDLE.url("icon.svg")
     assert browser_session.http.get(icon["src"]).headers["content-type"] == "image/svg+xml"
-    assert '<link rel="manifest" href="/manifest.webmanifest">' in browser_session.http.get("/").text
+    assert (
+        '<link rel="manifest" href="/manifest.webmanifest">' in browser_session.http.get("/").text
+    )
 
 
 def test_the_service_worker_keeps_every_published_file_and_the_offline_page(browser_session):
     worker = browser_session.http.get("/sw.js").text
     first_line = worker.splitlines()[0]
-    assert first_line.startswith("const BUILD = ") and first_line.endswith(";")
+    assert first_line.startswith("const BUILD = ")
+    assert first_line.endswith(";")
     build = json.loads(first_line.removeprefix("const BUILD = ").removesuffix(";"))
     assert build["precache"] == BUNDLE.precache()
     assert build["offline"] == "/offline"
