@@ -306,3 +306,45 @@ def test_the_browser_refuses_injected_inline_script(browser, web):
     assert page.evaluate("window.injected") is None
     context.close()
     assert any("Content Security Policy" in message for message in messages), messages
+
+
+def test_a_price_under_a_cent_keeps_its_digits_on_the_trade_page(page, web):
+    username = _registered(web)
+    page.goto(f"{web}/login")
+    _log_in(page, username)
+    page.click("nav >> text=Trade")
+    shib = page.locator("#asset_id option[value=SHIB]")
+    expect(shib).to_have_text("SHIB — Shiba Inu ($0.0000245)")
+    row = page.locator("table tr", has=page.get_by_role("link", name="SHIB · Shiba Inu"))
+    expect(row.locator("td").nth(2)).to_have_text("$0.0000245")  # it read $0.00
+
+
+def test_an_asset_page_shows_the_market_data_without_logging_in(page, web):
+    detail = httpx.get(f"{web}/api/v1/inventory/assets/SHIB", trust_env=False).json()["data"]
+    page.goto(f"{web}/assets/SHIB")
+    expect(page.locator("h1")).to_have_text("Shiba Inu (SHIB)")
+    expect(page.locator("#asset-price")).to_have_text("$0.0000245")
+    market = page.locator("#asset table")
+    expect(market).to_contain_text(f"+{detail['price_change_percentage_7d']}%")
+    expect(market).to_contain_text(f"+{detail['price_change_percentage_30d']}%")
+    expect(market).to_contain_text("$0.00002336 – $0.00002479")
+    expect(market).to_contain_text(
+        f"$0.00008616 {detail['ath_change_percentage']}% on Oct 28, 2021"
+    )
+    expect(market).to_contain_text("$0.000000000056366")
+    expect(market).to_contain_text("on Nov 28, 2020")
+
+
+def test_the_trade_page_links_each_asset_to_its_page(page, web):
+    username = _registered(web)
+    page.goto(f"{web}/login")
+    _log_in(page, username)
+    page.click("nav >> text=Trade")
+    page.get_by_role("link", name="BTC · Bitcoin").click()
+    expect(page).to_have_url(f"{web}/assets/BTC")
+    expect(page.locator("h1")).to_have_text("Bitcoin (BTC)")
+
+
+def test_an_unknown_asset_says_so(page, web):
+    page.goto(f"{web}/assets/NOPE")
+    expect(page.get_by_role("alert")).to_contain_text("not found", ignore_case=True)

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import json
+from datetime import datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from cnop_common.assets import ASSET_ID
 from cnop_common.decimals import price
@@ -27,16 +28,27 @@ LIST_FIELDS = (
     "total_volume_24h",
 )
 DETAIL_FIELDS = (
+    "price_change_24h",
+    "price_change_percentage_7d",
+    "price_change_percentage_30d",
     "high_24h",
     "low_24h",
     "circulating_supply",
     "total_supply",
     "max_supply",
     "ath",
+    "ath_change_percentage",
+    "ath_date",
     "atl",
+    "atl_change_percentage",
+    "atl_date",
     "last_updated",
 )
-PRICE_FIELDS = frozenset({"price_usd", "high_24h", "low_24h", "ath", "atl"})
+# Shown at price scale (two to eight decimals). ath and atl are shown exactly as
+# recorded: an all-time low can be far below a hundred-millionth of a dollar.
+PRICE_FIELDS = frozenset({"price_usd", "price_change_24h", "high_24h", "low_24h"})
+# A recorded percentage against one recomputed from the prices it is about.
+PERCENT_TOLERANCE = Decimal("0.01")
 
 
 class Asset(BaseModel):
@@ -54,6 +66,9 @@ class Asset(BaseModel):
     image: str | None = None
     market_cap_rank: int | None = Field(default=None, ge=1)
     price_change_percentage_24h: Decimal | None = None
+    price_change_24h: Decimal | None = None  # USD, signed, over the same 24 hours
+    price_change_percentage_7d: Decimal | None = None
+    price_change_percentage_30d: Decimal | None = None
     market_cap: Decimal | None = None
     total_volume_24h: Decimal | None = None
     high_24h: Decimal | None = None
@@ -61,9 +76,44 @@ class Asset(BaseModel):
     circulating_supply: Decimal | None = None
     total_supply: Decimal | None = None
     max_supply: Decimal | None = None
-    ath: Decimal | None = None
-    atl: Decimal | None = None
-    last_updated: str | None = None
+    ath: Decimal | None = Field(default=None, gt=0)
+    ath_change_percentage: Decimal | None = None  # how far the price is from it, in %
+    ath_date: AwareDatetime | None = None
+    atl: Decimal | None = Field(default=None, gt=0)
+    atl_change_percentage: Decimal | None = None
+    atl_date: AwareDatetime | None = None
+    last_updated: AwareDatetime | None = None
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Asset:
+        """Figures that contradict each other stop the service, naming the asset."""
+        problems = []
+        price = self.price_usd
+        low, high = self.low_24h, self.high_24h
+        if low is not None and high is not None and not low <= price <= high:
+            problems.append("price_usd must lie between low_24h and high_24h")
+        ath, atl = self.ath, self.atl
+        for name, extreme, change, outside in (
+            ("ath", ath, self.ath_change_percentage, ath is not None and price > ath),
+            ("atl", atl, self.atl_change_percentage, atl is not None and price < atl),
+        ):
+            if outside:
+                problems.append(f"price_usd is beyond its {name}")
+            if extreme is not None and change is not None:
+                expected = (price - extreme) / extreme * 100
+                if abs(expected - change) > PERCENT_TOLERANCE:
+                    problems.append(f"{name}_change_percentage is {change}, the prices say "
+                                    f"{expected:.2f}")  # fmt: skip
+        change_24h, percent_24h = self.price_change_24h, self.price_change_percentage_24h
+        if change_24h is not None and percent_24h is not None and change_24h * percent_24h < 0:
+            problems.append("price_change_24h and price_change_percentage_24h differ in sign")
+        for name in ("ath_date", "atl_date"):
+            when = getattr(self, name)
+            if when is not None and self.last_updated is not None and when > self.last_updated:
+                problems.append(f"{name} is after last_updated")
+        if problems:
+            raise ValueError(f"{self.asset_id}: {'; '.join(problems)}")
+        return self
 
     def availability_status(self) -> str:
         """What a client may do with the asset."""
@@ -77,6 +127,8 @@ class Asset(BaseModel):
             if isinstance(value, Decimal):
                 # Prices are shown at price scale; big figures like market cap in full.
                 value = price(value) if field in PRICE_FIELDS else f"{value:f}"
+            elif isinstance(value, datetime):
+                value = value.isoformat().replace("+00:00", "Z")
             out[field] = value
         return out
 

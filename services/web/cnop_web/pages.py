@@ -32,6 +32,8 @@ def pages_router(bundle: AssetBundle) -> APIRouter:
 
     for page in PAGES:
         router.add_api_route(page, shell, methods=both)
+    # One asset's page (public, as the asset data is); the script asks for the asset.
+    router.add_api_route("/assets/{asset_id}", shell, methods=both)
 
     @router.api_route("/offline", methods=both)
     async def offline(request: Request) -> Response:

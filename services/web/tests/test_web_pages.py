@@ -29,6 +29,12 @@ def test_every_page_serves_the_shell_with_the_security_headers(browser_session, 
     assert f'<script type="module" src="{BUNDLE.url("app.js")}">' in response.text
 
 
+def test_an_asset_page_serves_the_shell(browser_session):
+    response = browser_session.http.get("/assets/BTC")
+    assert response.status_code == 200
+    assert BUNDLE.url("app.js") in response.text
+
+
 def test_pages_answer_head_without_a_body(browser_session):
     response = browser_session.http.head("/login")
     assert response.status_code == 200

@@ -82,11 +82,11 @@ export async function render() {
     return;
   }
   drawNav(user, path);
-  const view = VIEWS[path] || VIEWS.notFound;
+  const view = VIEWS[path] || (/^\/assets\/[^/]+$/.test(path) ? VIEWS.asset : VIEWS.notFound);
   document.title = `${view.title} · CNOP Trading`;
   main.replaceChildren(el("p", { class: "muted" }, "Loading…"));
   try {
-    const content = await view.draw({ user, params, go });
+    const content = await view.draw({ user, params, go, path });
     if (overtaken()) return;
     main.replaceChildren(content);
   } catch (error) {

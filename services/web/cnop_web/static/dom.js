@@ -35,6 +35,34 @@ export function money(value) {
   return Number.isFinite(amount) ? `$${amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}` : String(value);
 }
 
+// A unit price. From a dollar up: cents. Below a dollar: every digit the API
+// sent (prices have up to eight decimals, all-time lows more), so a coin worth
+// $0.0000245 never reads $0.00.
+export function price(value) {
+  const amount = Number(value);
+  if (!Number.isFinite(amount)) return String(value);
+  if (Math.abs(amount) >= 1) return money(value);
+  const text = String(value);
+  const negative = text.startsWith("-");
+  const [whole, fraction = ""] = text.replace("-", "").split(".");
+  return `${negative ? "-" : ""}$${whole}.${fraction.padEnd(2, "0")}`;
+}
+
+// A signed percentage, coloured by direction ("+2.41%" up, "-0.62%" down).
+export function change(percent) {
+  if (percent === null || percent === undefined) return "";
+  const up = Number(percent) >= 0;
+  return el("span", { class: up ? "up" : "down" }, `${up && !String(percent).startsWith("+") ? "+" : ""}${percent}%`);
+}
+
+// A calendar day in UTC ("Mar 14, 2024"): all-time highs and lows are dated, not timed.
+export function day(iso) {
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime())
+    ? String(iso)
+    : date.toLocaleDateString("en-US", { timeZone: "UTC", year: "numeric", month: "short", day: "numeric" });
+}
+
 export function when(iso) {
   const date = new Date(iso);
   return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString();

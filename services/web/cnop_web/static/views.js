@@ -1,6 +1,6 @@
 // One function per page. Each returns the page's content as a DOM node.
 import { api, newIdempotencyKey } from "./api.js";
-import { el, field, money, onSubmit, table, when } from "./dom.js";
+import { change, day, el, field, money, onSubmit, price, table, when } from "./dom.js";
 
 const QUANTITY = { inputmode: "decimal", required: true, autocomplete: "off" };
 
@@ -84,8 +84,40 @@ async function dashboard({ user }) {
 function ordersTable(orders) {
   if (!orders.length) return el("p", { class: "muted" }, "No orders yet.");
   return table(["When", "Order", "Asset", "Quantity", "Price", "Total"],
-    orders.map((o) => [when(o.created_at), o.order_type === "market_buy" ? "Buy" : "Sell", o.asset_id, o.quantity, money(o.price), money(o.total_amount)]),
+    orders.map((o) => [when(o.created_at), o.order_type === "market_buy" ? "Buy" : "Sell", o.asset_id, o.quantity, price(o.price), money(o.total_amount)]),
     [3, 4, 5]);
+}
+
+function assetLink(a) {
+  return el("a", { href: `/assets/${encodeURIComponent(a.asset_id)}`, "data-link": true }, `${a.symbol} · ${a.name}`);
+}
+
+// GET /inventory/assets/{id}: the original platform's market data, public.
+async function assetDetail({ path }) {
+  const id = decodeURIComponent(path.slice("/assets/".length));
+  const a = (await api("GET", `/inventory/assets/${encodeURIComponent(id)}`)).data;
+  const extreme = (value, percent, date) => el("span", {}, price(value), " ", change(percent), ` on ${day(date)}`);
+  const supply = (value) => (value === null ? "—" : Number(value).toLocaleString("en-US"));
+  const rows = [
+    ["24 h change", el("span", {}, price(a.price_change_24h), " ", change(a.price_change_percentage_24h))],
+    ["7 d change", change(a.price_change_percentage_7d)],
+    ["30 d change", change(a.price_change_percentage_30d)],
+    ["24 h range", `${price(a.low_24h)} – ${price(a.high_24h)}`],
+    ["Market cap", money(a.market_cap)],
+    ["24 h volume", money(a.total_volume_24h)],
+    ["Circulating supply", supply(a.circulating_supply)],
+    ["Total supply", supply(a.total_supply)],
+    ["Max supply", supply(a.max_supply)],
+    ["All-time high", extreme(a.ath, a.ath_change_percentage, a.ath_date)],
+    ["All-time low", extreme(a.atl, a.atl_change_percentage, a.atl_date)],
+    ["Last updated", when(a.last_updated)],
+  ];
+  return el("div", { id: "asset" },
+    el("h1", {}, `${a.name} (${a.symbol})`),
+    el("p", { class: "figure", id: "asset-price" }, price(a.price_usd)),
+    a.is_active ? null : notice("Trading in this asset is suspended."),
+    card("Market", table(["", ""], rows, [1])),
+    el("p", {}, el("a", { href: "/trade", "data-link": true }, "Trade and see all prices")));
 }
 
 async function trade() {
@@ -93,7 +125,7 @@ async function trade() {
     api("GET", "/inventory/assets?active_only=true&limit=250"), api("GET", "/orders?limit=10"),
   ]);
   const select = el("select", { name: "asset_id", id: "asset_id", required: true },
-    assets.data.map((a) => el("option", { value: a.asset_id }, `${a.symbol} — ${a.name} (${money(a.price_usd)})`)));
+    assets.data.map((a) => el("option", { value: a.asset_id }, `${a.symbol} — ${a.name} (${price(a.price_usd)})`)));
   const form = el("form", { id: "order-form", class: "inline" },
     el("label", {}, "Asset", select),
     el("label", {}, "Side", el("select", { name: "order_type", id: "order_type" },
@@ -106,12 +138,11 @@ async function trade() {
     // A fresh key per submission: a retried request can never trade twice.
     const placed = await api("POST", "/orders", data, { "Idempotency-Key": newIdempotencyKey() });
     const o = placed.data;
-    out.replaceChildren(notice(`${o.order_type === "market_buy" ? "Bought" : "Sold"} ${o.quantity} ${o.asset_id} at ${money(o.price)} for ${money(o.total_amount)}.`));
+    out.replaceChildren(notice(`${o.order_type === "market_buy" ? "Bought" : "Sold"} ${o.quantity} ${o.asset_id} at ${price(o.price)} for ${money(o.total_amount)}.`));
     history.replaceChildren(ordersTable((await api("GET", "/orders?limit=10")).data));
   });
   const prices = table(["#", "Asset", "Price", "24 h"],
-    assets.data.map((a) => [a.market_cap_rank ?? "", `${a.symbol} · ${a.name}`, money(a.price_usd),
-      a.price_change_percentage_24h === null ? "" : el("span", { class: a.price_change_percentage_24h >= 0 ? "up" : "down" }, `${a.price_change_percentage_24h}%`)]),
+    assets.data.map((a) => [a.market_cap_rank ?? "", assetLink(a), price(a.price_usd), change(a.price_change_percentage_24h)]),
     [2, 3]);
   return el("div", {}, el("h1", {}, "Trade"), card("Market order", form, out), card("Your recent orders", history), card("Prices", prices));
 }
@@ -120,7 +151,7 @@ async function portfolio() {
   const p = await api("GET", "/portfolio");
   const holdings = p.assets.length
     ? table(["Asset", "Quantity", "Price", "Value", "Share"],
-      p.assets.map((a) => [`${a.asset_id} · ${a.asset_name}`, a.quantity, money(a.current_price), money(a.market_value), `${a.percentage}%`]),
+      p.assets.map((a) => [`${a.asset_id} · ${a.asset_name}`, a.quantity, price(a.current_price), money(a.market_value), `${a.percentage}%`]),
       [1, 2, 3, 4])
     : el("p", { class: "muted" }, "You hold no assets yet.");
   return el("div", {}, el("h1", {}, "Portfolio"),
@@ -179,5 +210,6 @@ export const VIEWS = {
   "/trade": { title: "Trade", draw: trade },
   "/portfolio": { title: "Portfolio", draw: portfolio },
   "/account": { title: "Account", draw: account },
+  asset: { title: "Asset", draw: assetDetail },
   notFound: { title: "Not found", draw: notFound },
 };
