@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import secrets
-import time
 from pathlib import Path
 from typing import Any
 
@@ -92,8 +91,7 @@ def traffic(platform):
     # A direct call that skips the gateway: refused and counted by the backend.
     assert httpx.get(f"{platform.url('user')}/balance").status_code == 403
     assert buyer.post("/auth/logout", json={}).status_code == 200
-    # Two scrapes and one rule evaluation after the last event.
-    time.sleep(3)
+    # No wait here: every test below polls until the scrapes and rules have seen it.
     return buyer
 
 
