@@ -7,12 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import LocalPlatform
 from cnop_platform.testing import Clients, register, running_platform
 
 REPO = Path(__file__).resolve().parent
-# Test ports are the real ones + 10000, so tests never touch a running `make up`.
-TEST_PORT_OFFSET = 10_000
+# Test ports are the real ones moved by the registry's offset: never `make up`'s.
+TEST_PORT_OFFSET = PLATFORMS["session"]
 # The whole suite calls from 127.0.0.1: per-IP limits are raised so one test's
 # deliberate failures cannot block the next; the limit tests use replicas of
 # their own with the defaults. A short cache bound keeps case 13 quick.

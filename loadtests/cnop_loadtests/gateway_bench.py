@@ -36,18 +36,21 @@ from pathlib import Path
 
 import httpx
 
+from cnop_platform.local.ports import PLATFORMS, admin_port, extra
 from cnop_platform.local.runner import LocalPlatform
 from cnop_platform.testing import GATEWAY_MARKERS, extra_process, gateway_user, running_platform
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = REPO / "var" / "bench"
-OFFSET = 4_000  # its own ports: never disturbs `make up` or the tests
-NO_CACHE_PORT = 12_180
-NGINX_PORT = 12_280
-NGINX_CACHED_PORT = 12_281
-TRIVIAL_PORT = 12_282  # the in-memory upstream of the front-door-only table
-NGINX_TRIVIAL_PORT = 12_283  # nginx, auth cached, in front of it
-GATEWAY_TRIVIAL_PORT = 12_380  # our gateway, warm cache, in front of it
+OFFSET = PLATFORMS["bench"]  # its own ports: never disturbs `make up` or the tests
+NO_CACHE_PORT = extra("bench: gateway, cache off")
+NGINX_PORT = extra("bench: nginx auth_request")
+NGINX_CACHED_PORT = extra("bench: nginx, auth cached")
+# The front-door-only table: an in-memory upstream, and nginx (auth cached) and our
+# gateway (warm cache) in front of it.
+TRIVIAL_PORT = extra("bench: trivial upstream")
+NGINX_TRIVIAL_PORT = extra("bench: nginx in front of the trivial upstream")
+GATEWAY_TRIVIAL_PORT = extra("bench: gateway in front of the trivial upstream")
 PATH = "/api/v1/balance"
 TRIVIAL_URL = f"http://127.0.0.1:{TRIVIAL_PORT}"
 TRIVIAL_BODY = '{"current_balance":"100.00","available_balance":"100.00"}'
@@ -226,7 +229,7 @@ def main(argv: list[str] | None = None) -> int:
         auth = user.auth
         direct_headers = {**GATEWAY_MARKERS, "X-User-ID": user.username, "X-User-Role": "customer"}
         with extra_process(platform, "gateway", NO_CACHE_PORT, AUTH_CACHE_SECONDS="0",
-                           ADMIN_PORT=str(NO_CACHE_PORT + 1000)) as no_cache, \
+                           ADMIN_PORT=str(admin_port(NO_CACHE_PORT))) as no_cache, \
                 nginx(platform) as doors, \
                 extra_process(platform, "gateway", GATEWAY_TRIVIAL_PORT, wait_for="/health",
                               USER_URL=TRIVIAL_URL) as gateway_trivial:  # fmt: skip

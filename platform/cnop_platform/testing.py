@@ -15,6 +15,7 @@ import httpx
 
 from cnop_common.assertions import HEADER as ASSERTION_HEADER
 from cnop_common.assertions import Signer
+from cnop_platform.local.ports import admin_port
 from cnop_platform.local.runner import LocalPlatform, down, up
 
 GATEWAY_MARKERS = {"X-Source": "gateway", "X-Auth-Service": "auth-service"}
@@ -214,10 +215,11 @@ def extra_process(
 ) -> Iterator[str]:
     """Another replica of a component on `port` (its peers: the platform's), stopped after.
 
-    Its /metrics go to port + 1000 unless ADMIN_PORT is given: never the platform's own.
+    Its /metrics go to admin_port(port) unless ADMIN_PORT is given: never the platform's
+    own. `port` comes from cnop_platform.local.ports.EXTRA_PROCESSES.
     It is up when `wait_for` answers 200 (/health for one whose peers are meant to be down)."""
     environment = platform.environment(component)
-    environment.update({"PORT": str(port), "ADMIN_PORT": str(port + 1000), **env})
+    environment.update({"PORT": str(port), "ADMIN_PORT": str(admin_port(port)), **env})
     environment["LOG_FILE"] = str(platform.root / "log" / f"{component}-{port}.jsonl")
     output = (platform.root / "log" / f"{component}-{port}.out").open("ab")
     process = subprocess.Popen(

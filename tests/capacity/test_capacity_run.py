@@ -20,13 +20,14 @@ from xml.etree import ElementTree as ET
 
 import pytest
 
+from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import LocalPlatform, running_pid
 from cnop_platform.testing import running_platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-PORT_OFFSET = 12_500  # its own ports: no other test platform's (admin ports included)
+PORT_OFFSET = PLATFORMS["capacity"]
 
 
 @pytest.fixture(scope="module")

@@ -19,6 +19,7 @@ import yaml
 from cnop_alerts.generate import render as render_rules
 from cnop_dashboards.generate import GENERATED as DASHBOARDS
 from cnop_platform.local.logs import matching_lines
+from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import start, stop, wait_ready
 from cnop_platform.testing import PASSWORD, gateway_user, login, running_platform
 from tests.postdeploy.support import eventually
@@ -44,7 +45,7 @@ def panel_queries() -> list[tuple[str, str, str]]:
 def platform():
     with running_platform(
         REPO / "var" / "test" / "observability",
-        22_000,
+        PLATFORMS["observability"],
         env={"RATE_LIMIT_PER_MINUTE": "1000000", "LOGIN_MAX_FAILURES_PER_IP": "1000000"},
         monitoring=True,
         time_scale=0.05,

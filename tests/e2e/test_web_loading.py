@@ -22,12 +22,13 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page, expect
 from prometheus_client.parser import text_string_to_metric_families
 
+from cnop_platform.local.ports import admin_port, extra
 from cnop_platform.local.runner import LocalPlatform
 from cnop_platform.testing import extra_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
-WEB_PORT = 18_980  # admin port 19 980: used by no other test platform or process
+WEB_PORT = extra("web loading: web UI")
 FIGURES = Path(__file__).resolve().parents[2] / "var" / "web-load.json"
 STATIC_ROUTE = "/static/{name}"
 
@@ -104,7 +105,7 @@ class WireLog:
 def web_ui(local_platform: LocalPlatform) -> Iterator[tuple[str, str]]:
     """A web UI of our own: (its URL, its admin URL)."""
     with extra_process(local_platform, "web", WEB_PORT) as url:
-        yield url, f"http://127.0.0.1:{WEB_PORT + 1000}"
+        yield url, f"http://127.0.0.1:{admin_port(WEB_PORT)}"
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import LocalPlatform, down, running_pid, up
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -16,7 +17,9 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_up_is_idempotent_and_down_stops_everything():
     platform = LocalPlatform(
-        root=REPO / "var" / "test" / "runner", port_offset=2_000, monitoring=False
+        root=REPO / "var" / "test" / "runner",
+        port_offset=PLATFORMS["runner test"],
+        monitoring=False,
     )
     down(platform)
     try:

@@ -15,6 +15,7 @@ import httpx
 import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
+from cnop_platform.local.ports import extra
 from cnop_platform.testing import GATEWAY_MARKERS, asserted, extra_process, wait_for_log_lines
 
 pytestmark = pytest.mark.integration
@@ -59,8 +60,8 @@ def exported_spans(service: str):
 
 
 TARGETS = {
-    "inventory": (18111, "/inventory/assets/BTC", GATEWAY_MARKERS),
-    "auth": (18113, "/health", {}),
+    "inventory": (extra("otlp: inventory"), "/inventory/assets/BTC", GATEWAY_MARKERS),
+    "auth": (extra("otlp: auth"), "/health", {}),
 }
 
 

@@ -14,6 +14,7 @@ from collections import Counter
 import httpx
 import pytest
 
+from cnop_platform.local.ports import extra
 from cnop_platform.testing import extra_process, gateway_user, register
 
 pytestmark = pytest.mark.integration
@@ -81,7 +82,12 @@ def _validations(platform) -> float:
 
 def test_a_cached_validation_costs_auth_nothing(local_platform, gateway_url):
     # A gateway whose cache outlives the test: no timing decides the outcome.
-    with extra_process(local_platform, "gateway", 18_880, AUTH_CACHE_SECONDS="60") as gateway:
+    with extra_process(
+        local_platform,
+        "gateway",
+        extra("store budgets: gateway with a long cache"),
+        AUTH_CACHE_SECONDS="60",
+    ) as gateway:
         member = gateway_user(gateway_url, "budgetauth")
         headers = {"Authorization": f"Bearer {member.token}"}
         balance = f"{gateway}/api/v1/balance"

@@ -13,6 +13,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import running_pid, start, stop, wait_ready
 from cnop_platform.testing import Clients, register, running_platform
 
@@ -24,7 +25,9 @@ REPO = Path(__file__).resolve().parents[2]
 @pytest.fixture(scope="module")
 def outage_platform():
     with running_platform(
-        REPO / "var" / "test" / "outage", 20_000, env={"STORE_TIMEOUT_SECONDS": "1"}
+        REPO / "var" / "test" / "outage",
+        PLATFORMS["store outage"],
+        env={"STORE_TIMEOUT_SECONDS": "1"},
     ) as platform:
         yield platform
 

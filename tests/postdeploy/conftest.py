@@ -15,12 +15,12 @@ from pathlib import Path
 
 import pytest
 
-from cnop_platform.catalogue import BY_NAME
+from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.testing import running_platform
 from tests.postdeploy.support import Target, target_from_environment
 
 REPO = Path(__file__).resolve().parents[2]
-PORT_OFFSET = 13_250  # its own ports: no other test platform's (admin ports included)
+PORT_OFFSET = PLATFORMS["postdeploy"]
 
 
 @pytest.fixture(scope="session")
@@ -36,7 +36,7 @@ def target() -> Iterator[Target]:
         yield Target(
             gateway=platform.url("gateway"),
             prometheus=platform.url("prometheus"),
-            admin=f"http://127.0.0.1:{BY_NAME['gateway'].metrics_port + PORT_OFFSET}",
+            admin=platform.admin_url("gateway"),
             log_dir=platform.root / "log",
             wait_seconds=60.0,
         )

@@ -11,11 +11,12 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
+from cnop_platform.local.ports import admin_port, extra
 from cnop_platform.testing import assert_never_reached, extra_process, gateway_user
 
 pytestmark = pytest.mark.integration
 
-LIMITED_PORT = 18280  # a replica with the default-style strict rate limit
+LIMITED_PORT = extra("boundary: strictly limited gateway")
 
 
 @pytest.fixture(scope="module")
@@ -113,7 +114,7 @@ def test_wrong_method_is_405_with_allow(gateway_url):
 @pytest.fixture(scope="module")
 def limited_gateway(local_platform):
     with extra_process(
-        local_platform, "gateway", LIMITED_PORT, ADMIN_PORT=str(LIMITED_PORT + 1000),
+        local_platform, "gateway", LIMITED_PORT, ADMIN_PORT=str(admin_port(LIMITED_PORT)),
         RATE_LIMIT_PER_MINUTE="5",
     ) as url:  # fmt: skip
         yield url

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import running_pid, start, stop, wait_ready
 from cnop_platform.testing import assert_never_reached, gateway_user, running_platform
 
@@ -29,7 +30,7 @@ RESET = 2.0
 def faults():
     with running_platform(
         REPO / "var" / "test" / "faults",
-        21_000,
+        PLATFORMS["faults"],
         env={
             "AUTH_CACHE_SECONDS": "0",
             "AUTH_TIMEOUT_SECONDS": str(AUTH_TIMEOUT),

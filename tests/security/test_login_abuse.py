@@ -10,11 +10,12 @@ import pytest
 from argon2 import extract_parameters
 from argon2.low_level import Type
 
+from cnop_platform.local.ports import extra
 from cnop_platform.testing import PASSWORD, extra_process, gateway_user, login, unique_username
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-GUARDED_PORT = 18380
+GUARDED_PORT = extra("login abuse: guarded gateway")
 BLOCK_SECONDS = 3
 
 

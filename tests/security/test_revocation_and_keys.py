@@ -12,14 +12,15 @@ import httpx
 import jwt
 import pytest
 
+from cnop_platform.local.ports import admin_port, extra
 from cnop_platform.local.runner import LocalPlatform
 from cnop_platform.testing import asserted, extra_process, gateway_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 REPO = Path(__file__).resolve().parents[2]
-REPLICA_PORT = 18180  # a second gateway beside the session's 18080
-ROTATION_AUTH_PORT = 18103
+REPLICA_PORT = extra("revocation: second gateway")
+ROTATION_AUTH_PORT = extra("revocation: auth with a rotated keyring")
 
 
 def test_case_13_revoked_token_refused_here_at_once_and_on_other_replicas_within_bound(
@@ -27,7 +28,7 @@ def test_case_13_revoked_token_refused_here_at_once_and_on_other_replicas_within
 ):
     bound = 2.0  # AUTH_CACHE_SECONDS of the session platform
     with extra_process(
-        local_platform, "gateway", REPLICA_PORT, ADMIN_PORT=str(REPLICA_PORT + 1000)
+        local_platform, "gateway", REPLICA_PORT, ADMIN_PORT=str(admin_port(REPLICA_PORT))
     ) as replica:
         user = gateway_user(gateway_url, "revoke")
         auth = user.auth

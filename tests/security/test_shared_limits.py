@@ -15,12 +15,14 @@ import time
 import httpx
 import pytest
 
+from cnop_platform.local.ports import NOTHING_LISTENS, admin_port, extra
 from cnop_platform.testing import PASSWORD, extra_process, gateway_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-REPLICA_PORTS = (18_780, 18_781)
-UNSHARED_PORT = 18_782
+REPLICA_PORTS = (extra("shared limits: first replica"), extra("shared limits: second replica"))
+UNSHARED_PORT = extra("shared limits: gateway without its store")
+DEAD_STORE = NOTHING_LISTENS["shared limits: a limits store that is down"]
 LIMITS = {
     "RATE_LIMIT_PER_MINUTE": "10",
     "LOGIN_MAX_FAILURES_PER_USER": "5",
@@ -122,7 +124,7 @@ def test_a_logout_on_one_replica_ends_the_token_on_the_other_at_once(replicas, g
 def test_a_request_with_a_cached_validation_costs_the_store_one_round_trip(replicas, gateway_url):
     # The rate count and the revoked check are one script (ADMIT), not two calls.
     user = gateway_user(gateway_url, "sharedtrips")
-    admin = f"http://127.0.0.1:{REPLICA_PORTS[0] + 1000}"
+    admin = f"http://127.0.0.1:{admin_port(REPLICA_PORTS[0])}"
     rate, revoked = (f'gateway_limits_store_round_trips_total{{operation="{operation}"}}'
                      for operation in ("rate", "revoked"))  # fmt: skip
     with _client("127.7.0.5") as client:
@@ -139,8 +141,8 @@ def test_a_request_with_a_cached_validation_costs_the_store_one_round_trip(repli
 
 def test_without_its_store_a_replica_keeps_serving_and_says_so(local_platform):
     with extra_process(local_platform, "gateway", UNSHARED_PORT, **LIMITS,
-                       LIMITS_STORE_URL="redis://127.0.0.1:18799/0") as url:  # fmt: skip
-        admin = f"http://127.0.0.1:{UNSHARED_PORT + 1000}"
+                       LIMITS_STORE_URL=f"redis://127.0.0.1:{DEAD_STORE}/0") as url:  # fmt: skip
+        admin = f"http://127.0.0.1:{admin_port(UNSHARED_PORT)}"
         assert (
             httpx.get(f"{url}/api/v1/inventory/assets?limit=1", trust_env=False).status_code == 200
         )

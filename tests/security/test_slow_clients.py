@@ -13,11 +13,12 @@ import socket
 import httpx
 import pytest
 
+from cnop_platform.local.ports import extra
 from cnop_platform.testing import extra_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PORTS = {"gateway": 18_680, "web": 18_630}
+PORTS = {"gateway": extra("slow clients: gateway"), "web": extra("slow clients: web UI")}
 QUICK = {"HEADER_TIMEOUT_SECONDS": "1", "BODY_TIMEOUT_SECONDS": "1"}
 PROMISED_BODY = (
     b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nX-Requested-With: cnop-web\r\n"

@@ -41,10 +41,10 @@ from cnop_platform.local.monitoring import (
     alertmanager_command,
     prometheus_command,
 )
+from cnop_platform.local.ports import EPHEMERAL_PORTS_START
 
 HOST = "127.0.0.1"
 LOCAL_KID = "local-1"
-EPHEMERAL_PORTS_START = 32768  # Linux's default net.ipv4.ip_local_port_range
 STORE = "store"
 LIMITS_STORE = "limits-store"
 # The web UI calls the gateway from this loopback address of its own, and the

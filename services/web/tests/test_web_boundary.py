@@ -7,8 +7,10 @@ import secrets
 import httpx
 import pytest
 
+from cnop_platform.local.ports import NOTHING_LISTENS, admin_port, extra
 from cnop_platform.testing import assert_never_reached, extra_process, wait_for_log_lines
 
+DEAD_AUTH = NOTHING_LISTENS["web logout: an auth service that is down"]
 pytestmark = pytest.mark.integration
 
 
@@ -117,12 +119,18 @@ def test_one_request_id_and_trace_from_the_web_ui_to_the_backend(local_platform,
 
 
 def test_a_gateway_outage_is_a_clear_503_and_pages_still_load(local_platform):
-    gateway_port, web_port = 18_480, 18_430
+    gateway_port, web_port = extra("web boundary: gateway"), extra("web boundary: web UI")
     with contextlib.ExitStack() as web_stack:
-        with extra_process(local_platform, "gateway", gateway_port, ADMIN_PORT="19480") as gateway:
+        with extra_process(
+            local_platform, "gateway", gateway_port, ADMIN_PORT=str(admin_port(gateway_port))
+        ) as gateway:
             web_url = web_stack.enter_context(
                 extra_process(
-                    local_platform, "web", web_port, GATEWAY_URL=gateway, ADMIN_PORT="19430"
+                    local_platform,
+                    "web",
+                    web_port,
+                    GATEWAY_URL=gateway,
+                    ADMIN_PORT=str(admin_port(web_port)),
                 )
             )
         # The gateway is gone; the web UI stays.
@@ -150,10 +158,10 @@ def test_a_logout_while_auth_is_down_keeps_the_session_until_it_can_revoke(
     cookie = logged_in.http.cookies.get("cnop_session")
     assert cookie
     page = {"X-Requested-With": "cnop-web"}  # what the web UI's own pages send
-    gateway_port, web_port = 18_580, 18_530
+    gateway_port, web_port = extra("web logout: gateway"), extra("web logout: web UI")
     with (
         extra_process(local_platform, "gateway", gateway_port, wait_for="/health",
-                      AUTH_URL="http://127.0.0.1:18599") as gateway,  # nothing listens there
+                      AUTH_URL=f"http://127.0.0.1:{DEAD_AUTH}") as gateway,  # nothing listens there
         extra_process(local_platform, "web", web_port, wait_for="/health",
                       GATEWAY_URL=gateway) as web,
         httpx.Client(base_url=web, headers=page, trust_env=False, timeout=10) as client,
