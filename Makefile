@@ -63,9 +63,9 @@ status: $(STAMP)
 test: $(STAMP) debian-packages browser $(NCA)
 	$(PY) -m pytest
 
-## test-unit: only the tests that need no server
+## test-unit: only the tests that need no server and no installed tool (promtool, amtool, NCA)
 test-unit: $(STAMP)
-	$(PY) -m pytest -m unit
+	$(PY) -m pytest -m "unit and not tools"
 
 ## lint: ruff (check + format) and mypy on all code
 lint: $(STAMP)

@@ -378,6 +378,7 @@ def promtool() -> str:
     return PROMTOOL
 
 
+@pytest.mark.tools
 def test_promtool_check_rules(promtool):
     result = subprocess.run(
         [promtool, "check", "rules", *(str(GENERATED / f) for f in RULE_FILES)],
@@ -388,6 +389,7 @@ def test_promtool_check_rules(promtool):
     assert result.returncode == 0, result.stdout + result.stderr
 
 
+@pytest.mark.tools
 def test_promtool_unit_tests(promtool, tmp_path: Path):
     tests = {
         "rule_files": [str(GENERATED / f) for f in RULE_FILES],
@@ -417,6 +419,7 @@ def test_every_alert_follows_the_mixin_rules():
             )
 
 
+@pytest.mark.tools
 def test_alertmanager_config_is_valid():
     amtool = shutil.which("amtool")
     assert amtool is not None, "amtool is not installed (Debian package prometheus-alertmanager)"

@@ -192,9 +192,14 @@ def check_invariants(users: list[Clients], book: Book) -> None:
             entry = by_reference[order["order_id"]]
             sign = -1 if order["order_type"] == "market_buy" else 1
             assert Decimal(entry["amount"]) == sign * Decimal(order["total_amount"])
+        # The server's holdings are the model's, asset by asset, and none is negative.
         for asset, quantity in book.holdings[user].items():
-            assert quantity >= 0
             assert held(clients, asset) == quantity
+        portfolio = clients.user.get("/portfolio").json()["assets"]
+        on_server = {a["asset_id"]: Decimal(a["quantity"]) for a in portfolio}
+        assert all(quantity > 0 for quantity in on_server.values())
+        expected = {a: q for a, q in book.holdings[user].items() if q != 0}
+        assert on_server == expected
 
 
 def test_case_30_random_operations_from_sixteen_workers_keep_the_books(local_platform):

@@ -193,6 +193,7 @@ def nca() -> Path:
     return NCA
 
 
+@pytest.mark.tools
 @pytest.mark.parametrize("stack", STACK_NAMES)
 def test_policies_allow_exactly_the_trust_model(nca, rendered, tmp_path, stack):
     write_workloads(rendered[stack], tmp_path)
@@ -206,6 +207,7 @@ def test_policies_allow_exactly_the_trust_model(nca, rendered, tmp_path, stack):
     assert involving_cnop == expected_edges(stack)
 
 
+@pytest.mark.tools
 def test_no_path_from_outside_the_namespace_or_from_web_to_a_backend(nca, rendered, tmp_path):
     write_workloads(rendered["prod"], tmp_path)
     shutil.copy(STAND_INS, tmp_path / "stand-ins.yaml")
