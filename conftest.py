@@ -9,7 +9,7 @@ import pytest
 
 from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import LocalPlatform
-from cnop_platform.testing import Clients, register, running_platform
+from tests.helpers import Clients, register, running_platform
 
 REPO = Path(__file__).resolve().parent
 # Test ports are the real ones moved by the registry's offset: never `make up`'s.

@@ -38,7 +38,7 @@ import httpx
 
 from cnop_platform.local.ports import PLATFORMS, admin_port, extra
 from cnop_platform.local.runner import LocalPlatform
-from cnop_platform.testing import GATEWAY_MARKERS, extra_process, gateway_user, running_platform
+from tests.helpers import GATEWAY_MARKERS, extra_process, gateway_user, running_platform
 
 REPO = Path(__file__).resolve().parents[2]
 ROOT = REPO / "var" / "bench"

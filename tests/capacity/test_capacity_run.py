@@ -22,7 +22,7 @@ import pytest
 
 from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import LocalPlatform, running_pid
-from cnop_platform.testing import running_platform
+from tests.helpers import running_platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -24,7 +24,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from cnop_platform.local.ports import admin_port, extra
 from cnop_platform.local.runner import LocalPlatform
-from cnop_platform.testing import extra_process
+from tests.helpers import extra_process
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -16,7 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, Route, expect
 
 from cnop_platform.local.runner import LocalPlatform
-from cnop_platform.testing import PASSWORD, registration, unique_username
+from tests.helpers import PASSWORD, registration, unique_username
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from cnop_platform.testing import Clients, registration, unique_username, wait_for_log_lines
+from tests.helpers import Clients, registration, unique_username, wait_for_log_lines
 
 pytestmark = pytest.mark.integration
 

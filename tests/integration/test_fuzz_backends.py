@@ -15,7 +15,7 @@ import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.core.result import Ok
 
-from cnop_platform.testing import GATEWAY_MARKERS, asserted, gateway_user, register
+from tests.helpers import GATEWAY_MARKERS, asserted, gateway_user, register
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

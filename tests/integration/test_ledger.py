@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from cnop_platform.testing import Clients, register, registration, unique_username
+from tests.helpers import Clients, register, registration, unique_username
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -10,7 +10,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from cnop_platform.catalogue import BY_NAME, COMPONENTS
-from cnop_platform.testing import PASSWORD, gateway_user
+from tests.helpers import PASSWORD, gateway_user
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ import pytest
 from opentelemetry.proto.collector.trace.v1.trace_service_pb2 import ExportTraceServiceRequest
 
 from cnop_platform.local.ports import extra
-from cnop_platform.testing import GATEWAY_MARKERS, asserted, extra_process, wait_for_log_lines
+from tests.helpers import GATEWAY_MARKERS, asserted, extra_process, wait_for_log_lines
 
 pytestmark = pytest.mark.integration
 

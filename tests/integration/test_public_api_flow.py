@@ -6,7 +6,7 @@ from decimal import Decimal
 import httpx
 import pytest
 
-from cnop_platform.testing import (
+from tests.helpers import (
     PASSWORD,
     assert_never_reached,
     login,

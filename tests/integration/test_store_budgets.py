@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from cnop_platform.local.ports import extra
-from cnop_platform.testing import extra_process, gateway_user, register
+from tests.helpers import extra_process, gateway_user, register
 
 pytestmark = pytest.mark.integration
 

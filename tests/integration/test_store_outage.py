@@ -15,7 +15,7 @@ import pytest
 
 from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import running_pid, start, stop, wait_ready
-from cnop_platform.testing import Clients, register, running_platform
+from tests.helpers import Clients, register, running_platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

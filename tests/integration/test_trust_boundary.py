@@ -8,7 +8,7 @@ import pytest
 
 from cnop_common.assertions import HEADER as ASSERTION_HEADER
 from cnop_common.assertions import sign
-from cnop_platform.testing import GATEWAY_MARKERS, asserted, signer_of
+from tests.helpers import GATEWAY_MARKERS, asserted, signer_of
 
 pytestmark = pytest.mark.integration
 

@@ -16,7 +16,7 @@ from pathlib import Path
 import pytest
 
 from cnop_platform.local.ports import PLATFORMS
-from cnop_platform.testing import running_platform
+from tests.helpers import running_platform
 from tests.postdeploy.support import Target, target_from_environment
 
 REPO = Path(__file__).resolve().parents[2]

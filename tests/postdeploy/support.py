@@ -12,7 +12,7 @@ from typing import Any, TypeVar
 
 import httpx
 
-from cnop_platform.testing import registration
+from tests.helpers import registration
 
 T = TypeVar("T")
 

@@ -12,7 +12,7 @@ import httpx
 import pytest
 
 from cnop_platform.local.ports import admin_port, extra
-from cnop_platform.testing import assert_never_reached, extra_process, gateway_user
+from tests.helpers import assert_never_reached, extra_process, gateway_user
 
 pytestmark = pytest.mark.integration
 

@@ -11,7 +11,7 @@ from argon2 import extract_parameters
 from argon2.low_level import Type
 
 from cnop_platform.local.ports import extra
-from cnop_platform.testing import PASSWORD, extra_process, gateway_user, login, unique_username
+from tests.helpers import PASSWORD, extra_process, gateway_user, login, unique_username
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

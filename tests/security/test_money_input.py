@@ -15,7 +15,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from cnop_common.decimals import PLAIN_DECIMAL, decimal_places
-from cnop_platform.testing import gateway_user
+from tests.helpers import gateway_user
 
 pytestmark = pytest.mark.integration
 

@@ -14,7 +14,7 @@ import pytest
 
 from cnop_platform.local.ports import admin_port, extra
 from cnop_platform.local.runner import LocalPlatform
-from cnop_platform.testing import asserted, extra_process, gateway_user
+from tests.helpers import asserted, extra_process, gateway_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

@@ -16,7 +16,7 @@ import httpx
 import pytest
 
 from cnop_platform.local.ports import NOTHING_LISTENS, admin_port, extra
-from cnop_platform.testing import PASSWORD, extra_process, gateway_user
+from tests.helpers import PASSWORD, extra_process, gateway_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

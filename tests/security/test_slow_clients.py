@@ -14,7 +14,7 @@ import httpx
 import pytest
 
 from cnop_platform.local.ports import extra
-from cnop_platform.testing import extra_process
+from tests.helpers import extra_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 

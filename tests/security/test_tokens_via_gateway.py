@@ -19,7 +19,7 @@ import httpx
 import jwt
 import pytest
 
-from cnop_platform.testing import assert_never_reached, gateway_user
+from tests.helpers import assert_never_reached, gateway_user
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ import httpx
 import pytest
 
 from cnop_inventory.catalogue import DETAIL_FIELDS
-from cnop_platform.testing import Clients, asserted
+from tests.helpers import Clients, asserted
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from cnop_platform.testing import Clients
+from tests.helpers import Clients
 
 pytestmark = pytest.mark.integration
 

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import pytest
 
-from cnop_platform.testing import Clients, registration, unique_username
+from tests.helpers import Clients, registration, unique_username
 
 pytestmark = pytest.mark.integration
 

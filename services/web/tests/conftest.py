@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from cnop_platform.local.runner import LocalPlatform
-from cnop_platform.testing import PASSWORD, registration, unique_username
+from tests.helpers import PASSWORD, registration, unique_username
 
 # What our page's script sends with every state-changing call.
 PAGE_HEADERS = {"X-Requested-With": "cnop-web"}

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from cnop_platform.local.ports import NOTHING_LISTENS, admin_port, extra
-from cnop_platform.testing import assert_never_reached, extra_process, wait_for_log_lines
+from tests.helpers import assert_never_reached, extra_process, wait_for_log_lines
 
 DEAD_AUTH = NOTHING_LISTENS["web logout: an auth service that is down"]
 pytestmark = pytest.mark.integration

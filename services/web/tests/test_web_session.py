@@ -5,7 +5,7 @@ import secrets
 import httpx
 import pytest
 
-from cnop_platform.testing import PASSWORD, assert_never_reached
+from tests.helpers import PASSWORD, assert_never_reached
 
 pytestmark = pytest.mark.integration
 

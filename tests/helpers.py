@@ -19,7 +19,7 @@ from cnop_platform.local.ports import admin_port
 from cnop_platform.local.runner import LocalPlatform, down, up
 
 GATEWAY_MARKERS = {"X-Source": "gateway", "X-Auth-Service": "auth-service"}
-PASSWORD = "Corr3ct-Horse!Battery"  # noqa: S105 - a test account's password
+PASSWORD = "Corr3ct-Horse!Battery"
 
 
 @contextmanager
