@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from cnop_platform.catalogue import COMPONENTS
+from cnop_catalogue import COMPONENTS
 
 pytestmark = pytest.mark.unit
 

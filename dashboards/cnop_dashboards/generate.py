@@ -7,8 +7,8 @@ from pathlib import Path
 from grafana_foundation_sdk.builders.dashboard import Dashboard
 from grafana_foundation_sdk.cog.encoder import JSONEncoder
 
+from cnop_catalogue import COMPONENTS
 from cnop_dashboards import boards
-from cnop_platform.catalogue import COMPONENTS
 from cnop_policies import slo
 
 GENERATED = Path(__file__).resolve().parents[1] / "generated"

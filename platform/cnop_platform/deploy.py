@@ -28,7 +28,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from cnop_platform.catalogue import IMAGES, VERIFY_IMAGE
+from cnop_catalogue import IMAGES, VERIFY_IMAGE
 from cnop_platform.render import REPO
 
 Command = list[str]

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from cnop_platform.catalogue import VERIFIERS, Component
+from cnop_catalogue import VERIFIERS, Component
 
 
 @dataclass(frozen=True)

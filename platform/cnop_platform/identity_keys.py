@@ -20,7 +20,7 @@ import pulumi_kubernetes as k8s
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from cnop_platform.catalogue import SIGNERS
+from cnop_catalogue import SIGNERS
 from cnop_platform.config import StackConfig
 
 KEY_MOUNT = "/var/run/secrets/cnop-identity"

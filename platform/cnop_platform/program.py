@@ -5,7 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
-from cnop_platform.catalogue import (
+from cnop_catalogue import (
     BY_NAME,
     COMPONENTS,
     SIGNERS,

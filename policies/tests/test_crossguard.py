@@ -11,7 +11,7 @@ import pytest
 import yaml
 from pulumi_policy import ResourceValidationArgs, ResourceValidationPolicy
 
-from cnop_platform.catalogue import BY_NAME, COMPONENTS
+from cnop_catalogue import BY_NAME, COMPONENTS
 from cnop_platform.render import DEPLOY, STACK_NAMES, run
 from cnop_policies.crossguard import rules as crossguard
 from cnop_policies.manifests import check

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from cnop_platform.catalogue import BY_NAME, COMPONENTS
+from cnop_catalogue import BY_NAME, COMPONENTS
 from tests.helpers import PASSWORD, gateway_user
 
 pytestmark = pytest.mark.integration

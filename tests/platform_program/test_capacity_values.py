@@ -7,7 +7,7 @@ import math
 
 import pytest
 
-from cnop_platform.catalogue import COMPONENTS
+from cnop_catalogue import COMPONENTS
 from cnop_platform.config import stack_file_config
 from cnop_platform.render import STACK_NAMES
 

@@ -11,7 +11,7 @@ import json
 import pytest
 from pydantic import ValidationError
 
-from cnop_platform.catalogue import IMAGES
+from cnop_catalogue import IMAGES
 from cnop_platform.components.gitops import APP_KINDS, image_overrides
 from cnop_platform.components.vpc import pod_networks, public_networks
 from cnop_platform.config import StackConfig

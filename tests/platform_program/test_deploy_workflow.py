@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from cnop_catalogue import IMAGES
 from cnop_platform import deploy
-from cnop_platform.catalogue import IMAGES
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]

@@ -19,6 +19,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from cnop_catalogue import STORE_PORT
 from cnop_platform.render import STACK_NAMES
 
 pytestmark = pytest.mark.unit
@@ -78,7 +79,7 @@ def expected_edges(stack: str) -> set[tuple[str, str, str]]:
     }
     for store_user in ("auth", "user", "order"):
         if stack == "local":
-            edges.add((f"cnop/{store_user}", "cnop/store", TCP % 4566))
+            edges.add((f"cnop/{store_user}", "cnop/store", TCP % STORE_PORT))
         else:
             edges.add((f"cnop/{store_user}", BEYOND_THE_VPC, TCP % 443))
     if stack != "local":

@@ -11,9 +11,9 @@ import pytest
 import yaml
 
 from cnop_alerts.generate import GENERATED as RULES
+from cnop_catalogue import COMPONENTS, STORE_USERS
 from cnop_dashboards.generate import GENERATED as DASHBOARDS
 from cnop_platform import render
-from cnop_platform.catalogue import COMPONENTS, STORE_USERS
 from cnop_platform.render import DEPLOY, REDACTED, RENDER_KEYRING, STACK_NAMES
 from cnop_platform.tables import ACCESS
 

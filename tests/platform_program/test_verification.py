@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from cnop_platform.catalogue import BY_NAME
+from cnop_catalogue import BY_NAME
 from cnop_platform.config import stack_file_config
 from cnop_platform.render import STACK_NAMES, run
 

@@ -17,7 +17,7 @@ import httpx
 import pytest
 import yaml
 
-from cnop_platform.catalogue import COMPONENTS
+from cnop_catalogue import COMPONENTS
 from tests.postdeploy.support import Target, eventually, get_json, new_member
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postdeploy]

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from cnop_platform.catalogue import IMAGES
+from cnop_catalogue import IMAGES
 from cnop_platform.components.addons import cloud_addons, cluster_addons
 from cnop_platform.components.vpc import Network, network
 from cnop_platform.config import StackConfig

@@ -19,7 +19,7 @@ import json
 import pulumi
 import pulumi_kubernetes as k8s
 
-from cnop_platform.catalogue import BY_NAME
+from cnop_catalogue import BY_NAME
 from cnop_platform.components.cdn import WebCdn, origin_facing_prefix_list
 from cnop_platform.components.pod import labels
 from cnop_platform.config import StackConfig

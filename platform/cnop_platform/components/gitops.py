@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 import pulumi
 import pulumi_kubernetes as k8s
 
-from cnop_platform.catalogue import IMAGES
+from cnop_catalogue import IMAGES
 from cnop_platform.components.helm import release
 from cnop_platform.components.monitoring_values import NAMESPACE as MONITORING
 from cnop_platform.config import IMAGE_NAMESPACE, StackConfig

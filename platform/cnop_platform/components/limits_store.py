@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from cnop_platform.catalogue import LIMITS_STORE_PORT
+from cnop_catalogue import LIMITS_STORE_PORT
 from cnop_platform.components.netpol import declare_policies
 from cnop_platform.components.pod import (
     SCRATCH,

@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from cnop_platform.catalogue import BY_NAME, VERIFY_IMAGE
+from cnop_catalogue import BY_NAME, VERIFY_IMAGE
 from cnop_platform.components.netpol import declare_policies
 from cnop_platform.components.pod import (
     SCRATCH,

@@ -13,7 +13,7 @@ from typing import Any
 
 import pulumi
 
-from cnop_platform.catalogue import COMPONENTS, LIMITS_STORE_PORT, STORE_USERS, Component
+from cnop_catalogue import COMPONENTS, LIMITS_STORE_PORT, STORE_PORT, STORE_USERS, Component
 from cnop_platform.components.limits_store import NAME as LIMITS_STORE
 from cnop_platform.components.loadgen import role_labels
 from cnop_platform.components.netpol import declare_policies, in_monitoring
@@ -22,7 +22,7 @@ from cnop_platform.components.verification import NAME as VERIFY
 from cnop_platform.components.vpc import pod_networks, public_networks
 from cnop_platform.config import StackConfig
 
-STORE = ("store", 4566)
+STORE = ("store", STORE_PORT)
 OTLP_HTTP_PORT = 4318
 # The Prometheus pods (the operator labels them so); no other monitoring pod scrapes.
 PROMETHEUS_PODS = in_monitoring("prometheus")

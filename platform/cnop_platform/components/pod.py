@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import pulumi_kubernetes as k8s
 
-from cnop_platform.catalogue import Component
+from cnop_catalogue import Component
 from cnop_platform.config import StackConfig
 from cnop_platform.identity_keys import KEY_MOUNT, PUBLIC_CONFIG_MAP, PUBLIC_MOUNT
 

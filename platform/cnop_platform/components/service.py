@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_kubernetes as k8s
 
-from cnop_platform.catalogue import Component
+from cnop_catalogue import Component
 from cnop_platform.components.pod import hardened_pod_spec, labels
 from cnop_platform.config import StackConfig
 

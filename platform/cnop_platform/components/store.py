@@ -5,6 +5,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_kubernetes as k8s
 
+from cnop_catalogue import STORE_PORT
 from cnop_platform.components.pod import hardened_container_context, hardened_pod_context, labels
 from cnop_platform.config import StackConfig
 
@@ -31,7 +32,9 @@ def in_cluster_store(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
                             name="store",
                             image=config.image("store"),
                             ports=[
-                                k8s.core.v1.ContainerPortArgs(name="dynamodb", container_port=4566)
+                                k8s.core.v1.ContainerPortArgs(
+                                    name="dynamodb", container_port=STORE_PORT
+                                )
                             ],
                             resources=k8s.core.v1.ResourceRequirementsArgs(
                                 requests={"cpu": "100m", "memory": "256Mi"},
@@ -53,7 +56,11 @@ def in_cluster_store(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
         spec=k8s.core.v1.ServiceSpecArgs(
             type="ClusterIP",
             selector=labels("store"),
-            ports=[k8s.core.v1.ServicePortArgs(name="dynamodb", port=4566, target_port="dynamodb")],
+            ports=[
+                k8s.core.v1.ServicePortArgs(
+                    name="dynamodb", port=STORE_PORT, target_port="dynamodb"
+                )
+            ],
         ),
         opts=opts,
     )

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from cnop_alerts import generate as alert_files
-from cnop_platform.catalogue import COMPONENTS
+from cnop_catalogue import COMPONENTS
 
 if TYPE_CHECKING:
     from cnop_platform.local.runner import LocalPlatform

@@ -10,7 +10,7 @@ that none of them meet, and that all stay below the kernel's ephemeral range.
 
 from __future__ import annotations
 
-from cnop_platform.catalogue import (
+from cnop_catalogue import (
     ALERTMANAGER_PORT,
     COMPONENTS,
     LIMITS_STORE_PORT,

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import httpx
 
-from cnop_common.assertions import new_identity_keys
-from cnop_platform.catalogue import (
+from cnop_catalogue import (
     ALERTMANAGER_PORT,
     COMPONENTS,
     LIMITS_STORE_PORT,
@@ -34,6 +33,7 @@ from cnop_platform.catalogue import (
     STORE_USERS,
     Component,
 )
+from cnop_common.assertions import new_identity_keys
 from cnop_platform.environment import Site, service_environment
 from cnop_platform.local.monitoring import (
     ALERTMANAGER,

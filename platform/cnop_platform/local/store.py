@@ -20,6 +20,8 @@ from typing import Any
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 from werkzeug.serving import make_server
 
+from cnop_catalogue import STORE_PORT
+
 WsgiApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
@@ -39,7 +41,7 @@ def main(argv: list[str] | None = None) -> None:
     """Serve until SIGTERM or SIGINT."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--host", default="127.0.0.1")
-    parser.add_argument("--port", type=int, default=4566)
+    parser.add_argument("--port", type=int, default=STORE_PORT)
     args = parser.parse_args(argv)
     # One line per store call would bury the services' own logs.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)

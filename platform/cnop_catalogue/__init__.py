@@ -1,7 +1,10 @@
-"""One catalogue of the platform's components.
+"""One catalogue of the platform's components: the home of their names and ports.
 
-The local runner and the Pulumi program read this one table, so the two never
-disagree on names, ports, peers or who is public.
+The local runner, the Pulumi program and the dashboards read this one table, so
+they never disagree on names, ports, peers or who is public. It imports nothing
+of ours: it sits below cnop_platform and cnop_dashboards, which import it (and
+not each other for it). The services do not import it; whoever starts one
+(the local runner, the Pulumi program) passes its ports in PORT and ADMIN_PORT.
 """
 
 from __future__ import annotations
