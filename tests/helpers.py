@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from cnop_catalogue import BY_NAME
 from cnop_common.assertions import HEADER as ASSERTION_HEADER
 from cnop_common.assertions import Signer
 from cnop_platform.local.ports import admin_port
@@ -286,3 +287,24 @@ def assert_never_reached(platform: LocalPlatform, service: str, request_id: str)
     httpx.get(f"{platform.url(service)}/ready", headers={"X-Request-ID": sentinel}, timeout=10)
     assert wait_for_log_lines(platform.log_file(service), sentinel), f"{service} logs nothing"
     assert log_lines(platform.log_file(service), request_id) == []
+
+
+def settings_environment(name: str) -> dict[str, str]:
+    """What a runner passes a component that its settings cannot default: its ports
+    and its peers' URLs, from the catalogue (for tests that build settings directly)."""
+    component = BY_NAME[name]
+    env = {"PORT": str(component.port), "ADMIN_PORT": str(component.admin_port)}
+    for peer in component.peers:
+        env[f"{peer.upper()}_URL"] = f"http://127.0.0.1:{BY_NAME[peer].port}"
+    return env
+
+
+def use_settings_environment(monkeypatch: Any, name: str) -> None:
+    """Put settings_environment(name) into the process environment for one test."""
+    for key, value in settings_environment(name).items():
+        monkeypatch.setenv(key, value)
+
+
+def settings_kwargs(name: str) -> dict[str, Any]:
+    """settings_environment(name) as keyword arguments of the component's settings class."""
+    return {key.lower(): value for key, value in settings_environment(name).items()}

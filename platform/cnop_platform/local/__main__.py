@@ -1,11 +1,19 @@
-"""`python -m cnop_platform.local up|down|status`: the local platform on this machine."""
+"""`python -m cnop_platform.local up|down|status|env <component>`: the local platform.
+
+`env <component>` prints the settings `make up` gives that component (its ports,
+its peers' URLs, the store, the keys), as `export` lines: run one service alone
+with `eval "$(.venv/bin/python -m cnop_platform.local env user)"`.
+"""
 
 from __future__ import annotations
 
 import argparse
+import os
+import shlex
 import sys
 from pathlib import Path
 
+from cnop_catalogue import COMPONENTS
 from cnop_platform.local.runner import (
     LocalPlatform,
     StartupError,
@@ -21,10 +29,17 @@ DEFAULT_ROOT = Path("var")
 def main(argv: list[str] | None = None) -> int:
     """Run the verb; exit 1 when a process does not come up."""
     parser = argparse.ArgumentParser(prog="cnop-local", description=__doc__)
-    parser.add_argument("verb", choices=("up", "down", "status"))
+    parser.add_argument("verb", choices=("up", "down", "status", "env"))
+    parser.add_argument("component", nargs="?", help="for env: whose settings to print")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
     args = parser.parse_args(argv)
     platform = LocalPlatform(root=args.root.resolve())
+    if args.verb == "env":
+        if args.component not in {c.name for c in COMPONENTS}:
+            names = ", ".join(c.name for c in COMPONENTS)
+            parser.error(f"env needs a component: one of {names}")
+        print_environment(platform, args.component)
+        return 0
     if args.verb == "up":
         try:
             up(platform)
@@ -41,6 +56,13 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print_status(platform)
     return 0
+
+
+def print_environment(platform: LocalPlatform, name: str) -> None:
+    """The settings `make up` gives `name`, beyond this shell's own, as export lines."""
+    for key, value in sorted(platform.environment(name).items()):
+        if os.environ.get(key) != value:
+            print(f"export {key}={shlex.quote(value)}")
 
 
 def print_status(platform: LocalPlatform) -> None:

@@ -28,9 +28,10 @@ class AuthSettings(BaseSettings):
 
     environment: Literal["development", "staging", "production"] = "development"
     host: str = "127.0.0.1"
-    port: int = Field(default=8003, ge=1, le=65535)
+    # No defaults: the catalogue is the home of ports; whoever starts auth passes them.
+    port: int = Field(ge=1, le=65535)
     # /metrics is served here, never on the API port: only Prometheus reaches it.
-    admin_port: int = Field(default=9403, ge=1, le=65535)
+    admin_port: int = Field(ge=1, le=65535)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
     trusted_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = (

@@ -6,14 +6,19 @@ import pytest
 from pydantic import ValidationError
 
 from cnop_auth.settings import AuthSettings, is_placeholder
+from tests.helpers import settings_kwargs
 
 pytestmark = pytest.mark.unit
 
 GOOD = "Vq3xZ8rT1mK9pL2wE7yU4iO6aS5dF0gH"  # 32 bytes, random-looking
 
 
+# What the runner passes from the catalogue: the settings have no default ports.
+PORTS = settings_kwargs("auth")
+
+
 def settings(**env):
-    return AuthSettings(**env)
+    return AuthSettings(**PORTS, **env)
 
 
 def test_good_keyring_loads(tmp_path):

@@ -22,13 +22,12 @@ def _csv(value: object) -> object:
 class GatewaySettings(ProcessSettings):
     """Everything the gateway reads from its environment."""
 
-    port: int = Field(default=8080, ge=1, le=65535)
-    admin_port: int = Field(default=9080, ge=1, le=65535)
-
-    auth_url: str = "http://127.0.0.1:8003"
-    user_url: str = "http://127.0.0.1:8000"
-    inventory_url: str = "http://127.0.0.1:8001"
-    order_url: str = "http://127.0.0.1:8002"
+    # PORT and ADMIN_PORT (ProcessSettings) and the upstreams' URLs have no defaults:
+    # the catalogue is their one home, and whoever starts the gateway passes them.
+    auth_url: str
+    user_url: str
+    inventory_url: str
+    order_url: str
 
     auth_timeout_seconds: float = Field(default=1.0, gt=0, le=30)
     upstream_timeout_seconds: float = Field(default=10.0, gt=0, le=120)

@@ -12,10 +12,9 @@ from cnop_common.settings import ServiceSettings
 class UserSettings(ServiceSettings):
     """Everything the user service reads from its environment."""
 
-    port: int = Field(default=8000, ge=1, le=65535)
-    admin_port: int = Field(default=9400, ge=1, le=65535)
-    inventory_url: str = "http://127.0.0.1:8001"
-    auth_url: str = "http://127.0.0.1:8003"
+    # No defaults: the catalogue has the peers' ports, and the runner passes them.
+    inventory_url: str
+    auth_url: str
     peer_timeout_seconds: float = Field(default=2.0, gt=0, le=30)
     daily_deposit_limit: Decimal = Field(default=Decimal("10000.00"), gt=0)
     daily_withdraw_limit: Decimal = Field(default=Decimal("5000.00"), gt=0)

@@ -11,13 +11,14 @@ from argon2.low_level import Type
 
 from cnop_user.passwords import Passwords
 from cnop_user.settings import UserSettings
+from tests.helpers import settings_kwargs
 
 pytestmark = pytest.mark.unit
 
 
 @pytest.fixture(scope="module")
 def passwords():
-    settings = UserSettings()
+    settings = UserSettings(**settings_kwargs("user"))
     return Passwords(
         memory_kib=settings.argon2_memory_kib,
         time_cost=settings.argon2_time_cost,
@@ -68,7 +69,7 @@ def test_unknown_user_costs_a_full_verification(passwords, monkeypatch):
 def test_settings_refuse_weaker_parameters(monkeypatch):
     monkeypatch.setenv("ARGON2_MEMORY_KIB", "1024")
     with pytest.raises(ValueError, match="argon2_memory_kib"):
-        UserSettings()
+        UserSettings(**settings_kwargs("user"))
 
 
 class CountingHasher:

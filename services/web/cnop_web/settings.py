@@ -15,11 +15,9 @@ from cnop_common.settings import ProcessSettings
 class WebSettings(ProcessSettings):
     """Everything the web UI reads from its environment."""
 
-    port: int = Field(default=3000, ge=1, le=65535)
-    # /metrics is served here, never on the browser-facing port.
-    admin_port: int = Field(default=9300, ge=1, le=65535)
-
-    gateway_url: str = "http://127.0.0.1:8080"
+    # PORT and ADMIN_PORT (ProcessSettings) and GATEWAY_URL have no defaults: the
+    # catalogue is the home of ports, and whoever starts the web UI passes them.
+    gateway_url: str
     # Locally the web UI calls the gateway from its own loopback address, which
     # the gateway lists in TRUSTED_PROXIES: only then is our X-Forwarded-For
     # (the browser's address) believed, and no other local caller can spoof it.

@@ -8,7 +8,7 @@ import httpx
 import pytest
 
 from cnop_platform.local.runner import LocalPlatform
-from tests.helpers import PASSWORD, registration, unique_username
+from tests.helpers import PASSWORD, registration, unique_username, use_settings_environment
 
 # What our page's script sends with every state-changing call.
 PAGE_HEADERS = {"X-Requested-With": "cnop-web"}
@@ -63,3 +63,10 @@ def logged_in(web_url: str) -> Iterator[WebSession]:
     assert response.status_code == 200, response.text
     yield session
     session.close()
+
+
+@pytest.fixture(autouse=True)
+def _ports_and_peers(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The settings have no default ports or peer URLs (the catalogue is their home):
+    # tests that build settings directly get what a runner would pass.
+    use_settings_environment(monkeypatch, "web")
