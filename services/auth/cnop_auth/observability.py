@@ -112,7 +112,7 @@ class RequestContext:
         request_id = headers.get(b"x-request-id", "")
         if not _ID.fullmatch(request_id):
             request_id = secrets.token_hex(16)
-        trace_id, span_id, finish_span = tracing.start_span(
+        trace_id, span_id, flags, finish_span = tracing.start_span(
             f"{scope['method']} auth", headers.get(b"traceparent", "")
         )
         structlog.contextvars.clear_contextvars()
@@ -129,7 +129,7 @@ class RequestContext:
                 message["headers"] = [
                     *message.get("headers", []),
                     (b"x-request-id", request_id.encode()),
-                    (b"traceparent", f"00-{trace_id}-{span_id}-01".encode()),
+                    (b"traceparent", f"00-{trace_id}-{span_id}-{flags}".encode()),
                 ]
             await send(message)
 

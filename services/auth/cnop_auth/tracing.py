@@ -12,8 +12,9 @@ import secrets
 from collections.abc import Callable
 from typing import Any
 
-_TRACEPARENT = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
-Span = tuple[str, str, Callable[[int], None]]  # trace id, span id, finish(status)
+# Any version but ff, in version 00's shape (tests/contract/trace_context_vectors.json).
+_TRACEPARENT = re.compile(r"^([0-9a-f]{2})-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
+Span = tuple[str, str, str, Callable[[int], None]]  # trace id, span id, flags, finish(status)
 
 
 def _ignore(_status: int) -> None:
@@ -44,7 +45,7 @@ class _Exporter:
             span.set_attribute("http.response.status_code", status)
             span.end()
 
-        return f"{ids.trace_id:032x}", f"{ids.span_id:016x}", finish
+        return f"{ids.trace_id:032x}", f"{ids.span_id:016x}", f"{ids.trace_flags:02x}", finish
 
 
 _exporter: _Exporter | None = None
@@ -60,9 +61,13 @@ def start_span(name: str, traceparent: str) -> Span:
     """Continue the caller's trace (or start one) with a new span id for this hop."""
     if _exporter is not None:
         return _exporter.start(name, traceparent)
-    parent = _TRACEPARENT.fullmatch(traceparent)
-    trace_id = parent.group(1) if parent else secrets.token_hex(16)
-    return trace_id, secrets.token_hex(8), _ignore
+    parent = _TRACEPARENT.fullmatch(traceparent.strip())
+    if parent is not None:
+        version, trace_id, parent_id, flags = parent.groups()
+        # Version ff and all-zero ids are invalid (W3C): those start a new trace.
+        if version != "ff" and trace_id != "0" * 32 and parent_id != "0" * 16:
+            return trace_id, secrets.token_hex(8), flags, _ignore
+    return secrets.token_hex(16), secrets.token_hex(8), "01", _ignore
 
 
 def shutdown() -> None:

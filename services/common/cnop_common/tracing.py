@@ -40,7 +40,8 @@ def accept_request_id(value: str | None) -> str:
 
 def continue_trace(traceparent: str | None) -> TraceContext:
     """Start this hop's span under the caller's trace, or a new trace if there is none."""
-    match = _TRACEPARENT.fullmatch(traceparent.strip().lower()) if traceparent else None
+    # Upper-case hex is not the format (W3C): it starts a new trace, as in the auth copy.
+    match = _TRACEPARENT.fullmatch(traceparent.strip()) if traceparent else None
     span_id = secrets.token_hex(8)
     if match is not None:
         version, trace_id, parent_id, flags = match.groups()
