@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from cnop_common.store import Key, TableSpec
+from cnop_common.schema import Key, TableSpec
 from cnop_order import tables as order_tables
 from cnop_user import tables as user_tables
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 import pulumi
 import pulumi_aws as aws
 
-from cnop_common.store import TableSpec
+from cnop_common.schema import TableSpec
 from cnop_platform.components.identity import pod_identity, policy_document
 from cnop_platform.components.store import in_cluster_store
 from cnop_platform.config import StackConfig

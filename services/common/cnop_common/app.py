@@ -14,8 +14,9 @@ from cnop_common.errors import install_error_handlers
 from cnop_common.health import ReadyCheck, health_router
 from cnop_common.logging import get_logger
 from cnop_common.middleware import RequestContextMiddleware
+from cnop_common.schema import TableSpec
 from cnop_common.settings import ServiceSettings
-from cnop_common.store import Store, TableSpec
+from cnop_common.store import Store
 from cnop_common.trust import TrustedSourceMiddleware
 
 log = get_logger(__name__)

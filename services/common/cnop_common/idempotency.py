@@ -21,7 +21,8 @@ from botocore.exceptions import ClientError
 from fastapi.responses import JSONResponse
 
 from cnop_common.errors import ApiError, error_body
-from cnop_common.store import Key, Store, TableSpec
+from cnop_common.schema import Key, TableSpec
+from cnop_common.store import Store
 
 # At least the 24 h api.md promises; DynamoDB's TTL sweep may keep items longer,
 # which is why reads also compare expires_at with the clock.
@@ -114,9 +115,9 @@ class KeyTaken(Exception):  # noqa: N818 - a signal, not a failure
     """The key's record was written by a concurrent request in the meantime."""
 
 
-def key_taken(idempotency: IdempotentRequest | None, codes: list[str]) -> bool:
-    """True when a cancelled transaction failed on its (last) idempotency item."""
-    return idempotency is not None and bool(codes) and codes[-1] == "ConditionalCheckFailed"
+# The name of the idempotency record among a transaction's items (transactions.py):
+# its condition failing means a concurrent request with the same key got there first.
+IDEMPOTENCY_ITEM = "idempotency"
 
 
 def respond_once(

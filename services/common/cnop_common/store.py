@@ -1,17 +1,15 @@
-"""DynamoDB access: table definitions as data, bootstrap, and error mapping.
+"""The DynamoDB client: pooled, timed, counted; table bootstrap; paged queries.
 
-Table definitions are data (`TableSpec`) so that the services' local bootstrap
-and the Pulumi program create exactly the same key schema, indexes and TTL.
+Table definitions are in schema.py; writes that must happen together, and how
+their refusals are explained, in transactions.py.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any
 
 import boto3
 from botocore.config import Config
@@ -21,62 +19,9 @@ from cnop_common.errors import StoreUnavailable
 from cnop_common.logging import get_logger
 from cnop_common.metrics import STORE_CALLS, STORE_ERRORS
 from cnop_common.middleware import current_route
+from cnop_common.schema import TableSpec, key_schema
 
 log = get_logger("store")
-
-KeyType = Literal["S", "N"]
-
-
-@dataclass(frozen=True, slots=True)
-class Key:
-    """One key attribute: its name and DynamoDB scalar type."""
-
-    name: str
-    type: KeyType = "S"
-
-
-@dataclass(frozen=True, slots=True)
-class IndexSpec:
-    """A global secondary index (projection: all attributes)."""
-
-    name: str
-    hash_key: Key
-    range_key: Key | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class TableSpec:
-    """A table as production declares it; `name` is the logical name before the prefix."""
-
-    name: str
-    hash_key: Key
-    range_key: Key | None = None
-    indexes: tuple[IndexSpec, ...] = field(default_factory=tuple)
-    ttl_attribute: str | None = None
-    owner: str = ""
-
-    def key_schema(self) -> list[dict[str, str]]:
-        """DynamoDB KeySchema for the table."""
-        return _key_schema(self.hash_key, self.range_key)
-
-    def attribute_definitions(self) -> list[dict[str, str]]:
-        """Every key attribute of the table and its indexes, once each."""
-        keys: dict[str, str] = {}
-        for key in (self.hash_key, self.range_key):
-            if key is not None:
-                keys[key.name] = key.type
-        for index in self.indexes:
-            for key in (index.hash_key, index.range_key):
-                if key is not None:
-                    keys[key.name] = key.type
-        return [{"AttributeName": n, "AttributeType": t} for n, t in keys.items()]
-
-
-def _key_schema(hash_key: Key, range_key: Key | None) -> list[dict[str, str]]:
-    schema = [{"AttributeName": hash_key.name, "KeyType": "HASH"}]
-    if range_key is not None:
-        schema.append({"AttributeName": range_key.name, "KeyType": "RANGE"})
-    return schema
 
 
 class Store:
@@ -154,7 +99,7 @@ class Store:
             args["GlobalSecondaryIndexes"] = [
                 {
                     "IndexName": index.name,
-                    "KeySchema": _key_schema(index.hash_key, index.range_key),
+                    "KeySchema": key_schema(index.hash_key, index.range_key),
                     "Projection": {"ProjectionType": "ALL"},
                 }
                 for index in spec.indexes
@@ -216,40 +161,6 @@ class Store:
     def bootstrapped(self) -> bool:
         """True once the tables are known to exist."""
         return self._bootstrapped.is_set()
-
-
-def cancellation_codes(exc: ClientError) -> list[str]:
-    """Per-item reasons of a cancelled transaction, in item order ('None' = item was fine)."""
-    reasons = exc.response.get("CancellationReasons", [])
-    return [str(reason.get("Code", "None")) for reason in reasons]
-
-
-def is_transaction_cancelled(exc: ClientError) -> bool:
-    """True for a TransactWriteItems refused on a condition (not a store failure)."""
-    return exc.response["Error"]["Code"] == "TransactionCanceledException"
-
-
-# Real DynamoDB cancels a transaction that races another on the same item with
-# TransactionConflict; that is safe to retry, unlike a failed condition.
-_RETRYABLE_REASONS = frozenset(
-    {"TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"}
-)
-
-
-def transact(store: Store, items: list[dict[str, Any]], operation: str, attempts: int = 3) -> None:
-    """TransactWriteItems with retries on conflicts; a failed condition raises ClientError."""
-    for attempt in range(1, attempts + 1):
-        try:
-            with store.errors(operation):
-                store.client.transact_write_items(TransactItems=items)
-            return
-        except ClientError as exc:
-            retryable = is_transaction_cancelled(exc) and any(
-                code in _RETRYABLE_REASONS for code in cancellation_codes(exc)
-            )
-            if not retryable or attempt == attempts:
-                raise
-            time.sleep(0.01 * attempt)
 
 
 def query_page(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnop_common.idempotency import idempotency_table
-from cnop_common.store import IndexSpec, Key, TableSpec
+from cnop_common.schema import IndexSpec, Key, TableSpec
 from cnop_order import SERVICE
 
 # Order ids are ULIDs, so (username, order_id) lists a user's orders by time

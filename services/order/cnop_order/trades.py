@@ -9,24 +9,23 @@ does, so cash and holdings can never go negative, even under concurrency.
 from __future__ import annotations
 
 from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal
-from typing import Any, NoReturn
+from typing import Any
 
-from botocore.exceptions import ClientError
 from fastapi.responses import JSONResponse
 from prometheus_client import Counter
 
 from cnop_common.clock import iso_z, new_id, utc_now
 from cnop_common.decimals import CENT, money
 from cnop_common.errors import ApiError
-from cnop_common.idempotency import IdempotentRequest, KeyTaken, key_taken, respond_once
+from cnop_common.idempotency import IDEMPOTENCY_ITEM, IdempotentRequest, KeyTaken, respond_once
 from cnop_common.inventory_client import AssetPrice, InventoryClient
 from cnop_common.logging import get_logger
-from cnop_common.store import Store, cancellation_codes, is_transaction_cancelled, transact
+from cnop_common.store import Store
+from cnop_common.transactions import write_together
 from cnop_order.models import LIMIT_TYPES, OrderRequest, order_view
 from cnop_order.tables import BALANCES, HOLDINGS, LEDGER, ORDERS
 
 log = get_logger("trades")
-FAILED = "ConditionalCheckFailed"
 
 ORDERS_TOTAL = Counter(
     "orders_total", "Orders by type and outcome.", ["service", "order_type", "outcome"]
@@ -126,17 +125,17 @@ class Trades:
         buy = request.order_type == "market_buy"
         cash_item = self._cash_change(username, total, stamp, debit=buy)
         holding_item = self._holding_change(username, asset, request.quantity, stamp, add=buy)
-        items: list[dict[str, Any]] = [
-            cash_item if buy else holding_item,
-            holding_item if buy else cash_item,
-            {
+        items: dict[str, dict[str, Any]] = {
+            "cash": cash_item,
+            "holding": holding_item,
+            "order": {
                 "Put": {
                     "TableName": self.orders,
                     "Item": order,
                     "ConditionExpression": "attribute_not_exists(order_id)",
                 }
             },
-            {
+            "ledger": {
                 "Put": {
                     "TableName": self.ledger,
                     "Item": {
@@ -151,15 +150,11 @@ class Trades:
                     "ConditionExpression": "attribute_not_exists(transaction_id)",
                 }
             },
-        ]
+        }
         if idempotency is not None:
-            items.append(idempotency.transact_put(201, {"data": view}))
-        try:
-            transact(self.store, items, "trade")
-        except ClientError as exc:
-            if not is_transaction_cancelled(exc):
-                raise
-            self._explain_cancel(cancellation_codes(exc), buy, idempotency)
+            items[IDEMPOTENCY_ITEM] = idempotency.transact_put(201, {"data": view})
+        conflict = ApiError(409, "CONFLICT", "The order conflicted with another; try again.")
+        write_together(self.store, "trade", items, self._refusals(buy), otherwise=conflict)
         log.info(
             "order_completed",
             order_id=order_id,
@@ -219,17 +214,17 @@ class Trades:
         }
 
     @staticmethod
-    def _explain_cancel(
-        codes: list[str], buy: bool, idempotency: IdempotentRequest | None
-    ) -> NoReturn:
-        if key_taken(idempotency, codes):
-            raise KeyTaken
-        if codes and codes[0] == FAILED:
-            if buy:
-                raise ApiError(422, "INSUFFICIENT_BALANCE", "Insufficient cash for this order.")
-            raise ApiError(
-                422, "INSUFFICIENT_ASSET_BALANCE", "You do not hold enough of this asset."
-            )
-        if len(codes) > 1 and codes[1] == FAILED:
-            raise ApiError(404, "BALANCE_NOT_FOUND", "No cash account for this user.")
-        raise ApiError(409, "CONFLICT", "The order conflicted with another; try again.")
+    def _refusals(buy: bool) -> dict[str, Exception]:
+        """What each failed condition means, the most telling first."""
+        # A buy's cash update checks for enough cash; a sell's, that the account exists.
+        cash = (
+            ApiError(422, "INSUFFICIENT_BALANCE", "Insufficient cash for this order.")
+            if buy
+            else ApiError(404, "BALANCE_NOT_FOUND", "No cash account for this user.")
+        )
+        holding = ApiError(
+            422, "INSUFFICIENT_ASSET_BALANCE", "You do not hold enough of this asset."
+        )
+        if buy:  # the holding's update has no condition: only cash can run out
+            return {IDEMPOTENCY_ITEM: KeyTaken(), "cash": cash}
+        return {IDEMPOTENCY_ITEM: KeyTaken(), "holding": holding, "cash": cash}

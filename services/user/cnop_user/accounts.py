@@ -5,12 +5,11 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from cnop_common.clock import iso_z, utc_now
 from cnop_common.errors import ApiError
 from cnop_common.logging import get_logger
-from cnop_common.store import Store, is_transaction_cancelled, transact
+from cnop_common.store import Store
+from cnop_common.transactions import write_together
 from cnop_user.models import ProfileUpdate, RegisterRequest
 from cnop_user.passwords import Passwords
 from cnop_user.tables import BALANCES, USER_EMAILS, USERS
@@ -60,22 +59,22 @@ class Accounts:
             "created_at": now,
             "updated_at": now,
         }
-        items = [
-            {
+        items = {
+            "user": {
                 "Put": {
                     "TableName": self.users,
                     "Item": user,
                     "ConditionExpression": "attribute_not_exists(username)",
                 }
             },
-            {
+            "email": {
                 "Put": {
                     "TableName": self.emails,
                     "Item": {"email": request.email, "username": request.username},
                     "ConditionExpression": "attribute_not_exists(email)",
                 }
             },
-            {
+            "balance": {
                 "Put": {
                     "TableName": self.balances,
                     "Item": {
@@ -86,15 +85,12 @@ class Accounts:
                     "ConditionExpression": "attribute_not_exists(username)",
                 }
             },
-        ]
-        try:
-            transact(self.store, items, "register")
-        except ClientError as exc:
-            if not is_transaction_cancelled(exc):
-                raise
-            raise ApiError(
-                409, "USER_EXISTS", "That username or e-mail address is already registered."
-            ) from exc
+        }
+        # Whichever item was taken (the name, the address, a stray balance row): it exists.
+        taken = ApiError(
+            409, "USER_EXISTS", "That username or e-mail address is already registered."
+        )
+        write_together(self.store, "register", items, refusals={}, otherwise=taken)
         log.info("user_registered", registered_user=request.username)
 
     def find(self, username: str) -> dict[str, Any] | None:
@@ -121,8 +117,8 @@ class Accounts:
         names = {f"#{k}": k for k in changes}
         values: dict[str, Any] = {f":{k}": v for k, v in changes.items()}
         values[":old_email"] = current["email"]
-        items: list[dict[str, Any]] = [
-            {
+        items: dict[str, dict[str, Any]] = {
+            "user": {
                 "Update": {
                     "TableName": self.users,
                     "Key": {"username": current["username"]},
@@ -133,34 +129,36 @@ class Accounts:
                     "ExpressionAttributeValues": values,
                 }
             }
-        ]
+        }
         new_email = changes.get("email")
         if new_email and new_email != current["email"]:
-            items += [
-                {
-                    "Put": {
-                        "TableName": self.emails,
-                        "Item": {"email": new_email, "username": current["username"]},
-                        "ConditionExpression": "attribute_not_exists(email)",
-                    }
-                },
-                {
-                    "Delete": {
-                        "TableName": self.emails,
-                        "Key": {"email": current["email"]},
-                        "ConditionExpression": "username = :u",
-                        "ExpressionAttributeValues": {":u": current["username"]},
-                    }
-                },
-            ]
-        try:
-            transact(self.store, items, "update_profile")
-        except ClientError as exc:
-            if not is_transaction_cancelled(exc):
-                raise
-            raise ApiError(
-                409, "EMAIL_EXISTS", "That e-mail address is already registered."
-            ) from exc
+            items["new_email"] = {
+                "Put": {
+                    "TableName": self.emails,
+                    "Item": {"email": new_email, "username": current["username"]},
+                    "ConditionExpression": "attribute_not_exists(email)",
+                }
+            }
+            items["old_email"] = {
+                "Delete": {
+                    "TableName": self.emails,
+                    "Key": {"email": current["email"]},
+                    "ConditionExpression": "username = :u",
+                    "ExpressionAttributeValues": {":u": current["username"]},
+                }
+            }
+        write_together(
+            self.store,
+            "update_profile",
+            items,
+            refusals={
+                "new_email": ApiError(
+                    409, "EMAIL_EXISTS", "That e-mail address is already registered."
+                )
+            },
+            # The e-mail address changed between our read and this write.
+            otherwise=ApiError(409, "CONFLICT", "The profile changed meanwhile; try again."),
+        )
         return _profile({**current, **changes})
 
     def upgrade_hash_if_needed(self, user: dict[str, Any], password: str) -> None:

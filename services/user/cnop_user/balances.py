@@ -10,30 +10,22 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from decimal import Decimal
-from typing import Any, Literal, NoReturn
+from typing import Any, Literal
 
-from botocore.exceptions import ClientError
 from fastapi.responses import JSONResponse
 
 from cnop_common.clock import iso_z, new_id, utc_now
 from cnop_common.decimals import money
 from cnop_common.errors import ApiError
-from cnop_common.idempotency import IdempotentRequest, KeyTaken, key_taken, respond_once
+from cnop_common.idempotency import IDEMPOTENCY_ITEM, IdempotentRequest, KeyTaken, respond_once
 from cnop_common.logging import get_logger
-from cnop_common.store import (
-    Store,
-    cancellation_codes,
-    count_items,
-    is_transaction_cancelled,
-    query_page,
-    transact,
-)
+from cnop_common.store import Store, count_items, query_page
+from cnop_common.transactions import write_together
 from cnop_user.tables import BALANCES, DAILY_TOTALS, LEDGER
 
 log = get_logger("balances")
 
 Movement = Literal["deposit", "withdraw"]
-FAILED = "ConditionalCheckFailed"
 PAST_TENSE = {"deposit": "deposited", "withdraw": "withdrew"}
 
 
@@ -107,8 +99,8 @@ class Balances:
             )
         else:
             change, condition = "SET balance = balance - :a, updated_at = :now", "balance >= :a"
-        items: list[dict[str, Any]] = [
-            {
+        items: dict[str, dict[str, Any]] = {
+            "balance": {
                 "Update": {
                     "TableName": self.balances,
                     "Key": {"username": username},
@@ -117,8 +109,8 @@ class Balances:
                     "ExpressionAttributeValues": {":a": amount, ":now": stamp},
                 }
             },
-            self._daily_total_update(username, kind, amount, limit, now),
-            {
+            "daily_total": self._daily_total_update(username, kind, amount, limit, now),
+            "ledger": {
                 "Put": {
                     "TableName": self.ledger,
                     "Item": {
@@ -133,15 +125,25 @@ class Balances:
                     "ConditionExpression": "attribute_not_exists(transaction_id)",
                 }
             },
-        ]
+        }
         if idempotency is not None:
-            items.append(idempotency.transact_put(201, body))
-        try:
-            transact(self.store, items, kind)
-        except ClientError as exc:
-            if not is_transaction_cancelled(exc):
-                raise
-            self._explain_cancel(cancellation_codes(exc), kind, limit, idempotency)
+            items[IDEMPOTENCY_ITEM] = idempotency.transact_put(201, body)
+        no_room = (
+            ApiError(422, "INSUFFICIENT_BALANCE", "Insufficient balance for this withdrawal.")
+            if kind == "withdraw"
+            else ApiError(404, "BALANCE_NOT_FOUND", "No balance for this user.")
+        )
+        write_together(
+            self.store,
+            kind,
+            items,
+            refusals={
+                IDEMPOTENCY_ITEM: KeyTaken(),
+                "balance": no_room,
+                "daily_total": self._limit_error(kind, limit),
+            },
+            otherwise=ApiError(409, "CONFLICT", "The request conflicted with another; try again."),
+        )
         log.info("balance_moved", kind=kind, amount=money(amount), transaction_id=transaction_id)
         return body
 
@@ -165,25 +167,6 @@ class Balances:
                 },
             }
         }
-
-    def _explain_cancel(
-        self,
-        codes: list[str],
-        kind: Movement,
-        limit: Decimal,
-        idempotency: IdempotentRequest | None,
-    ) -> NoReturn:
-        if key_taken(idempotency, codes):
-            raise KeyTaken
-        if codes and codes[0] == FAILED:
-            if kind == "withdraw":
-                raise ApiError(
-                    422, "INSUFFICIENT_BALANCE", "Insufficient balance for this withdrawal."
-                )
-            raise ApiError(404, "BALANCE_NOT_FOUND", "No balance for this user.")
-        if len(codes) > 1 and codes[1] == FAILED:
-            raise self._limit_error(kind, limit)
-        raise ApiError(409, "CONFLICT", "The request conflicted with another; try again.")
 
     @staticmethod
     def _limit_error(kind: Movement, limit: Decimal) -> ApiError:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from cnop_common.idempotency import idempotency_table
-from cnop_common.store import Key, TableSpec
+from cnop_common.schema import Key, TableSpec
 from cnop_user import SERVICE
 
 USERS = TableSpec("users", Key("username"), owner=SERVICE)
