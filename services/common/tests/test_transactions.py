@@ -74,9 +74,9 @@ def test_the_first_named_refusal_wins_when_several_failed(store):
     _open(store, one, "1")
     _open(store, two, "1")
     items = {"one": _debit(store, one, "5"), "two": _debit(store, two, "5")}
+    refusals = {"two": RefusedError("two"), "one": RefusedError("one")}
     with pytest.raises(RefusedError, match="two"):
-        write_together(store, "test", items, {"two": RefusedError("two"), "one": RefusedError("one")},
-                       otherwise=RefusedError("race"))  # fmt: skip
+        write_together(store, "test", items, refusals, otherwise=RefusedError("race"))
 
 
 def test_writes_that_hold_go_through_together(store):
