@@ -9,7 +9,6 @@ from fastapi import APIRouter, FastAPI
 from starlette.concurrency import run_in_threadpool
 
 from cnop_common.assertions import Verifier
-from cnop_common.decimals import DecimalRoute
 from cnop_common.errors import install_error_handlers
 from cnop_common.health import ReadyCheck, health_router
 from cnop_common.logging import get_logger
@@ -75,7 +74,6 @@ def create_service_app(
         log.info("service_stopped")
 
     app = FastAPI(title=service, lifespan=lifespan, version="1.0.0")
-    app.router.route_class = DecimalRoute
     install_error_handlers(app)
     app.include_router(health_router(service, ready_checks))
     for router in routers:

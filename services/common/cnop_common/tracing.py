@@ -62,11 +62,6 @@ def current_request_id() -> str | None:
     return _current_request_id.get()
 
 
-def current_trace() -> TraceContext | None:
-    """The span of the request being handled, if any."""
-    return _current_trace.get()
-
-
 def propagation_headers() -> dict[str, str]:
     """Headers that carry the current request id and trace to the next hop."""
     headers: dict[str, str] = {}

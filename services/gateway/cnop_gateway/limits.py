@@ -1,7 +1,9 @@
-"""Per-IP rate limiting and the login brute-force guard (in memory, per replica).
+"""Per-IP rate limiting and the login brute-force guard, in this replica's memory.
 
-Both are keyed on the client IP as clientip.client_ip() decides it: the TCP
-peer unless the peer is a configured trusted proxy.
+Both are keyed on the client IP as headers.client_ip() decides it: the TCP peer
+unless the peer is a configured trusted proxy. With a shared limits store
+(shared.py) these give the verdicts for the counts kept there, and stand in
+for it while it does not answer.
 """
 
 from __future__ import annotations

@@ -111,7 +111,3 @@ class RouteTable:
                     return Matched(route)
                 allowed.append(route.method)
         return WrongMethod(tuple(sorted(set(allowed)))) if allowed else None
-
-    def upstreams(self) -> set[str]:
-        """Every upstream some route forwards to."""
-        return {route.upstream for route in self.routes}
