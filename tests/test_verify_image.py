@@ -89,9 +89,16 @@ def test_the_entry_points_and_their_data_are_in_the_image(image):
 def test_the_policy_suites_collect_in_the_image(image):
     root, path = image
     done = in_image(
-        root, path, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider",
+        root,
+        path,
+        "-m",
+        "pytest",
+        "--collect-only",
+        "-q",
+        "-p",
+        "no:cacheprovider",
         "tests/postdeploy",
-    )  # fmt: skip
+    )
     assert done.returncode == 0, done.stdout + done.stderr
     assert " tests collected" in done.stdout or "tests collected" in done.stdout
 

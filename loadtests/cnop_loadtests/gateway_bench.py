@@ -158,8 +158,10 @@ def run_wrk(name: str, url: str, headers: dict[str, str], args: argparse.Namespa
     subprocess.run([*base[:1], "-d2s", *base[1:]], check=True, capture_output=True)
     done = subprocess.run(
         [*base[:1], f"-d{args.duration}s", "--latency", *base[1:]],
-        check=True, capture_output=True, text=True,
-    )  # fmt: skip
+        check=True,
+        capture_output=True,
+        text=True,
+    )
     return parse_wrk(name, done.stdout)
 
 
@@ -170,21 +172,30 @@ def nginx(platform: LocalPlatform) -> Iterator[dict[str, str]]:
     prefix = ROOT / "nginx"
     (prefix / "tmp").mkdir(parents=True, exist_ok=True)
     conf = prefix / "nginx.conf"
-    conf.write_text(NGINX_CONF.format(
-        prefix=prefix, port=NGINX_PORT, cached_port=NGINX_CACHED_PORT,
-        trivial_port=TRIVIAL_PORT, nginx_trivial_port=NGINX_TRIVIAL_PORT,
-        user_port=platform.port("user"), auth_port=platform.port("auth"),
-        trivial_body=TRIVIAL_BODY,
-        plain_user=NGINX_AUTHENTICATED.format(auth="/_auth", backend="user_backend"),
-        cached_user=NGINX_AUTHENTICATED.format(auth="/_auth_cached", backend="user_backend"),
-        cached_trivial=NGINX_AUTHENTICATED.format(auth="/_auth_cached", backend="trivial_backend"),
-        plain_auth=NGINX_AUTH.format(name="/_auth", cache=""),
-        cached_auth=NGINX_AUTH.format(name="/_auth_cached", cache=NGINX_AUTH_CACHE),
-    ))  # fmt: skip
+    conf.write_text(
+        NGINX_CONF.format(
+            prefix=prefix,
+            port=NGINX_PORT,
+            cached_port=NGINX_CACHED_PORT,
+            trivial_port=TRIVIAL_PORT,
+            nginx_trivial_port=NGINX_TRIVIAL_PORT,
+            user_port=platform.port("user"),
+            auth_port=platform.port("auth"),
+            trivial_body=TRIVIAL_BODY,
+            plain_user=NGINX_AUTHENTICATED.format(auth="/_auth", backend="user_backend"),
+            cached_user=NGINX_AUTHENTICATED.format(auth="/_auth_cached", backend="user_backend"),
+            cached_trivial=NGINX_AUTHENTICATED.format(
+                auth="/_auth_cached", backend="trivial_backend"
+            ),
+            plain_auth=NGINX_AUTH.format(name="/_auth", cache=""),
+            cached_auth=NGINX_AUTH.format(name="/_auth_cached", cache=NGINX_AUTH_CACHE),
+        )
+    )
     process = subprocess.Popen(
         ["nginx", "-p", str(prefix), "-c", str(conf), "-g", "daemon off;"],
-        stderr=subprocess.STDOUT, stdout=(prefix / "nginx.out").open("ab"),
-    )  # fmt: skip
+        stderr=subprocess.STDOUT,
+        stdout=(prefix / "nginx.out").open("ab"),
+    )
     url = f"http://127.0.0.1:{NGINX_PORT}"
     try:
         for _ in range(50):
@@ -228,13 +239,27 @@ def main(argv: list[str] | None = None) -> int:
         user = gateway_user(gateway, "bench", deposit="100")
         auth = user.auth
         direct_headers = {**GATEWAY_MARKERS, "X-User-ID": user.username, "X-User-Role": "customer"}
-        with extra_process(platform, "gateway", NO_CACHE_PORT, AUTH_CACHE_SECONDS="0",
-                           ADMIN_PORT=str(admin_port(NO_CACHE_PORT))) as no_cache, \
-                nginx(platform) as doors, \
-                extra_process(platform, "gateway", GATEWAY_TRIVIAL_PORT, wait_for="/health",
-                              USER_URL=TRIVIAL_URL) as gateway_trivial:  # fmt: skip
-            targets = (gateway, no_cache, doors["plain"], doors["cached"],
-                       doors["cached_trivial"], gateway_trivial)  # fmt: skip
+        with (
+            extra_process(
+                platform,
+                "gateway",
+                NO_CACHE_PORT,
+                AUTH_CACHE_SECONDS="0",
+                ADMIN_PORT=str(admin_port(NO_CACHE_PORT)),
+            ) as no_cache,
+            nginx(platform) as doors,
+            extra_process(
+                platform, "gateway", GATEWAY_TRIVIAL_PORT, wait_for="/health", USER_URL=TRIVIAL_URL
+            ) as gateway_trivial,
+        ):
+            targets = (
+                gateway,
+                no_cache,
+                doors["plain"],
+                doors["cached"],
+                doors["cached_trivial"],
+                gateway_trivial,
+            )
             for url in (f"{target}{PATH}" for target in targets):
                 check = httpx.get(url, headers=auth)
                 if check.status_code != 200:
@@ -266,8 +291,10 @@ def report(results: list[Result], args: argparse.Namespace) -> None:
     print(f"wrk -t{args.threads} -c{args.connections} -d{args.duration}s, GET {PATH}\n")
     print(f"{'target':<22} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for r in results:
-        print(f"{r.name:<22} {r.requests_per_second:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
-              f" {r.non_2xx:>8}")  # fmt: skip
+        print(
+            f"{r.name:<22} {r.requests_per_second:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
+            f" {r.non_2xx:>8}"
+        )
     direct, warm, cold, nginx_result, nginx_cached = results
     ratios = [
         (
@@ -299,12 +326,16 @@ def report_front_doors(results: list[Result], args: argparse.Namespace) -> None:
     )
     print(f"{'target':<24} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'non-2xx':>8}")
     for r in results:
-        print(f"{r.name:<24} {r.requests_per_second:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
-              f" {r.non_2xx:>8}")  # fmt: skip
+        print(
+            f"{r.name:<24} {r.requests_per_second:>9.0f} {r.p50_ms:>8.2f} {r.p99_ms:>8.2f}"
+            f" {r.non_2xx:>8}"
+        )
     _direct, gateway, nginx_cached, direct_one, gateway_one, nginx_one = results
     print()
-    print(f"{'gateway / nginx cached throughput:':<42}"
-          f"{gateway.requests_per_second / nginx_cached.requests_per_second:.2f}x")  # fmt: skip
+    print(
+        f"{'gateway / nginx cached throughput:':<42}"
+        f"{gateway.requests_per_second / nginx_cached.requests_per_second:.2f}x"
+    )
     for label, door in (("gateway", gateway_one), ("nginx cached", nginx_one)):
         added_p50 = door.p50_ms - direct_one.p50_ms
         added_p99 = door.p99_ms - direct_one.p99_ms

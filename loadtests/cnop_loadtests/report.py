@@ -12,9 +12,19 @@ from cnop_loadtests.analysis import RunResult
 from cnop_loadtests.gate import Check
 
 COLOURS = (
-    "#1f5eff", "#e8590c", "#2f9e44", "#c2255c", "#6741d9",
-    "#0c8599", "#868e96", "#f08c00", "#000000", "#a61e4d", "#5c940d", "#364fc7",
-)  # fmt: skip
+    "#1f5eff",
+    "#e8590c",
+    "#2f9e44",
+    "#c2255c",
+    "#6741d9",
+    "#0c8599",
+    "#868e96",
+    "#f08c00",
+    "#000000",
+    "#a61e4d",
+    "#5c940d",
+    "#364fc7",
+)
 LEGEND_PER_ROW = 5
 
 

@@ -99,8 +99,13 @@ def test_an_order_rounded_in_the_traders_favour_is_a_violation():
         "total_amount": "0.01",
         "status": "completed",
     }
-    purchase = {**sale, "order_id": "o-8", "order_type": "market_buy", "quantity": "0.1",
-                "total_amount": "0.10"}  # fmt: skip
+    purchase = {
+        **sale,
+        "order_id": "o-8",
+        "order_type": "market_buy",
+        "quantity": "0.1",
+        "total_amount": "0.10",
+    }
     portfolio = {
         "cash_balance": "10.01",
         "assets": [{"asset_id": "USDT", "quantity": "0.09500000"}],

@@ -78,9 +78,12 @@ def containers_are_hardened(args: ResourceValidationArgs, report: ReportViolatio
         if args.resource_type == DEPLOYMENT and not probes:
             report(f"{where}: liveness and readiness probes are required", None)
         context = container.get("securityContext") or {}
-        if not (context.get("runAsNonRoot") and context.get("readOnlyRootFilesystem")
-                and context.get("allowPrivilegeEscalation") is False
-                and (context.get("capabilities") or {}).get("drop") == ["ALL"]):  # fmt: skip
+        if not (
+            context.get("runAsNonRoot")
+            and context.get("readOnlyRootFilesystem")
+            and context.get("allowPrivilegeEscalation") is False
+            and (context.get("capabilities") or {}).get("drop") == ["ALL"]
+        ):
             report(f"{where}: non-root, read-only root, no escalation, drop ALL", None)
 
 

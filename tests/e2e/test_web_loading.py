@@ -152,9 +152,14 @@ def test_a_repeat_load_fetches_no_static_file_again(web_ui, visitor):
     assert repeat.network_bytes < first.network_bytes
 
     FIGURES.parent.mkdir(exist_ok=True)
-    figures = {name: {**asdict(load), "server_requests": dict(load.server_requests),
-                      "static_files_fetched": load.static_files_fetched}
-               for name, load in (("first", first), ("repeat", repeat))}  # fmt: skip
+    figures = {
+        name: {
+            **asdict(load),
+            "server_requests": dict(load.server_requests),
+            "static_files_fetched": load.static_files_fetched,
+        }
+        for name, load in (("first", first), ("repeat", repeat))
+    }
     FIGURES.write_text(json.dumps(figures, indent=2, sort_keys=True) + "\n")
     print(f"\nweb UI load figures ({FIGURES}):\n{json.dumps(figures, indent=2)}")
 

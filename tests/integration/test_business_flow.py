@@ -45,8 +45,10 @@ def test_register_deposit_buy_portfolio_sell_transactions(local_platform, anonym
 
         history = me.user.get("/balance/transactions").json()
         assert [t["transaction_type"] for t in history["transactions"]] == [
-            "order_sale", "order_payment", "deposit"
-        ]  # fmt: skip
+            "order_sale",
+            "order_payment",
+            "deposit",
+        ]
         assert history["transactions"][0]["reference_id"] == sold.json()["data"]["order_id"]
         assert history["transactions"][1]["reference_id"] == bought.json()["data"]["order_id"]
         expected_cash = Decimal(5000) - cost + proceeds

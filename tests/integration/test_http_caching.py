@@ -56,15 +56,15 @@ def test_different_answers_have_different_validators(local_platform):
 
 def test_private_answers_stay_uncacheable_through_the_web_ui(local_platform):
     # Anything the API does not call cacheable keeps no-store (sessions, balances).
-    answer = httpx.get(f"{local_platform.url('web')}/api/v1/balance", headers=PAGE,
-                       trust_env=False)  # fmt: skip
+    answer = httpx.get(f"{local_platform.url('web')}/api/v1/balance", headers=PAGE, trust_env=False)
     assert answer.headers["cache-control"] == "no-store"
 
 
 @pytest.mark.parametrize("path", [BUNDLE.url("app.js"), BUNDLE.url("style.css"), "/login"])
 def test_the_web_ui_compresses_its_pages_and_static_files(local_platform, path):
-    answer = httpx.get(f"{local_platform.url('web')}{path}", trust_env=False,
-                       headers={"Accept-Encoding": "gzip"})  # fmt: skip
+    answer = httpx.get(
+        f"{local_platform.url('web')}{path}", trust_env=False, headers={"Accept-Encoding": "gzip"}
+    )
     assert answer.status_code == 200
     assert answer.headers["content-encoding"] == "gzip"
     assert int(answer.headers["content-length"]) < len(answer.content)  # decoded is larger
@@ -72,7 +72,8 @@ def test_the_web_ui_compresses_its_pages_and_static_files(local_platform, path):
 
 def test_api_answers_are_never_compressed(local_platform):
     # BREACH: an answer that may reflect input beside a secret must not be compressed.
-    answer = httpx.get(f"{local_platform.url('web')}/api/v1/inventory/assets", headers=PAGE,
-                       trust_env=False)  # fmt: skip
+    answer = httpx.get(
+        f"{local_platform.url('web')}/api/v1/inventory/assets", headers=PAGE, trust_env=False
+    )
     assert answer.status_code == 200
     assert "content-encoding" not in answer.headers

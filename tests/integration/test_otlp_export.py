@@ -52,8 +52,11 @@ def collector():
 def exported_spans(service: str):
     for request in _Collector.received:
         for resource_spans in request.resource_spans:
-            names = {a.value.string_value for a in resource_spans.resource.attributes
-                     if a.key == "service.name"}  # fmt: skip
+            names = {
+                a.value.string_value
+                for a in resource_spans.resource.attributes
+                if a.key == "service.name"
+            }
             if service in names:
                 for scope_spans in resource_spans.scope_spans:
                     yield from scope_spans.spans
@@ -75,9 +78,12 @@ def test_spans_are_exported_under_the_callers_trace(local_platform, collector, c
     with extra_process(local_platform, component, port, **env) as url:
         response = httpx.get(
             f"{url}{path}",
-            headers={**headers, "traceparent": f"00-{TRACE_ID}-{PARENT_SPAN}-01",
-                     "X-Request-ID": request_id},
-        )  # fmt: skip
+            headers={
+                **headers,
+                "traceparent": f"00-{TRACE_ID}-{PARENT_SPAN}-01",
+                "X-Request-ID": request_id,
+            },
+        )
         assert response.status_code == 200
         deadline = time.monotonic() + 10
         ours: list[Any] = []
@@ -102,6 +108,11 @@ def test_without_the_endpoint_the_sdk_is_never_imported():
         "RequestContextMiddleware; assert o.configure('x') is None; "
         "print('opentelemetry.sdk' in sys.modules)"
     )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
-                            check=True, env={"PATH": "/usr/bin:/bin"})  # fmt: skip
+    result = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        check=True,
+        env={"PATH": "/usr/bin:/bin"},
+    )
     assert result.stdout.strip() == "False"

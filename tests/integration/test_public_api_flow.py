@@ -31,15 +31,24 @@ def test_register_login_trade_logout_through_the_gateway(gateway_url):
     assert profile.status_code == 200
     assert profile.json()["username"] == username.lower()
 
-    deposit = api.post("/balance/deposit", json={"amount": "500.00"},
-                       headers={**auth, "Idempotency-Key": "first-deposit"})  # fmt: skip
+    deposit = api.post(
+        "/balance/deposit",
+        json={"amount": "500.00"},
+        headers={**auth, "Idempotency-Key": "first-deposit"},
+    )
     assert deposit.status_code == 201
-    repeat = api.post("/balance/deposit", json={"amount": "500.00"},
-                      headers={**auth, "Idempotency-Key": "first-deposit"})  # fmt: skip
+    repeat = api.post(
+        "/balance/deposit",
+        json={"amount": "500.00"},
+        headers={**auth, "Idempotency-Key": "first-deposit"},
+    )
     assert repeat.json() == deposit.json()
 
-    bought = api.post("/orders", json={"order_type": "market_buy", "asset_id": "ETH",
-                                       "quantity": "0.05"}, headers=auth)  # fmt: skip
+    bought = api.post(
+        "/orders",
+        json={"order_type": "market_buy", "asset_id": "ETH", "quantity": "0.05"},
+        headers=auth,
+    )
     assert bought.status_code == 201, bought.text
     cost = Decimal(bought.json()["data"]["total_amount"])
 
@@ -47,13 +56,18 @@ def test_register_login_trade_logout_through_the_gateway(gateway_url):
     assert Decimal(portfolio["cash_balance"]) == Decimal(500) - cost
     assert [a["asset_id"] for a in portfolio["assets"]] == ["ETH"]
 
-    sold = api.post("/orders", json={"order_type": "market_sell", "asset_id": "ETH",
-                                     "quantity": "0.05"}, headers=auth)  # fmt: skip
+    sold = api.post(
+        "/orders",
+        json={"order_type": "market_sell", "asset_id": "ETH", "quantity": "0.05"},
+        headers=auth,
+    )
     assert sold.status_code == 201
     history = api.get("/balance/transactions", headers=auth).json()
     assert [t["transaction_type"] for t in history["transactions"]] == [
-        "order_sale", "order_payment", "deposit"
-    ]  # fmt: skip
+        "order_sale",
+        "order_payment",
+        "deposit",
+    ]
     order_id = bought.json()["data"]["order_id"]
     assert api.get(f"/orders/{order_id}", headers=auth).json()["data"]["order_id"] == order_id
     assert len(api.get("/assets/ETH/transactions", headers=auth).json()["data"]) == 2
@@ -89,9 +103,12 @@ def test_trace_context_reaches_auth_and_backend(local_platform, gateway_url):
     trace_id = "0af7651916cd43dd8448eb211c80319c"
     response = httpx.get(
         f"{gateway_url}/api/v1/portfolio",
-        headers={"Authorization": f"Bearer {token}", "X-Request-ID": "trace-hops-1",
-                 "traceparent": f"00-{trace_id}-b7ad6b7169203331-01"},
-    )  # fmt: skip
+        headers={
+            "Authorization": f"Bearer {token}",
+            "X-Request-ID": "trace-hops-1",
+            "traceparent": f"00-{trace_id}-b7ad6b7169203331-01",
+        },
+    )
     assert response.status_code == 200
     assert response.headers["x-request-id"] == "trace-hops-1"
     assert response.headers["traceparent"].startswith(f"00-{trace_id}-")
@@ -104,7 +121,11 @@ def test_trace_context_reaches_auth_and_backend(local_platform, gateway_url):
 def test_the_never_reached_check_can_fail(local_platform, gateway_url):
     # Guards the helper every "the backend sees nothing" case relies on.
     request_id = f"reached-{secrets.token_hex(6)}"
-    assert httpx.get(f"{gateway_url}/api/v1/inventory/assets?limit=1",
-                     headers={"X-Request-ID": request_id}).status_code == 200  # fmt: skip
+    assert (
+        httpx.get(
+            f"{gateway_url}/api/v1/inventory/assets?limit=1", headers={"X-Request-ID": request_id}
+        ).status_code
+        == 200
+    )
     with pytest.raises(AssertionError):
         assert_never_reached(local_platform, "inventory", request_id)

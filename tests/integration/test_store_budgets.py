@@ -45,8 +45,12 @@ def spent(platform, service: str, route: str, action) -> Counter[str]:
 def test_a_market_order_is_one_transaction_and_at_most_two_reads(local_platform):
     trader = register(local_platform, "budget", deposit="1000.00")
     body = {"order_type": "market_buy", "asset_id": "BTC", "quantity": "0.001"}
-    used = spent(local_platform, "order", "/orders",
-                 lambda: trader.order.post("/orders", json=body).raise_for_status())  # fmt: skip
+    used = spent(
+        local_platform,
+        "order",
+        "/orders",
+        lambda: trader.order.post("/orders", json=body).raise_for_status(),
+    )
     assert used["TransactWriteItems"] == 1
     assert sum(used[op] for op in READS) <= 2, used
     assert set(used) <= READS | {"TransactWriteItems"}, used

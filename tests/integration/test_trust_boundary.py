@@ -96,8 +96,14 @@ def _forgeries(platform, service: str) -> dict[str, dict[str, str]]:
     """Gateway-looking requests for victim_user that no gateway signed as such."""
     now = int(time.time())
     gateway = signer_of(platform, "gateway")
-    stale = {"iss": "gateway", "aud": service, "iat": now - 120, "exp": now - 90,
-             "sub": "victim_user", "role": "customer"}  # fmt: skip
+    stale = {
+        "iss": "gateway",
+        "aud": service,
+        "iat": now - 120,
+        "exp": now - 90,
+        "sub": "victim_user",
+        "role": "customer",
+    }
     return {
         "missing_assertion": {},
         "wrong_caller": asserted(platform, service, "order", username="victim_user"),

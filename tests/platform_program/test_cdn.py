@@ -30,8 +30,9 @@ def prod(declared):
 
 def web_env(objects, stack: str) -> dict[str, str]:
     """The web UI container's environment in a stack's app layer."""
-    [web] = [o for o in objects[stack]
-             if o["kind"] == "Deployment" and o["metadata"]["name"] == "web"]  # fmt: skip
+    [web] = [
+        o for o in objects[stack] if o["kind"] == "Deployment" and o["metadata"]["name"] == "web"
+    ]
     return {
         e["name"]: e.get("value") for e in web["spec"]["template"]["spec"]["containers"][0]["env"]
     }
@@ -103,10 +104,16 @@ def test_other_stacks_have_no_cdn(declared, objects, stack):
     [
         ({"webCdn": True}, "webCdn needs webIngress"),
         ({"webCdn": True, "webIngress": True}, "webCdn needs cdnCertificateArn"),
-        ({"webCdn": True, "webIngress": True,
-          "cdnCertificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/x"}, "us-east-1"),
+        (
+            {
+                "webCdn": True,
+                "webIngress": True,
+                "cdnCertificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/x",
+            },
+            "us-east-1",
+        ),
     ],
-)  # fmt: skip
+)
 def test_a_cdn_needs_its_alb_and_a_certificate_cloudfront_can_read(changes, message):
     with pytest.raises(ValidationError, match=message):
         StackConfig.model_validate({**_aws_config(), **changes})

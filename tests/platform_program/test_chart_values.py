@@ -75,8 +75,11 @@ def config(stack: str) -> StackConfig:
 
 
 def release(resources, chart):
-    (found,) = [inputs for typ, _name, inputs in resources
-                if typ == "kubernetes:helm.sh/v3:Release" and inputs["chart"] == chart]  # fmt: skip
+    (found,) = [
+        inputs
+        for typ, _name, inputs in resources
+        if typ == "kubernetes:helm.sh/v3:Release" and inputs["chart"] == chart
+    ]
     return found
 
 
@@ -112,8 +115,11 @@ def test_loki_keeps_chunks_in_the_stacks_bucket_with_its_volume_on_gp3(declared,
     assert values["loki"]["storage"]["bucketNames"]["chunks"]
     assert values["loki"]["schemaConfig"]["configs"][0]["object_store"] == "s3"
     assert values["singleBinary"]["persistence"]["storageClass"] == "gp3"
-    associations = {(i["namespace"], i["serviceAccount"]) for t, _n, i in declared[stack]
-                    if t == "aws:eks/podIdentityAssociation:PodIdentityAssociation"}  # fmt: skip
+    associations = {
+        (i["namespace"], i["serviceAccount"])
+        for t, _n, i in declared[stack]
+        if t == "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+    }
     assert ("monitoring", "loki") in associations
 
 

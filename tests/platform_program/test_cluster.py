@@ -193,8 +193,11 @@ def test_rotating_the_keyring_rolls_the_auth_pods():
 
 
 def _auth_template_annotations(overrides):
-    (auth,) = [o for o in objects_with("local", overrides)
-               if o["kind"] == "Deployment" and o["metadata"]["name"] == "auth"]  # fmt: skip
+    (auth,) = [
+        o
+        for o in objects_with("local", overrides)
+        if o["kind"] == "Deployment" and o["metadata"]["name"] == "auth"
+    ]
     return auth["spec"]["template"]["metadata"]["annotations"]
 
 

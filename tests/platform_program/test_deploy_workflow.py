@@ -28,8 +28,12 @@ def test_preview_and_up_enforce_the_policy_pack_and_name_the_stack():
 
 
 def test_images_are_pushed_and_pinned_by_digest(tmp_path):
-    (build,) = deploy.push("gateway", "acct.dkr.ecr.eu-west-1.amazonaws.com/cnop-prod/gateway",
-                           "abc123", tmp_path / "m.json")  # fmt: skip
+    (build,) = deploy.push(
+        "gateway",
+        "acct.dkr.ecr.eu-west-1.amazonaws.com/cnop-prod/gateway",
+        "abc123",
+        tmp_path / "m.json",
+    )
     assert "--push" in build
     assert build[build.index("--metadata-file") + 1] == str(tmp_path / "m.json")
     record = deploy.record_digest("prod", "gateway", "sha256:" + "0" * 64)
@@ -53,7 +57,10 @@ def test_make_refuses_a_verb_without_a_stack(verb):
 def test_the_workflow_says_what_it_lacks_instead_of_failing_midway():
     result = subprocess.run(
         [str(REPO / ".venv" / "bin" / "python"), "-m", "cnop_platform.deploy", "preview", "prod"],
-        capture_output=True, text=True, check=False, env={"PATH": "/nonexistent"},
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        check=False,
+        env={"PATH": "/nonexistent"},
+    )
     assert result.returncode != 0
     assert "preview needs pulumi, docker, aws, kubectl on PATH" in result.stderr

@@ -226,9 +226,11 @@ def test_services_get_their_roles_through_pod_identity_not_annotations(declared,
         and inputs["namespace"] == "cnop"
     }
     assert set(associations) == {"user", "order", "auth"}
-    roles = {name: json.loads(inputs["assumeRolePolicy"])
-             for typ, name, inputs in declared[stack] if typ == "aws:iam/role:Role"
-             and name.endswith("-pod")}  # fmt: skip
+    roles = {
+        name: json.loads(inputs["assumeRolePolicy"])
+        for typ, name, inputs in declared[stack]
+        if typ == "aws:iam/role:Role" and name.endswith("-pod")
+    }
     for trust in roles.values():
         (statement,) = trust["Statement"]
         assert statement["Principal"] == {"Service": "pods.eks.amazonaws.com"}
@@ -289,8 +291,11 @@ def test_aws_stacks_get_a_routable_vpc_and_eks_in_private_subnets(declared, stac
     assert types.count("aws:ec2/natGateway:NatGateway") == 1
     assert types.count("aws:eks/cluster:Cluster") == 1
     cluster = next(i for t, _n, i in declared[stack] if t == "aws:eks/cluster:Cluster")
-    private = {f"{n}-id" for t, n, _i in declared[stack]
-               if t == "aws:ec2/subnet:Subnet" and "-private-" in n}  # fmt: skip
+    private = {
+        f"{n}-id"
+        for t, n, _i in declared[stack]
+        if t == "aws:ec2/subnet:Subnet" and "-private-" in n
+    }
     assert set(cluster["vpcConfig"]["subnetIds"]) == private
     assert not any(t.startswith("aws:ec2/") for t, _n, _i in declared["local"])
 
@@ -355,8 +360,11 @@ def test_the_catalogue_and_the_table_access_name_the_same_store_users():
 def test_table_indexes_are_declared_from_the_services_own_specs(declared):
     from cnop_platform.tables import TABLES  # noqa: PLC0415
 
-    tables = {i["name"].removeprefix("cnop-prod-"): i for t, _n, i in declared["prod"]
-              if t == "aws:dynamodb/table:Table"}  # fmt: skip
+    tables = {
+        i["name"].removeprefix("cnop-prod-"): i
+        for t, _n, i in declared["prod"]
+        if t == "aws:dynamodb/table:Table"
+    }
     for spec in TABLES:
         declared_indexes = {
             index["name"]: [(k["attributeName"], k["keyType"]) for k in index["keySchemas"]]
@@ -391,8 +399,11 @@ def test_each_signing_key_is_mounted_into_its_own_service_alone(objects, cluster
         assert ("IDENTITY_PUBLIC_KEYS_FILE" in env) == (name in verifiers), name
     secrets = {s["metadata"]["name"] for s in of_kind(cluster_objects[stack], "Secret")}
     assert {f"identity-key-{s}" for s in signers} <= secrets
-    (public_keys,) = [m for m in of_kind(cluster_objects[stack], "ConfigMap")
-                      if m["metadata"]["name"] == "identity-public-keys"]  # fmt: skip
+    (public_keys,) = [
+        m
+        for m in of_kind(cluster_objects[stack], "ConfigMap")
+        if m["metadata"]["name"] == "identity-public-keys"
+    ]
     entries = json.loads(public_keys["data"]["identity-public-keys.json"])
     assert sorted(e["issuer"] for e in entries.values()) == sorted(signers)
     assert all("PRIVATE" not in e["key"] for e in entries.values())

@@ -64,8 +64,12 @@ def test_case_16_backend_sees_exactly_one_user_the_tokens(gateway_url, alice, sp
 
 def test_case_17_identity_headers_without_token_are_401(local_platform, gateway_url, alice):
     request_id = f"spoof-{secrets.token_hex(6)}"
-    headers = [("X-User-ID", alice.username), ("X-Source", "gateway"),
-               ("X-Auth-Service", "auth-service"), ("X-Request-ID", request_id)]  # fmt: skip
+    headers = [
+        ("X-User-ID", alice.username),
+        ("X-Source", "gateway"),
+        ("X-Auth-Service", "auth-service"),
+        ("X-Request-ID", request_id),
+    ]
     status, body = send_raw(gateway_url, "GET", "/api/v1/balance", headers)
     assert status == 401
     assert json.loads(body)["code"] == "NOT_AUTHENTICATED"
@@ -114,9 +118,12 @@ def test_wrong_method_is_405_with_allow(gateway_url):
 @pytest.fixture(scope="module")
 def limited_gateway(local_platform):
     with extra_process(
-        local_platform, "gateway", LIMITED_PORT, ADMIN_PORT=str(admin_port(LIMITED_PORT)),
+        local_platform,
+        "gateway",
+        LIMITED_PORT,
+        ADMIN_PORT=str(admin_port(LIMITED_PORT)),
         RATE_LIMIT_PER_MINUTE="5",
-    ) as url:  # fmt: skip
+    ) as url:
         yield url
 
 
@@ -129,10 +136,12 @@ def test_case_20_forwarded_for_does_not_change_the_rate_limit_key(limited_gatewa
     # The budget is per one-minute window (X-RateLimit-Reset names its end): if a
     # window closes mid-run the count starts again, so the check is per window.
     answers = [
-        httpx.get(f"{limited_gateway}/api/v1/inventory/assets?limit=1",
-                  headers={"X-Forwarded-For": random_ip(), "X-Real-IP": random_ip()})
+        httpx.get(
+            f"{limited_gateway}/api/v1/inventory/assets?limit=1",
+            headers={"X-Forwarded-For": random_ip(), "X-Real-IP": random_ip()},
+        )
         for _ in range(12)  # five a window: at least one window runs out, whenever we start
-    ]  # fmt: skip
+    ]
     assert {a.headers["x-ratelimit-limit"] for a in answers} == {"5"}
     for earlier, later in itertools.pairwise(answers):
         if earlier.headers["x-ratelimit-reset"] != later.headers["x-ratelimit-reset"]:
@@ -141,8 +150,9 @@ def test_case_20_forwarded_for_does_not_change_the_rate_limit_key(limited_gatewa
         assert int(later.headers["x-ratelimit-remaining"]) == max(spent - 1, 0)
         assert later.status_code == (200 if spent > 0 else 429)
     assert 429 in [a.status_code for a in answers]
-    refused = httpx.get(f"{limited_gateway}/api/v1/inventory/assets",
-                        headers={"X-Forwarded-For": random_ip()})  # fmt: skip
+    refused = httpx.get(
+        f"{limited_gateway}/api/v1/inventory/assets", headers={"X-Forwarded-For": random_ip()}
+    )
     assert refused.status_code == 429
     assert refused.json()["code"] == "RATE_LIMITED"
     assert 1 <= int(refused.headers["retry-after"]) <= 60
@@ -152,16 +162,21 @@ def test_case_20_forwarded_for_does_not_change_the_rate_limit_key(limited_gatewa
 
 
 def test_public_and_protected_responses_carry_request_id_and_cors(gateway_url, alice):
-    response = alice.get("/balance", headers={"X-Request-ID": "client-chosen-id.42",
-                                               "Origin": "http://localhost:3000"})  # fmt: skip
+    response = alice.get(
+        "/balance",
+        headers={"X-Request-ID": "client-chosen-id.42", "Origin": "http://localhost:3000"},
+    )
     assert response.headers["x-request-id"] == "client-chosen-id.42"
     assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
-    bad_id = httpx.get(f"{gateway_url}/api/v1/inventory/assets?limit=1",
-                       headers={"X-Request-ID": "bad id with spaces"})  # fmt: skip
+    bad_id = httpx.get(
+        f"{gateway_url}/api/v1/inventory/assets?limit=1",
+        headers={"X-Request-ID": "bad id with spaces"},
+    )
     assert bad_id.headers["x-request-id"] != "bad id with spaces"
     assert len(bad_id.headers["x-request-id"]) == 32
-    foreign = httpx.get(f"{gateway_url}/api/v1/inventory/assets?limit=1",
-                        headers={"Origin": "https://evil.example"})  # fmt: skip
+    foreign = httpx.get(
+        f"{gateway_url}/api/v1/inventory/assets?limit=1", headers={"Origin": "https://evil.example"}
+    )
     assert "access-control-allow-origin" not in foreign.headers
     preflight = httpx.options(
         f"{gateway_url}/api/v1/orders",

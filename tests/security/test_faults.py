@@ -38,7 +38,7 @@ def faults():
             "BREAKER_RESET_SECONDS": str(RESET),
             "RATE_LIMIT_PER_MINUTE": "1000000",
         },
-    ) as platform:  # fmt: skip
+    ) as platform:
         yield platform
 
 

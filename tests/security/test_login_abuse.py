@@ -23,18 +23,24 @@ BLOCK_SECONDS = 3
 def guarded_gateway(local_platform):
     # The api.md defaults for the guard (5 per user, 20 per IP), a short block.
     with extra_process(
-        local_platform, "gateway", GUARDED_PORT, ADMIN_PORT=str(GUARDED_PORT + 1000),
-        LOGIN_MAX_FAILURES_PER_USER="5", LOGIN_MAX_FAILURES_PER_IP="20",
-        LOGIN_BLOCK_SECONDS=str(BLOCK_SECONDS), LOGIN_WINDOW_SECONDS="60",
-    ) as url:  # fmt: skip
+        local_platform,
+        "gateway",
+        GUARDED_PORT,
+        ADMIN_PORT=str(GUARDED_PORT + 1000),
+        LOGIN_MAX_FAILURES_PER_USER="5",
+        LOGIN_MAX_FAILURES_PER_IP="20",
+        LOGIN_BLOCK_SECONDS=str(BLOCK_SECONDS),
+        LOGIN_WINDOW_SECONDS="60",
+    ) as url:
         yield url
 
 
 def login_from(address: str, base_url: str, username: str, password: str) -> httpx.Response:
     transport = httpx.HTTPTransport(local_address=address)
     with httpx.Client(transport=transport, trust_env=False) as client:
-        return client.post(f"{base_url}/api/v1/auth/login",
-                           json={"username": username, "password": password})  # fmt: skip
+        return client.post(
+            f"{base_url}/api/v1/auth/login", json={"username": username, "password": password}
+        )
 
 
 def admin_metric(base_url: str, name: str) -> float:
@@ -100,9 +106,11 @@ def test_case_23_unknown_user_and_wrong_password_look_the_same(gateway_url):
     wrong = login(gateway_url, member.username, "Wr0ng!pass-xx")
     assert unknown.status_code == wrong.status_code == 401
     strip = lambda r: {k: v for k, v in r.json().items() if k != "request_id"}  # noqa: E731
-    assert strip(unknown) == strip(wrong) == {
-        "detail": "Invalid username or password.", "code": "INVALID_CREDENTIALS"
-    }  # fmt: skip
+    assert (
+        strip(unknown)
+        == strip(wrong)
+        == {"detail": "Invalid username or password.", "code": "INVALID_CREDENTIALS"}
+    )
     assert set(unknown.headers) - {
         "x-request-id",
         "traceparent",
@@ -125,9 +133,13 @@ def test_login_is_case_insensitive_and_returns_a_bearer_token(gateway_url):
 
 def test_case_24_stored_hashes_are_argon2id_with_strong_parameters(local_platform, gateway_url):
     member = gateway_user(gateway_url, "hash")
-    client = boto3.client("dynamodb", endpoint_url=local_platform.url("store"),
-                          region_name="us-east-1", aws_access_key_id="x",
-                          aws_secret_access_key="x")  # fmt: skip
+    client = boto3.client(
+        "dynamodb",
+        endpoint_url=local_platform.url("store"),
+        region_name="us-east-1",
+        aws_access_key_id="x",
+        aws_secret_access_key="x",
+    )
     item = client.get_item(TableName="cnop-users", Key={"username": {"S": member.username}})
     stored = item["Item"]["password_hash"]["S"]
     assert PASSWORD not in json.dumps(item)
@@ -144,11 +156,15 @@ def _burst(base_url: str, address: str, attempts: list[tuple[str, str]]) -> list
     async def send_all() -> list[int]:
         transport = httpx.AsyncHTTPTransport(local_address=address)
         async with httpx.AsyncClient(transport=transport, trust_env=False, timeout=60) as client:
-            answers = await asyncio.gather(*(
-                client.post(f"{base_url}/api/v1/auth/login",
-                            json={"username": name, "password": password})
-                for name, password in attempts
-            ))  # fmt: skip
+            answers = await asyncio.gather(
+                *(
+                    client.post(
+                        f"{base_url}/api/v1/auth/login",
+                        json={"username": name, "password": password},
+                    )
+                    for name, password in attempts
+                )
+            )
         return [answer.status_code for answer in answers]
 
     return asyncio.run(send_all())

@@ -59,8 +59,12 @@ def test_plain_strings_and_numbers_are_taken_exactly(trader):
     before = cash(trader)
     assert trader.post("/balance/deposit", json={"amount": "10.25"}).status_code == 201
     raw = b'{"amount": 0.1}'
-    assert trader.post("/balance/deposit", content=raw,
-                       headers={"Content-Type": "application/json"}).status_code == 201  # fmt: skip
+    assert (
+        trader.post(
+            "/balance/deposit", content=raw, headers={"Content-Type": "application/json"}
+        ).status_code
+        == 201
+    )
     assert cash(trader) == before + Decimal("10.35")
 
 
@@ -81,8 +85,13 @@ def test_a_backend_refusal_does_not_poison_the_next_request_on_the_connection(tr
 
 def test_a_deeply_nested_login_body_is_refused_not_a_crash(gateway_url):
     body = b'{"username": ' + b"[" * 50_000 + b"]" * 50_000 + b', "password": "x"}'
-    answer = httpx.post(f"{gateway_url}/api/v1/auth/login", content=body, timeout=30,
-                        headers={"Content-Type": "application/json"}, trust_env=False)  # fmt: skip
+    answer = httpx.post(
+        f"{gateway_url}/api/v1/auth/login",
+        content=body,
+        timeout=30,
+        headers={"Content-Type": "application/json"},
+        trust_env=False,
+    )
     assert answer.status_code == 422, answer.text
     assert answer.json()["code"] == "VALIDATION_ERROR"
 
@@ -100,8 +109,13 @@ def test_any_amount_string_through_the_gateway_is_201_or_422_never_5xx_or_409(tr
     answers: list[tuple[str, int]] = []
 
     @given(amount=AMOUNT_TEXT)
-    @settings(max_examples=60, deadline=None, derandomize=True, database=None,
-              suppress_health_check=list(HealthCheck))  # fmt: skip
+    @settings(
+        max_examples=60,
+        deadline=None,
+        derandomize=True,
+        database=None,
+        suppress_health_check=list(HealthCheck),
+    )
     def deposit(amount: str) -> None:
         answer = trader.post("/balance/deposit", json={"amount": amount})
         answers.append((amount, answer.status_code))

@@ -95,11 +95,15 @@ def test_case_14_rotation_keeps_old_tokens_until_their_key_is_retired(local_plat
         SIGNING_KEYS_FILE=_keyring(ring, {"old": old}),
         ACTIVE_KID="old",
     ) as auth:
-        old_token = _mint(auth)  # fmt: skip
+        old_token = _mint(auth)
     # Roll the new key in: it signs, the old one still validates.
-    with extra_process(local_platform, "auth", ROTATION_AUTH_PORT,
-                       SIGNING_KEYS_FILE=_keyring(ring, {"new": new, "old": old}),
-                       ACTIVE_KID="new") as auth:  # fmt: skip
+    with extra_process(
+        local_platform,
+        "auth",
+        ROTATION_AUTH_PORT,
+        SIGNING_KEYS_FILE=_keyring(ring, {"new": new, "old": old}),
+        ACTIVE_KID="new",
+    ) as auth:
         answer = _validate(auth, old_token)
         assert answer.status_code == 200
         assert answer.json()["user"]["username"] == "rotation_user"
@@ -107,13 +111,16 @@ def test_case_14_rotation_keeps_old_tokens_until_their_key_is_retired(local_plat
         assert jwt.get_unverified_header(new_token)["kid"] == "new"
     # Retire the old key: its tokens die, the new ones live.
     only_new = _keyring(ring, {"new": new})
-    with extra_process(local_platform, "auth", ROTATION_AUTH_PORT,
-                       SIGNING_KEYS_FILE=only_new, ACTIVE_KID="new") as auth:  # fmt: skip
+    with extra_process(
+        local_platform, "auth", ROTATION_AUTH_PORT, SIGNING_KEYS_FILE=only_new, ACTIVE_KID="new"
+    ) as auth:
         retired = _validate(auth, old_token)
         assert retired.status_code == 401
         assert retired.json() == {
-            "valid": False, "error": "token_invalid", "message": "The token is not valid."
-        }  # fmt: skip
+            "valid": False,
+            "error": "token_invalid",
+            "message": "The token is not valid.",
+        }
         assert _validate(auth, new_token).status_code == 200
 
 
@@ -149,8 +156,11 @@ def test_case_14_a_rotated_keyring_file_is_taken_without_a_restart(local_platfor
         # A broken keyring (the active key missing) is refused; the running keys stay.
         _keyring(ring, {"old": old})
         # The service looks at the file when tokens are checked: keep checking one.
-        _until(lambda: _validate(auth, new_token).status_code == 200
-               and _reloads(admin, "refused") == 1)  # fmt: skip
+        _until(
+            lambda: (
+                _validate(auth, new_token).status_code == 200 and _reloads(admin, "refused") == 1
+            )
+        )
         # The old key retired in the mounted file: its tokens die in the running process.
         _keyring(ring, {"new": new})
         _until(lambda: _validate(auth, old_token).status_code == 401)
@@ -161,14 +171,21 @@ def test_case_14_a_rotated_keyring_file_is_taken_without_a_restart(local_platfor
 
 @pytest.mark.parametrize(
     ("key", "expected"),
-    [("Sh0rt-but-random-9x", "shorter than 32 bytes"),
-     ("change-me-change-me-change-me-change-me", "placeholder")],
-)  # fmt: skip
+    [
+        ("Sh0rt-but-random-9x", "shorter than 32 bytes"),
+        ("change-me-change-me-change-me-change-me", "placeholder"),
+    ],
+)
 def test_case_15_auth_refuses_to_start_with_a_weak_key_outside_development(
     local_platform, key, expected
 ):
-    env = {**local_platform.environment("auth"), "PORT": "18104", "ENVIRONMENT": "production",
-           "SIGNING_KEYS": json.dumps({"k1": key}), "ACTIVE_KID": "k1"}  # fmt: skip
+    env = {
+        **local_platform.environment("auth"),
+        "PORT": "18104",
+        "ENVIRONMENT": "production",
+        "SIGNING_KEYS": json.dumps({"k1": key}),
+        "ACTIVE_KID": "k1",
+    }
     env.pop("SIGNING_KEYS_FILE")
     finished = subprocess.run(
         [sys.executable, "-m", "cnop_auth"],
@@ -233,8 +250,9 @@ def test_forward_auth_verify_endpoint(local_platform, gateway_url):
     assert ok.status_code == 200
     assert ok.headers["x-auth-user"] == user.username
     assert ok.headers["x-auth-role"] == "customer"
-    bad = httpx.get(f"{auth}/auth/verify",
-                    headers={"Authorization": "Bearer x.y.z", **_as("gateway")})  # fmt: skip
+    bad = httpx.get(
+        f"{auth}/auth/verify", headers={"Authorization": "Bearer x.y.z", **_as("gateway")}
+    )
     assert bad.status_code == 401
     assert "x-auth-user" not in bad.headers
     assert httpx.get(f"{auth}/auth/verify", headers=_as("gateway")).status_code == 401

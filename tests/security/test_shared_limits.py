@@ -43,8 +43,9 @@ def replicas(local_platform):
 
 
 def _client(address: str) -> httpx.Client:
-    return httpx.Client(transport=httpx.HTTPTransport(local_address=address), trust_env=False,
-                        timeout=30)  # fmt: skip
+    return httpx.Client(
+        transport=httpx.HTTPTransport(local_address=address), trust_env=False, timeout=30
+    )
 
 
 def _metric(admin_url: str, name: str) -> float:
@@ -97,11 +98,15 @@ def test_a_concurrent_burst_over_both_replicas_reaches_auth_five_times_at_most(
     async def burst() -> list[int]:
         transport = httpx.AsyncHTTPTransport(local_address="127.7.0.3")
         async with httpx.AsyncClient(transport=transport, trust_env=False, timeout=60) as client:
-            answers = await asyncio.gather(*(
-                client.post(f"{replicas[index % 2]}/api/v1/auth/login",
-                            json={"username": victim.username, "password": "Wr0ng!pass-xx"})
-                for index in range(30)
-            ))  # fmt: skip
+            answers = await asyncio.gather(
+                *(
+                    client.post(
+                        f"{replicas[index % 2]}/api/v1/auth/login",
+                        json={"username": victim.username, "password": "Wr0ng!pass-xx"},
+                    )
+                    for index in range(30)
+                )
+            )
         return [answer.status_code for answer in answers]
 
     statuses = asyncio.run(burst())
@@ -125,8 +130,10 @@ def test_a_request_with_a_cached_validation_costs_the_store_one_round_trip(repli
     # The rate count and the revoked check are one script (ADMIT), not two calls.
     user = gateway_user(gateway_url, "sharedtrips")
     admin = f"http://127.0.0.1:{admin_port(REPLICA_PORTS[0])}"
-    rate, revoked = (f'gateway_limits_store_round_trips_total{{operation="{operation}"}}'
-                     for operation in ("rate", "revoked"))  # fmt: skip
+    rate, revoked = (
+        f'gateway_limits_store_round_trips_total{{operation="{operation}"}}'
+        for operation in ("rate", "revoked")
+    )
     with _client("127.7.0.5") as client:
         balance = f"{replicas[0]}/api/v1/balance"
         assert client.get(balance, headers=user.auth).status_code == 200  # validated, cached
@@ -140,8 +147,13 @@ def test_a_request_with_a_cached_validation_costs_the_store_one_round_trip(repli
 
 
 def test_without_its_store_a_replica_keeps_serving_and_says_so(local_platform):
-    with extra_process(local_platform, "gateway", UNSHARED_PORT, **LIMITS,
-                       LIMITS_STORE_URL=f"redis://127.0.0.1:{DEAD_STORE}/0") as url:  # fmt: skip
+    with extra_process(
+        local_platform,
+        "gateway",
+        UNSHARED_PORT,
+        **LIMITS,
+        LIMITS_STORE_URL=f"redis://127.0.0.1:{DEAD_STORE}/0",
+    ) as url:
         admin = f"http://127.0.0.1:{admin_port(UNSHARED_PORT)}"
         assert (
             httpx.get(f"{url}/api/v1/inventory/assets?limit=1", trust_env=False).status_code == 200

@@ -51,8 +51,16 @@ def signed(header: dict[str, object], payload: dict[str, object], key: str) -> s
 
 def claims(username: str, **changes):
     now = int(time.time())
-    base = {"iss": "cnop-auth", "aud": "cnop-platform", "sub": username, "role": "customer",
-            "iat": now, "nbf": now, "exp": now + 600, "jti": secrets.token_hex(8)}  # fmt: skip
+    base = {
+        "iss": "cnop-auth",
+        "aud": "cnop-platform",
+        "sub": username,
+        "role": "customer",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": secrets.token_hex(8),
+    }
     base.update(changes)
     return {k: v for k, v in base.items() if v is not ...}
 
@@ -92,8 +100,10 @@ def test_the_real_token_works(user):
     assert user.get("/balance").json()["current_balance"] == "10.00"
 
 
-@pytest.mark.parametrize("header", [None, "Bearer", "Bearer ", "Basic x", "Bearer a b",
-                                    "bearer abc.def.ghi", "Bearer  abc"])  # fmt: skip
+@pytest.mark.parametrize(
+    "header",
+    [None, "Bearer", "Bearer ", "Basic x", "Bearer a b", "bearer abc.def.ghi", "Bearer  abc"],
+)
 def test_case_1_missing_or_malformed_header(local_platform, gateway_url, header):
     assert_refused(local_platform, gateway_url, header)
 
@@ -102,9 +112,12 @@ def test_case_1_two_authorization_headers(local_platform, gateway_url, user):
     request_id = f"neg-{secrets.token_hex(8)}"
     response = httpx.get(
         f"{gateway_url}{PROTECTED}",
-        headers=[("Authorization", f"Bearer {user.token}"),
-                 ("Authorization", f"Bearer {user.token}"), ("X-Request-ID", request_id)],
-    )  # fmt: skip
+        headers=[
+            ("Authorization", f"Bearer {user.token}"),
+            ("Authorization", f"Bearer {user.token}"),
+            ("X-Request-ID", request_id),
+        ],
+    )
     assert response.status_code == 401
     assert_never_reached(local_platform, "user", request_id)
 
@@ -124,8 +137,9 @@ def test_case_3_unsigned(local_platform, gateway_url, user, alg):
 
 
 def test_case_4_other_secret_and_algorithms(local_platform, gateway_url, user):
-    other = jwt.encode(claims(user.username), "z" * 48, algorithm="HS256",
-                       headers={"kid": "local-1"})  # fmt: skip
+    other = jwt.encode(
+        claims(user.username), "z" * 48, algorithm="HS256", headers={"kid": "local-1"}
+    )
     assert_refused(local_platform, gateway_url, f"Bearer {other}")
     # No asymmetric key exists, so algorithm confusion has no public key to abuse;
     # tokens naming asymmetric algorithms are refused all the same.
@@ -136,8 +150,11 @@ def test_case_4_other_secret_and_algorithms(local_platform, gateway_url, user):
 
 @pytest.mark.parametrize("missing", ["exp", "sub", "jti", "iss", "aud"])
 def test_case_5_missing_claims(local_platform, gateway_url, keyring, user, missing):
-    token = signed({"alg": "HS256", "kid": "local-1"},
-                   claims(user.username, **{missing: ...}), keyring["local-1"])  # fmt: skip
+    token = signed(
+        {"alg": "HS256", "kid": "local-1"},
+        claims(user.username, **{missing: ...}),
+        keyring["local-1"],
+    )
     assert_refused(local_platform, gateway_url, f"Bearer {token}")
 
 
@@ -155,19 +172,27 @@ def test_correctly_signed_hand_made_token_is_accepted(gateway_url, keyring, user
 def test_case_6_time_claims(local_platform, gateway_url, keyring, user, changes):
     now = int(time.time())
     shifted = {name: now + offset for name, offset in changes.items()}
-    token = signed({"alg": "HS256", "kid": "local-1"}, claims(user.username, **shifted),
-                   keyring["local-1"])  # fmt: skip
+    token = signed(
+        {"alg": "HS256", "kid": "local-1"}, claims(user.username, **shifted), keyring["local-1"]
+    )
     assert_refused(local_platform, gateway_url, f"Bearer {token}")
 
 
 @pytest.mark.parametrize(
     "changes",
-    [{"iss": "cnop-aut"}, {"iss": "cnop"}, {"iss": "cnop-auth-x"}, {"aud": "cnop"},
-     {"aud": ...}, {"aud": ["cnop-platform", "x"]}],
-)  # fmt: skip
+    [
+        {"iss": "cnop-aut"},
+        {"iss": "cnop"},
+        {"iss": "cnop-auth-x"},
+        {"aud": "cnop"},
+        {"aud": ...},
+        {"aud": ["cnop-platform", "x"]},
+    ],
+)
 def test_case_7_issuer_and_audience(local_platform, gateway_url, keyring, user, changes):
-    token = signed({"alg": "HS256", "kid": "local-1"}, claims(user.username, **changes),
-                   keyring["local-1"])  # fmt: skip
+    token = signed(
+        {"alg": "HS256", "kid": "local-1"}, claims(user.username, **changes), keyring["local-1"]
+    )
     assert_refused(local_platform, gateway_url, f"Bearer {token}")
 
 
@@ -198,8 +223,9 @@ def test_case_9_key_pointing_headers_fetch_nothing(local_platform, gateway_url, 
         attacker = "a" * 40
         jwk = {"kty": "oct", "k": b64(attacker.encode())}
         for extra in ({"jku": url}, {"x5u": url}, {"jwk": jwk}):
-            token = signed({"alg": "HS256", "kid": "local-1", **extra}, claims(user.username),
-                           attacker)  # fmt: skip
+            token = signed(
+                {"alg": "HS256", "kid": "local-1", **extra}, claims(user.username), attacker
+            )
             assert_refused(local_platform, gateway_url, f"Bearer {token}")
         assert _Recorder.hits == []
     finally:
@@ -214,16 +240,26 @@ def test_case_9_hostile_kid_is_refused_fast(local_platform, gateway_url, user, k
 
 
 def test_case_10_unknown_crit(local_platform, gateway_url, keyring, user):
-    token = signed({"alg": "HS256", "kid": "local-1", "crit": ["x-ext"], "x-ext": 1},
-                   claims(user.username), keyring["local-1"])  # fmt: skip
+    token = signed(
+        {"alg": "HS256", "kid": "local-1", "crit": ["x-ext"], "x-ext": 1},
+        claims(user.username),
+        keyring["local-1"],
+    )
     assert_refused(local_platform, gateway_url, f"Bearer {token}")
 
 
 @pytest.mark.parametrize(
     "token",
-    ["abc", "a.b", "a.b.c.d", "!!.??.##", "e30.e30.e30", f"{b64([1])}.{b64([2])}.sig",
-     f"{b64('str')}.{b64({'sub': 'x'})}.sig"],
-)  # fmt: skip
+    [
+        "abc",
+        "a.b",
+        "a.b.c.d",
+        "!!.??.##",
+        "e30.e30.e30",
+        f"{b64([1])}.{b64([2])}.sig",
+        f"{b64('str')}.{b64({'sub': 'x'})}.sig",
+    ],
+)
 def test_case_11_structure(local_platform, gateway_url, token):
     assert_refused(local_platform, gateway_url, f"Bearer {token}")
 
@@ -245,10 +281,15 @@ def test_a_validly_signed_token_with_a_lifetime_we_never_issue_is_refused(
     forever = signed({"alg": "HS256", "kid": "local-1"}, years, keyring["local-1"])
     answer = httpx.get(f"{gateway_url}{PROTECTED}", headers={"Authorization": f"Bearer {forever}"})
     assert answer.status_code == 401
-    fair = signed({"alg": "HS256", "kid": "local-1"},
-                  claims(user.username, exp=now + 600), keyring["local-1"])  # fmt: skip
-    assert httpx.get(f"{gateway_url}{PROTECTED}",
-                     headers={"Authorization": f"Bearer {fair}"}).status_code == 200  # fmt: skip
+    fair = signed(
+        {"alg": "HS256", "kid": "local-1"}, claims(user.username, exp=now + 600), keyring["local-1"]
+    )
+    assert (
+        httpx.get(
+            f"{gateway_url}{PROTECTED}", headers={"Authorization": f"Bearer {fair}"}
+        ).status_code
+        == 200
+    )
 
 
 def test_a_respelled_token_dies_with_the_original_at_logout(gateway_url):

@@ -88,8 +88,12 @@ def create_app(settings: AuthSettings) -> FastAPI:
                 await run_in_threadpool(revocations.ensure_table)
             except Exception as exc:  # not fatal: /ready stays 503 until the store answers
                 log.warning("startup_incomplete", error_type=type(exc).__name__)
-        log.info("service_started", port=settings.port, active_kid=settings.active_kid,
-                 keys=len(tokens.keyring))  # fmt: skip
+        log.info(
+            "service_started",
+            port=settings.port,
+            active_kid=settings.active_kid,
+            keys=len(tokens.keyring),
+        )
         yield
 
     app = FastAPI(title=SERVICE, version="1.0.0", lifespan=lifespan)
@@ -112,8 +116,12 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def on_http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return _error(exc.status_code, "NOT_FOUND" if exc.status_code == 404 else "ERROR",
-                      str(exc.detail), request)  # fmt: skip
+        return _error(
+            exc.status_code,
+            "NOT_FOUND" if exc.status_code == 404 else "ERROR",
+            str(exc.detail),
+            request,
+        )
 
     @app.exception_handler(StoreDown)
     async def on_store_down(request: Request, _exc: StoreDown) -> JSONResponse:
@@ -255,8 +263,9 @@ def _add_token_routes(
         checks.keyring.refresh()
         token, claims = tokens.issue(body.username, body.role)
         ISSUED.inc()
-        log.info("token_issued", user=claims.username, token_id=claims.token_id,
-                 kid=tokens.active_kid)  # fmt: skip
+        log.info(
+            "token_issued", user=claims.username, token_id=claims.token_id, kid=tokens.active_kid
+        )
         return {"access_token": token, "token_type": "bearer", "expires_in": tokens.ttl_seconds}
 
     @app.post("/auth/revoke", response_model=None)

@@ -142,5 +142,10 @@ class RequestContext:
             REQUESTS.labels(SERVICE, route, scope["method"], str(status)).inc()
             LATENCY.labels(SERVICE, route, scope["method"]).observe(elapsed)
             if scope["path"] not in ("/health", "/metrics"):
-                _access.info("request", method=scope["method"], route=route, status=status,
-                             duration_ms=round(elapsed * 1000, 3))  # fmt: skip
+                _access.info(
+                    "request",
+                    method=scope["method"],
+                    route=route,
+                    status=status,
+                    duration_ms=round(elapsed * 1000, 3),
+                )

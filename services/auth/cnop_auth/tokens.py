@@ -76,9 +76,11 @@ class TokenService:
             "jti": secrets.token_hex(16),
         }
         token = jwt.encode(
-            claims, self.keyring[self.active_kid], algorithm=ALGORITHM,
+            claims,
+            self.keyring[self.active_kid],
+            algorithm=ALGORITHM,
             headers={"kid": self.active_kid},
-        )  # fmt: skip
+        )
         return token, Claims(username, role, claims["jti"], claims["exp"])
 
     def _key_for(self, token: str) -> str:

@@ -24,8 +24,12 @@ def settings(**env):
 def test_good_keyring_loads(tmp_path):
     callers = tmp_path / "callers.json"
     callers.write_text("{}")
-    loaded = settings(signing_keys=json.dumps({"k1": GOOD}), active_kid="k1",
-                      environment="production", identity_public_keys_file=callers)  # fmt: skip
+    loaded = settings(
+        signing_keys=json.dumps({"k1": GOOD}),
+        active_kid="k1",
+        environment="production",
+        identity_public_keys_file=callers,
+    )
     assert loaded.keyring() == {"k1": GOOD}
 
 

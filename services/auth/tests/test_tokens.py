@@ -30,8 +30,16 @@ def service(keyring=None, active="k2"):
 
 def claims(**changes):
     now = int(time.time())
-    base = {"iss": "cnop-auth", "aud": "cnop-platform", "sub": "alice", "role": "customer",
-            "iat": now, "nbf": now, "exp": now + 600, "jti": "abc123"}  # fmt: skip
+    base = {
+        "iss": "cnop-auth",
+        "aud": "cnop-platform",
+        "sub": "alice",
+        "role": "customer",
+        "iat": now,
+        "nbf": now,
+        "exp": now + 600,
+        "jti": "abc123",
+    }
     base.update(changes)
     return {k: v for k, v in base.items() if v is not ...}
 
@@ -124,9 +132,15 @@ def test_a_validly_signed_token_living_longer_than_issued_ones_is_refused():
 
 @pytest.mark.parametrize(
     "changes",
-    [{"iss": "cnop-aut"}, {"iss": "cnop-auth-evil"}, {"iss": ""}, {"aud": "other"},
-     {"aud": ["other", "cnop-platform"]}, {"aud": ["cnop-platform"]}],
-)  # fmt: skip
+    [
+        {"iss": "cnop-aut"},
+        {"iss": "cnop-auth-evil"},
+        {"iss": ""},
+        {"aud": "other"},
+        {"aud": ["other", "cnop-platform"]},
+        {"aud": ["cnop-platform"]},
+    ],
+)
 def test_case_7_issuer_and_audience(changes):
     rejected(sign(claims(**changes)))
 
@@ -138,9 +152,13 @@ def test_case_8_subject_must_be_a_string(sub):
 
 @pytest.mark.parametrize(
     "header",
-    [{"jku": "http://127.0.0.1:9/keys"}, {"x5u": "http://127.0.0.1:9/cert"},
-     {"jwk": {"kty": "oct", "k": "AAAA"}}, {"x5c": ["MIIB"]}],
-)  # fmt: skip
+    [
+        {"jku": "http://127.0.0.1:9/keys"},
+        {"x5u": "http://127.0.0.1:9/cert"},
+        {"jwk": {"kty": "oct", "k": "AAAA"}},
+        {"x5c": ["MIIB"]},
+    ],
+)
 def test_case_9_key_pointing_headers(header):
     rejected(sign(claims(), **header))
 
@@ -169,9 +187,17 @@ def test_case_10_unknown_crit_extension():
 
 @pytest.mark.parametrize(
     "token",
-    ["", "abc", "a.b", "a.b.c.d", "!!!.???.###", f"{b64({'alg': 'HS256'})[:-1]}.e30.x",
-     "W10.e30.sig", f"{b64({'alg': 'HS256', 'kid': 'k2'})}.W10.sig"],
-)  # fmt: skip
+    [
+        "",
+        "abc",
+        "a.b",
+        "a.b.c.d",
+        "!!!.???.###",
+        f"{b64({'alg': 'HS256'})[:-1]}.e30.x",
+        "W10.e30.sig",
+        f"{b64({'alg': 'HS256', 'kid': 'k2'})}.W10.sig",
+    ],
+)
 def test_case_11_structure(token):
     rejected(token)
 

@@ -46,8 +46,11 @@ def test_a_good_assertion_names_the_user_the_gateway_vouches_for(keys):
     )
     claims = keys["inventory"].verify(token, {"gateway"})
     assert (claims["iss"], claims["sub"], claims["role"], claims["rid"]) == (
-        "gateway", "alice", "customer", "r1"
-    )  # fmt: skip
+        "gateway",
+        "alice",
+        "customer",
+        "r1",
+    )
 
 
 def test_a_service_cannot_speak_as_the_gateway(keys):

@@ -82,9 +82,26 @@ def test_a_json_number_in_exponent_form_is_refused(value):
 
 
 @pytest.mark.parametrize(
-    "text", ["1E+2", "1e-999999999", "١٠", "1_0", " 10", "10 ", "+10", "10.", ".5", "0x10", "NaN",
-             "Infinity", "1" * 16, "1." + "1" * 19, "", "1,5"],
-)  # fmt: skip
+    "text",
+    [
+        "1E+2",
+        "1e-999999999",
+        "١٠",
+        "1_0",
+        " 10",
+        "10 ",
+        "+10",
+        "10.",
+        ".5",
+        "0x10",
+        "NaN",
+        "Infinity",
+        "1" * 16,
+        "1." + "1" * 19,
+        "",
+        "1,5",
+    ],
+)
 def test_the_strings_seen_in_the_wild_are_refused(text):
     with pytest.raises(ValueError, match="plain decimal"):
         plain_decimal(text)

@@ -9,14 +9,25 @@ pytestmark = pytest.mark.unit
 
 
 def test_the_store_pool_is_the_configured_size():
-    store = Store("user", endpoint_url="http://127.0.0.1:1", region="us-east-1",
-                  table_prefix="cnop-", timeout_seconds=1, pool_size=7)  # fmt: skip
+    store = Store(
+        "user",
+        endpoint_url="http://127.0.0.1:1",
+        region="us-east-1",
+        table_prefix="cnop-",
+        timeout_seconds=1,
+        pool_size=7,
+    )
     assert store.client.meta.config.max_pool_connections == 7
 
 
 def test_the_peer_pool_is_the_configured_size():
-    client = InternalClient(caller="user", peer="inventory", base_url="http://127.0.0.1:1",
-                            timeout_seconds=1, pool_size=9)  # fmt: skip
+    client = InternalClient(
+        caller="user",
+        peer="inventory",
+        base_url="http://127.0.0.1:1",
+        timeout_seconds=1,
+        pool_size=9,
+    )
     pool = client._client._transport._pool  # type: ignore[attr-defined]  # httpx internals
     assert pool._max_connections == 9
     assert pool._max_keepalive_connections == 9

@@ -22,27 +22,39 @@ class RefusedError(Exception):
 
 @pytest.fixture(scope="module")
 def store(local_platform) -> Store:
-    store = Store("test", endpoint_url=local_platform.url("store"), region="us-east-1",
-                  table_prefix=f"t{secrets.token_hex(3)}-", timeout_seconds=5)  # fmt: skip
+    store = Store(
+        "test",
+        endpoint_url=local_platform.url("store"),
+        region="us-east-1",
+        table_prefix=f"t{secrets.token_hex(3)}-",
+        timeout_seconds=5,
+    )
     store.ensure_tables([ACCOUNTS])
     return store
 
 
 def _debit(store: Store, name: str, amount: str) -> dict[str, object]:
-    return {"Update": {"TableName": store.table(ACCOUNTS.name), "Key": {"name": name},
-                       "UpdateExpression": "SET balance = balance - :a",
-                       "ConditionExpression": "balance >= :a",
-                       "ExpressionAttributeValues": {":a": Decimal(amount)}}}  # fmt: skip
+    return {
+        "Update": {
+            "TableName": store.table(ACCOUNTS.name),
+            "Key": {"name": name},
+            "UpdateExpression": "SET balance = balance - :a",
+            "ConditionExpression": "balance >= :a",
+            "ExpressionAttributeValues": {":a": Decimal(amount)},
+        }
+    }
 
 
 def _open(store: Store, name: str, balance: str) -> None:
-    store.client.put_item(TableName=store.table(ACCOUNTS.name),
-                          Item={"name": name, "balance": Decimal(balance)})  # fmt: skip
+    store.client.put_item(
+        TableName=store.table(ACCOUNTS.name), Item={"name": name, "balance": Decimal(balance)}
+    )
 
 
 def _balance(store: Store, name: str) -> Decimal:
-    item = store.client.get_item(TableName=store.table(ACCOUNTS.name), Key={"name": name},
-                                 ConsistentRead=True)["Item"]  # fmt: skip
+    item = store.client.get_item(
+        TableName=store.table(ACCOUNTS.name), Key={"name": name}, ConsistentRead=True
+    )["Item"]
     return Decimal(item["balance"])
 
 
@@ -65,8 +77,9 @@ def test_a_failure_no_refusal_names_is_the_otherwise(store):
     poor = f"poor-{secrets.token_hex(4)}"
     _open(store, poor, "1")
     with pytest.raises(RefusedError, match="race"):
-        write_together(store, "test", {"poor": _debit(store, poor, "5")}, {},
-                       otherwise=RefusedError("race"))  # fmt: skip
+        write_together(
+            store, "test", {"poor": _debit(store, poor, "5")}, {}, otherwise=RefusedError("race")
+        )
 
 
 def test_the_first_named_refusal_wins_when_several_failed(store):

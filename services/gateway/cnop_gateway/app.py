@@ -125,8 +125,13 @@ class Gateway:
             user=None,
         )
         peer = scope["client"][0] if scope.get("client") else ""
-        call = Call(scope, receive, headers, request_id,
-                    client_ip(peer, headers, self.settings.trusted_proxies))  # fmt: skip
+        call = Call(
+            scope,
+            receive,
+            headers,
+            request_id,
+            client_ip(peer, headers, self.settings.trusted_proxies),
+        )
         started = time.perf_counter()
         try:
             reply = await self._handle(call)
@@ -172,8 +177,13 @@ class Gateway:
         if not quota.allowed:
             security_log.warning("rate_limited", client_ip=call.ip)
             retry = max(1, quota.reset_at - int(time.time()))
-            return error(429, "RATE_LIMITED", "Too many requests; slow down.", call.request_id,
-                         [*quota.headers(), (b"retry-after", str(retry).encode())])  # fmt: skip
+            return error(
+                429,
+                "RATE_LIMITED",
+                "Too many requests; slow down.",
+                call.request_id,
+                [*quota.headers(), (b"retry-after", str(retry).encode())],
+            )
         if raw_path == b"/ready":
             call.route_label = "/ready"
             return await self._ready()
@@ -190,15 +200,21 @@ class Gateway:
             return error(404, "ROUTE_NOT_FOUND", "No such route.", call.request_id)
         if isinstance(found, WrongMethod):
             allow = ", ".join(found.allowed).encode()
-            return error(405, "METHOD_NOT_ALLOWED", "Method not allowed on this route.",
-                         call.request_id, [(b"allow", allow)])  # fmt: skip
+            return error(
+                405,
+                "METHOD_NOT_ALLOWED",
+                "Method not allowed on this route.",
+                call.request_id,
+                [(b"allow", allow)],
+            )
         call.route = found.route
         call.route_label = found.route.path
         try:
             call.body = await read_body(call.receive, self.settings.max_body_bytes)
         except BodyTooLarge:
-            return error(413, "PAYLOAD_TOO_LARGE", "The request body is too large.",
-                         call.request_id)  # fmt: skip
+            return error(
+                413, "PAYLOAD_TOO_LARGE", "The request body is too large.", call.request_id
+            )
         if found.route.auth == "protected":
             refused = await self._authenticate(call)
             if refused is not None:
@@ -244,8 +260,12 @@ class Gateway:
                 call.scope["method"], target, for_upstream(call.headers, injected), call.body
             )
         except UpstreamDown as down:
-            return unavailable("UPSTREAM_UNAVAILABLE", f"The {down.upstream} service is "
-                               "unavailable.", call.request_id, down.retry_after)  # fmt: skip
+            return unavailable(
+                "UPSTREAM_UNAVAILABLE",
+                f"The {down.upstream} service is unavailable.",
+                call.request_id,
+                down.retry_after,
+            )
         return Reply(answer.status, answer.headers, answer.body)
 
     async def _login(self, call: Call) -> Reply:
@@ -253,8 +273,13 @@ class Gateway:
         wait = await self.shared.login_begin(username, call.ip)
         if wait:
             security_log.warning("login_blocked", attempted_user=username, client_ip=call.ip)
-            return error(429, "LOGIN_BLOCKED", "Too many failed logins; try again later.",
-                         call.request_id, [(b"retry-after", str(wait).encode())])  # fmt: skip
+            return error(
+                429,
+                "LOGIN_BLOCKED",
+                "Too many failed logins; try again later.",
+                call.request_id,
+                [(b"retry-after", str(wait).encode())],
+            )
         failed = False
         try:
             reply = await self._forward(call)
@@ -264,8 +289,12 @@ class Gateway:
         if failed:
             security_log.info("login_failed", attempted_user=username, client_ip=call.ip)
             for scope_name in started:
-                security_log.warning("login_block_started", scope=scope_name,
-                                     attempted_user=username, client_ip=call.ip)  # fmt: skip
+                security_log.warning(
+                    "login_block_started",
+                    scope=scope_name,
+                    attempted_user=username,
+                    client_ip=call.ip,
+                )
         return reply
 
     async def _logout(self, call: Call) -> Reply:
@@ -275,16 +304,24 @@ class Gateway:
         try:
             status = await self.gate.revoke(token, tracing.propagation_headers())
         except UpstreamDown as down:
-            return unavailable("AUTH_UNAVAILABLE", "Authentication is unavailable.",
-                               call.request_id, down.retry_after)  # fmt: skip
+            return unavailable(
+                "AUTH_UNAVAILABLE",
+                "Authentication is unavailable.",
+                call.request_id,
+                down.retry_after,
+            )
         if status == 200:
             security_log.info("logout")
             return json_reply(200, {"message": "Logged out successfully"})
         if status == 401:
-            return error(401, "INVALID_TOKEN", "The token is not valid.", call.request_id,
-                         [(b"www-authenticate", b"Bearer")])  # fmt: skip
-        return unavailable("AUTH_UNAVAILABLE", "Authentication is unavailable.",
-                           call.request_id, 1)  # fmt: skip
+            return error(
+                401,
+                "INVALID_TOKEN",
+                "The token is not valid.",
+                call.request_id,
+                [(b"www-authenticate", b"Bearer")],
+            )
+        return unavailable("AUTH_UNAVAILABLE", "Authentication is unavailable.", call.request_id, 1)
 
     async def _ready(self) -> Reply:
         """Whether every upstream answers, asked at most once a second whoever calls."""

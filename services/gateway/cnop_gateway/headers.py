@@ -23,11 +23,19 @@ IDENTITY = frozenset(
 # Hop-by-hop (RFC 9110 §7.6.1) plus what the gateway sets itself.
 HOP_BY_HOP = frozenset(
     {
-        b"connection", b"keep-alive", b"proxy-connection", b"proxy-authenticate",
-        b"proxy-authorization", b"te", b"trailer", b"transfer-encoding", b"upgrade",
-        b"host", b"content-length",
+        b"connection",
+        b"keep-alive",
+        b"proxy-connection",
+        b"proxy-authenticate",
+        b"proxy-authorization",
+        b"te",
+        b"trailer",
+        b"transfer-encoding",
+        b"upgrade",
+        b"host",
+        b"content-length",
     }
-)  # fmt: skip
+)
 GATEWAY_SET = frozenset({b"authorization", b"x-request-id", b"traceparent", b"cookie"})
 
 

@@ -182,8 +182,9 @@ class SharedLimits:
             except (RedisError, OSError, TimeoutError) as exc:
                 self._skip_until = time.monotonic() + RETRY_SECONDS
                 STORE_UP.set(0)
-                log.error("limits_store_unavailable", operation=operation,
-                          error_type=type(exc).__name__)  # fmt: skip
+                log.error(
+                    "limits_store_unavailable", operation=operation, error_type=type(exc).__name__
+                )
             else:
                 STORE_UP.set(1)
                 return result

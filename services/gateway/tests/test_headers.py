@@ -8,17 +8,27 @@ from cnop_gateway.headers import client_ip, for_upstream
 
 pytestmark = pytest.mark.unit
 
-INJECTED = {"x-user-id": "alice", "x-user-role": "customer", "x-source": "gateway",
-            "x-auth-service": "auth-service"}  # fmt: skip
+INJECTED = {
+    "x-user-id": "alice",
+    "x-user-role": "customer",
+    "x-source": "gateway",
+    "x-auth-service": "auth-service",
+}
 
 
 def test_every_client_copy_of_identity_headers_is_dropped():
     client = [
-        (b"X-User-ID", b"bob"), (b"x-user-id", b"bob"), (b"X-USER-ID", b"bob"),
-        (b"x-UsEr-Id", b"bob"), (b"X-User-Role", b"admin"), (b"X-Source", b"gateway"),
-        (b"X-Auth-Service", b"auth-service"), (b"X-Authenticated", b"true"),
-        (b"Authorization", b"Bearer t"), (b"Accept", b"application/json"),
-    ]  # fmt: skip
+        (b"X-User-ID", b"bob"),
+        (b"x-user-id", b"bob"),
+        (b"X-USER-ID", b"bob"),
+        (b"x-UsEr-Id", b"bob"),
+        (b"X-User-Role", b"admin"),
+        (b"X-Source", b"gateway"),
+        (b"X-Auth-Service", b"auth-service"),
+        (b"X-Authenticated", b"true"),
+        (b"Authorization", b"Bearer t"),
+        (b"Accept", b"application/json"),
+    ]
     out = for_upstream(client, INJECTED)
     assert out["x-user-id"] == "alice"
     assert out["x-user-role"] == "customer"
@@ -29,8 +39,12 @@ def test_every_client_copy_of_identity_headers_is_dropped():
 
 
 def test_connection_nominated_headers_cannot_remove_the_identity():
-    client = [(b"Connection", b"X-User-ID, x-source, X-Custom"), (b"X-Custom", b"1"),
-              (b"Keep-Alive", b"timeout=5"), (b"Transfer-Encoding", b"chunked")]  # fmt: skip
+    client = [
+        (b"Connection", b"X-User-ID, x-source, X-Custom"),
+        (b"X-Custom", b"1"),
+        (b"Keep-Alive", b"timeout=5"),
+        (b"Transfer-Encoding", b"chunked"),
+    ]
     out = for_upstream(client, INJECTED)
     assert out["x-user-id"] == "alice"
     assert out["x-source"] == "gateway"

@@ -149,8 +149,9 @@ def test_rate_limit_window():
 
 def test_login_guard_blocks_user_after_five_failures_from_any_ip():
     clock = Clock()
-    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=900, block_seconds=900,
-                       clock=clock)  # fmt: skip
+    guard = LoginGuard(
+        max_per_user=5, max_per_ip=20, window_seconds=900, block_seconds=900, clock=clock
+    )
     for i in range(4):
         assert guard.record_failure("alice", f"10.0.0.{i}") == []
     assert guard.record_failure("alice", "10.0.0.9") == ["user"]
@@ -161,8 +162,9 @@ def test_login_guard_blocks_user_after_five_failures_from_any_ip():
 
 
 def test_login_guard_blocks_ip_after_twenty_failures():
-    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=900, block_seconds=900,
-                       clock=Clock())  # fmt: skip
+    guard = LoginGuard(
+        max_per_user=5, max_per_ip=20, window_seconds=900, block_seconds=900, clock=Clock()
+    )
     started = [guard.record_failure(f"user{i}", "10.1.1.1") for i in range(20)]
     assert started[-1] == ["ip"]
     assert guard.blocked_for("someone_else", "10.1.1.1") > 0
@@ -170,8 +172,9 @@ def test_login_guard_blocks_ip_after_twenty_failures():
 
 def test_login_failures_outside_the_window_do_not_count():
     clock = Clock()
-    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=60,
-                       clock=clock)  # fmt: skip
+    guard = LoginGuard(
+        max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=60, clock=clock
+    )
     for _ in range(4):
         guard.record_failure("carol", "10.2.2.2")
     clock.now += 61
@@ -204,8 +207,9 @@ def test_a_logout_with_one_spelling_ends_every_spelling():
 def test_attempts_in_flight_hold_their_place_in_the_login_budget():
     # Issue 12 #1: failures were counted after they happened, so 30 concurrent
     # guesses all reached auth. Now the sixth concurrent attempt is refused.
-    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=30,
-                       clock=Clock())  # fmt: skip
+    guard = LoginGuard(
+        max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=30, clock=Clock()
+    )
     started = [guard.begin("alice", f"10.0.0.{i}") for i in range(30)]
     assert started == [0] * 5 + [1] * 25
     for i in range(5):
@@ -214,15 +218,17 @@ def test_attempts_in_flight_hold_their_place_in_the_login_budget():
 
 
 def test_a_success_gives_its_place_back_and_counts_nothing():
-    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=30,
-                       clock=Clock())  # fmt: skip
+    guard = LoginGuard(
+        max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=30, clock=Clock()
+    )
     for _ in range(50):
         assert guard.begin("bob", "10.0.0.1") == 0
         assert guard.end("bob", "10.0.0.1", failed=False) == []
 
 
 def test_the_twenty_first_concurrent_attempt_from_an_address_is_refused():
-    guard = LoginGuard(max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=30,
-                       clock=Clock())  # fmt: skip
+    guard = LoginGuard(
+        max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=30, clock=Clock()
+    )
     started = [guard.begin(f"user{i}", "10.0.0.7") for i in range(25)]
     assert started == [0] * 20 + [1] * 5

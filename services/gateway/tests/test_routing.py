@@ -57,10 +57,20 @@ def test_unsafe_paths_are_never_matched(table, raw):
 
 @pytest.mark.parametrize(
     "raw",
-    [b"/metrics", b"/docs", b"/openapi.json", b"/internal/assets", b"/api/v1/metrics",
-     b"/api/v1/internal/assets", b"/api/v1/docs", b"/api/v1/openapi.json", b"/health/x",
-     b"/api/v1/orders/x/y", b"/api/v1/balance/"],
-)  # fmt: skip
+    [
+        b"/metrics",
+        b"/docs",
+        b"/openapi.json",
+        b"/internal/assets",
+        b"/api/v1/metrics",
+        b"/api/v1/internal/assets",
+        b"/api/v1/docs",
+        b"/api/v1/openapi.json",
+        b"/health/x",
+        b"/api/v1/orders/x/y",
+        b"/api/v1/balance/",
+    ],
+)
 def test_unlisted_paths_are_not_found(table, raw):
     assert table.match("GET", raw) is None
 

@@ -102,8 +102,9 @@ class Asset(BaseModel):
             if extreme is not None and change is not None:
                 expected = (price - extreme) / extreme * 100
                 if abs(expected - change) > PERCENT_TOLERANCE:
-                    problems.append(f"{name}_change_percentage is {change}, the prices say "
-                                    f"{expected:.2f}")  # fmt: skip
+                    problems.append(
+                        f"{name}_change_percentage is {change}, the prices say {expected:.2f}"
+                    )
         change_24h, percent_24h = self.price_change_24h, self.price_change_percentage_24h
         if change_24h is not None and percent_24h is not None and change_24h * percent_24h < 0:
             problems.append("price_change_24h and price_change_percentage_24h differ in sign")

@@ -37,10 +37,19 @@ def test_listing_has_every_key_and_counts(catalogue):
     assert listing["active_count"] == sum(a.is_active for a in catalogue.assets)
     for row in listing["data"]:
         assert set(row) == {
-            "asset_id", "name", "symbol", "description", "category", "price_usd", "is_active",
-            "image", "market_cap_rank", "price_change_percentage_24h", "market_cap",
+            "asset_id",
+            "name",
+            "symbol",
+            "description",
+            "category",
+            "price_usd",
+            "is_active",
+            "image",
+            "market_cap_rank",
+            "price_change_percentage_24h",
+            "market_cap",
             "total_volume_24h",
-        }  # fmt: skip
+        }
 
 
 def test_bad_entry_stops_loading(tmp_path):
@@ -59,10 +68,16 @@ def test_duplicate_ids_are_refused():
 
 
 MARKET_FIELDS = (
-    "price_change_24h", "price_change_percentage_7d", "price_change_percentage_30d",
-    "high_24h", "low_24h", "ath_change_percentage", "ath_date", "atl_change_percentage",
+    "price_change_24h",
+    "price_change_percentage_7d",
+    "price_change_percentage_30d",
+    "high_24h",
+    "low_24h",
+    "ath_change_percentage",
+    "ath_date",
+    "atl_change_percentage",
     "atl_date",
-)  # fmt: skip
+)
 
 
 def test_every_asset_carries_the_original_platforms_market_data(catalogue):
@@ -82,12 +97,22 @@ def test_an_all_time_low_below_the_price_quantum_is_shown_exactly(catalogue):
 
 def _btc(**changes: object) -> dict[str, object]:
     entry = {
-        "asset_id": "BTC", "name": "Bitcoin", "symbol": "BTC", "price_usd": "100",
-        "high_24h": "110", "low_24h": "90", "ath": "200", "ath_change_percentage": "-50",
-        "ath_date": "2024-03-14T00:00:00Z", "atl": "50", "atl_change_percentage": "100",
-        "atl_date": "2013-07-06T00:00:00Z", "price_change_24h": "2",
-        "price_change_percentage_24h": "2.04", "last_updated": "2026-11-27T00:00:00Z",
-    }  # fmt: skip
+        "asset_id": "BTC",
+        "name": "Bitcoin",
+        "symbol": "BTC",
+        "price_usd": "100",
+        "high_24h": "110",
+        "low_24h": "90",
+        "ath": "200",
+        "ath_change_percentage": "-50",
+        "ath_date": "2024-03-14T00:00:00Z",
+        "atl": "50",
+        "atl_change_percentage": "100",
+        "atl_date": "2013-07-06T00:00:00Z",
+        "price_change_24h": "2",
+        "price_change_percentage_24h": "2.04",
+        "last_updated": "2026-11-27T00:00:00Z",
+    }
     return {**entry, **changes}
 
 

@@ -42,8 +42,9 @@ def test_detail_trims_and_upper_cases(anonymous: Clients):
     assert isinstance(data["price_usd"], str)
 
 
-@pytest.mark.parametrize(("asset_id", "status"), [("ABCDEFGHIJK", 422), ("B%24C", 422),
-                                                   ("NOPE", 404)])  # fmt: skip
+@pytest.mark.parametrize(
+    ("asset_id", "status"), [("ABCDEFGHIJK", 422), ("B%24C", 422), ("NOPE", 404)]
+)
 def test_detail_errors(anonymous: Clients, asset_id, status):
     response = anonymous.inventory.get(f"/inventory/assets/{asset_id}")
     assert response.status_code == status

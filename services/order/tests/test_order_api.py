@@ -65,32 +65,62 @@ def test_price_in_request_is_ignored_for_market_orders(funded: Clients):
 @pytest.mark.parametrize(
     ("body", "status", "code"),
     [
-        ({"order_type": "limit_buy", "asset_id": "BTC", "quantity": "1", "price": "1"},
-         422, "ORDER_TYPE_NOT_SUPPORTED"),
+        (
+            {"order_type": "limit_buy", "asset_id": "BTC", "quantity": "1", "price": "1"},
+            422,
+            "ORDER_TYPE_NOT_SUPPORTED",
+        ),
         ({"order_type": "stop_loss", "asset_id": "BTC", "quantity": "1"}, 422, "VALIDATION_ERROR"),
-        ({"order_type": "market_buy", "asset_id": "BTC", "quantity": "0.0009"},
-         422, "VALIDATION_ERROR"),
-        ({"order_type": "market_buy", "asset_id": "BTC", "quantity": "0.123456789"},
-         422, "VALIDATION_ERROR"),
-        ({"order_type": "market_buy", "asset_id": "BTC", "quantity": "-1"},
-         422, "VALIDATION_ERROR"),
-        ({"order_type": "market_buy", "asset_id": "BTC", "quantity": True},
-         422, "VALIDATION_ERROR"),
+        (
+            {"order_type": "market_buy", "asset_id": "BTC", "quantity": "0.0009"},
+            422,
+            "VALIDATION_ERROR",
+        ),
+        (
+            {"order_type": "market_buy", "asset_id": "BTC", "quantity": "0.123456789"},
+            422,
+            "VALIDATION_ERROR",
+        ),
+        (
+            {"order_type": "market_buy", "asset_id": "BTC", "quantity": "-1"},
+            422,
+            "VALIDATION_ERROR",
+        ),
+        (
+            {"order_type": "market_buy", "asset_id": "BTC", "quantity": True},
+            422,
+            "VALIDATION_ERROR",
+        ),
         ({"order_type": "market_buy", "asset_id": "B!C", "quantity": "1"}, 422, "VALIDATION_ERROR"),
-        ({"order_type": "market_buy", "asset_id": "BTC", "quantity": "1", "price": "-3"},
-         422, "VALIDATION_ERROR"),
+        (
+            {"order_type": "market_buy", "asset_id": "BTC", "quantity": "1", "price": "-3"},
+            422,
+            "VALIDATION_ERROR",
+        ),
         ({"order_type": "market_buy", "asset_id": "NOPE", "quantity": "1"}, 404, "ASSET_NOT_FOUND"),
         ({"order_type": "market_buy", "asset_id": "LUNC", "quantity": "1"}, 422, "ASSET_INACTIVE"),
-        ({"order_type": "market_buy", "asset_id": "BTC", "quantity": "1"},
-         422, "ORDER_VALUE_EXCEEDED"),
-        ({"order_type": "market_buy", "asset_id": "SHIB", "quantity": "0.001"},
-         422, "ORDER_VALUE_TOO_SMALL"),
-        ({"order_type": "market_buy", "asset_id": "SOL", "quantity": "7"},
-         422, "INSUFFICIENT_BALANCE"),
-        ({"order_type": "market_sell", "asset_id": "BTC", "quantity": "0.001"},
-         422, "INSUFFICIENT_ASSET_BALANCE"),
+        (
+            {"order_type": "market_buy", "asset_id": "BTC", "quantity": "1"},
+            422,
+            "ORDER_VALUE_EXCEEDED",
+        ),
+        (
+            {"order_type": "market_buy", "asset_id": "SHIB", "quantity": "0.001"},
+            422,
+            "ORDER_VALUE_TOO_SMALL",
+        ),
+        (
+            {"order_type": "market_buy", "asset_id": "SOL", "quantity": "7"},
+            422,
+            "INSUFFICIENT_BALANCE",
+        ),
+        (
+            {"order_type": "market_sell", "asset_id": "BTC", "quantity": "0.001"},
+            422,
+            "INSUFFICIENT_ASSET_BALANCE",
+        ),
     ],
-)  # fmt: skip
+)
 def test_order_refusals(funded: Clients, body, status, code):
     response = funded.order.post("/orders", json=body)
     assert response.status_code == status, response.text
@@ -115,8 +145,10 @@ def test_list_get_and_filters(funded: Clients):
     third = sell(funded, "USDT", "1").json()["data"]
     listed = funded.order.get("/orders").json()
     assert [o["order_id"] for o in listed["data"]] == [
-        third["order_id"], second["order_id"], first["order_id"]
-    ]  # fmt: skip
+        third["order_id"],
+        second["order_id"],
+        first["order_id"],
+    ]
     assert listed["has_more"] is False
     only_usdt = funded.order.get("/orders", params={"asset_id": "usdt"}).json()["data"]
     assert [o["order_id"] for o in only_usdt] == [third["order_id"], first["order_id"]]
@@ -152,8 +184,9 @@ def test_asset_transactions(funded: Clients):
     history = funded.order.get("/assets/usdt/transactions").json()
     assert history["has_more"] is False
     assert [(t["transaction_type"], t["quantity"]) for t in history["data"]] == [
-        ("SELL", "1.50000000"), ("BUY", "4.00000000")
-    ]  # fmt: skip
+        ("SELL", "1.50000000"),
+        ("BUY", "4.00000000"),
+    ]
     assert history["data"][0]["order_id"] == sold["order_id"]
     assert history["data"][1]["total_amount"] == bought["total_amount"]
     assert all(t["status"] == "COMPLETED" for t in history["data"])

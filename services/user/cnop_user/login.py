@@ -36,8 +36,12 @@ class Login:
         )
         if response.status_code != 201:
             log.error("token_not_issued", status=response.status_code)
-            raise ApiError(503, "AUTH_UNAVAILABLE", "Could not issue a token; retry shortly.",
-                           {"Retry-After": "1"})  # fmt: skip
+            raise ApiError(
+                503,
+                "AUTH_UNAVAILABLE",
+                "Could not issue a token; retry shortly.",
+                {"Retry-After": "1"},
+            )
         log.info("login_succeeded", user=user["username"])
         body: dict[str, Any] = response.json()
         return {

@@ -44,10 +44,13 @@ def create_app(settings: UserSettings | None = None) -> FastAPI:
     )
     accounts = Accounts(store, passwords)
     auth = InternalClient(
-        caller=SERVICE, peer="auth", base_url=settings.auth_url,
-        timeout_seconds=settings.peer_timeout_seconds, signer=signer,
+        caller=SERVICE,
+        peer="auth",
+        base_url=settings.auth_url,
+        timeout_seconds=settings.peer_timeout_seconds,
+        signer=signer,
         pool_size=settings.peer_pool_size,
-    )  # fmt: skip
+    )
     balances = Balances(
         store,
         {"deposit": settings.daily_deposit_limit, "withdraw": settings.daily_withdraw_limit},

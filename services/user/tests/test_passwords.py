@@ -120,8 +120,11 @@ def test_a_burst_of_hashes_gives_its_memory_back():
     # In a process of its own: the resident size is the whole process's.
     done = subprocess.run(
         [sys.executable, "-c", RESIDENT_AFTER_A_BURST],
-        capture_output=True, text=True, timeout=120, check=True,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
+    )
     resident_mib = int(done.stdout.strip())
     # 40 threads × 19 MiB kept in glibc arenas would be ~450 MiB; given back, ~20 MiB
     # plus the interpreter. The pod's memory limit is 256 MiB.

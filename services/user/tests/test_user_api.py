@@ -115,8 +115,10 @@ def test_deposit_withdraw_and_history(alice: Clients):
     assert history["total_count"] == 3
     assert history["has_more"] is False
     assert [t["transaction_type"] for t in history["transactions"]] == [
-        "withdraw", "deposit", "deposit"
-    ]  # fmt: skip
+        "withdraw",
+        "deposit",
+        "deposit",
+    ]
     assert [t["amount"] for t in history["transactions"]] == ["-50.05", "0.20", "100.10"]
     page = alice.user.get("/balance/transactions", params={"limit": 1, "offset": 1}).json()
     assert [t["amount"] for t in page["transactions"]] == ["0.20"]
@@ -210,9 +212,13 @@ def test_empty_portfolio(alice: Clients):
 
 @pytest.mark.parametrize(
     ("method", "path"),
-    [("GET", "/auth/profile"), ("GET", "/balance"), ("GET", "/portfolio"),
-     ("POST", "/balance/deposit")],
-)  # fmt: skip
+    [
+        ("GET", "/auth/profile"),
+        ("GET", "/balance"),
+        ("GET", "/portfolio"),
+        ("POST", "/balance/deposit"),
+    ],
+)
 def test_protected_routes_need_a_user(anonymous: Clients, method, path):
     response = anonymous.user.http.request(method, path, json={"amount": "1"})
     assert_error(response, 403, "UNTRUSTED_SOURCE")

@@ -130,10 +130,27 @@ def test_good_amounts(amount):
 
 @pytest.mark.parametrize(
     "amount",
-    [0, "-1", "0.001", "1000000.01", True, "NaN", "Infinity", "ten", None, [], {},
-     # exponents, other scripts' digits and separators: one grammar, no surprises
-     "1e2", "1E+2", "1e-999999999", "١٠", "1_0", " 10"],
-)  # fmt: skip
+    [
+        0,
+        "-1",
+        "0.001",
+        "1000000.01",
+        True,
+        "NaN",
+        "Infinity",
+        "ten",
+        None,
+        [],
+        {},
+        # exponents, other scripts' digits and separators: one grammar, no surprises
+        "1e2",
+        "1E+2",
+        "1e-999999999",
+        "١٠",
+        "1_0",
+        " 10",
+    ],
+)
 def test_bad_amounts(amount):
     with pytest.raises(ValidationError):
         AmountRequest.model_validate({"amount": amount})

@@ -53,8 +53,9 @@ def pages_router(bundle: AssetBundle) -> APIRouter:
         asset = bundle.by_name.get(name)
         if asset is None:
             raise ApiError(404, "NOT_FOUND", "No such static file.")
-        return Response(asset.body, media_type=asset.media_type,
-                        headers={"Cache-Control": IMMUTABLE})  # fmt: skip
+        return Response(
+            asset.body, media_type=asset.media_type, headers={"Cache-Control": IMMUTABLE}
+        )
 
     @router.get("/{unknown:path}")
     async def not_found(request: Request, unknown: str) -> Response:

@@ -15,9 +15,14 @@ SHELL = '<link rel="stylesheet" href="/static/style.css"><script src="/static/ap
 
 
 def _site(directory: Path, files: dict[str, str]) -> AssetBundle:
-    defaults = {"index.html": SHELL, "offline.html": "<p>offline</p>", "icon.svg": "<svg/>",
-                "style.css": "body{}", "app.js": 'import { el } from "./dom.js";',
-                "dom.js": "export const el = 1;"}  # fmt: skip
+    defaults = {
+        "index.html": SHELL,
+        "offline.html": "<p>offline</p>",
+        "icon.svg": "<svg/>",
+        "style.css": "body{}",
+        "app.js": 'import { el } from "./dom.js";',
+        "dom.js": "export const el = 1;",
+    }
     static = directory / "static"
     static.mkdir(exist_ok=True)
     for name, text in {**defaults, **files}.items():

@@ -13,8 +13,15 @@ VIEWER = "cloudfront-viewer-address"
 
 
 def _request(peer: str, *headers: tuple[bytes, bytes]) -> Request:
-    return Request({"type": "http", "method": "GET", "path": "/api/v1/balance",
-                    "headers": list(headers), "client": (peer, 43210)})  # fmt: skip
+    return Request(
+        {
+            "type": "http",
+            "method": "GET",
+            "path": "/api/v1/balance",
+            "headers": list(headers),
+            "client": (peer, 43210),
+        }
+    )
 
 
 def _settings(**values: str) -> WebSettings:
@@ -29,13 +36,17 @@ def test_the_web_ui_forwards_the_browsers_address_from_behind_its_alb():
 
 @pytest.mark.parametrize(
     ("header", "expected"),
-    [(b"198.51.100.7:50412", "198.51.100.7"), (b"2001:db8::7:50412", "2001:db8::7"),
-     (b"[2001:db8::8]:443", "2001:db8::8")],
-)  # fmt: skip
+    [
+        (b"198.51.100.7:50412", "198.51.100.7"),
+        (b"2001:db8::7:50412", "2001:db8::7"),
+        (b"[2001:db8::8]:443", "2001:db8::8"),
+    ],
+)
 def test_behind_a_cdn_the_browser_is_the_viewer_the_cdn_names(header, expected):
     # X-Forwarded-For's nearest untrusted hop is the CDN's edge (130.176.0.1 here).
-    request = _request("10.0.3.4", (b"x-forwarded-for", b"198.51.100.7, 130.176.0.1"),
-                       (VIEWER.encode(), header))  # fmt: skip
+    request = _request(
+        "10.0.3.4", (b"x-forwarded-for", b"198.51.100.7, 130.176.0.1"), (VIEWER.encode(), header)
+    )
     settings = _settings(trusted_proxies=ALB_SUBNETS, viewer_address_header=VIEWER)
     assert browser_ip(request, settings) == expected
 

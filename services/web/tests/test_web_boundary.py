@@ -160,12 +160,18 @@ def test_a_logout_while_auth_is_down_keeps_the_session_until_it_can_revoke(
     page = {"X-Requested-With": "cnop-web"}  # what the web UI's own pages send
     gateway_port, web_port = extra("web logout: gateway"), extra("web logout: web UI")
     with (
-        extra_process(local_platform, "gateway", gateway_port, wait_for="/health",
-                      AUTH_URL=f"http://127.0.0.1:{DEAD_AUTH}") as gateway,  # nothing listens there
-        extra_process(local_platform, "web", web_port, wait_for="/health",
-                      GATEWAY_URL=gateway) as web,
+        extra_process(
+            local_platform,
+            "gateway",
+            gateway_port,
+            wait_for="/health",
+            AUTH_URL=f"http://127.0.0.1:{DEAD_AUTH}",
+        ) as gateway,  # nothing listens there
+        extra_process(
+            local_platform, "web", web_port, wait_for="/health", GATEWAY_URL=gateway
+        ) as web,
         httpx.Client(base_url=web, headers=page, trust_env=False, timeout=10) as client,
-    ):  # fmt: skip
+    ):
         client.cookies.set("cnop_session", cookie)
         failed = client.post("/api/v1/auth/logout", json={})
         assert failed.status_code == 503

@@ -115,9 +115,12 @@ def test_the_module_imports_name_hashed_files_that_are_served(browser_session):
 
 @pytest.mark.parametrize(
     ("path", "media_type"),
-    [("/offline", "text/html"), ("/manifest.webmanifest", "application/manifest+json"),
-     ("/sw.js", "text/javascript")],
-)  # fmt: skip
+    [
+        ("/offline", "text/html"),
+        ("/manifest.webmanifest", "application/manifest+json"),
+        ("/sw.js", "text/javascript"),
+    ],
+)
 def test_the_entry_points_are_revalidated_on_every_visit(browser_session, path, media_type):
     answer = browser_session.http.get(path)
     assert answer.status_code == 200
