@@ -14,13 +14,11 @@ import re
 
 import pytest
 
-from cnop_platform.components.monitoring_values import (
-    ALLOY_CONFIG,
-    Receiver,
-    chart_values,
+from cnop_platform.components.monitoring_storage import (
     metrics_retention_days,
     prometheus_volume_gib,
 )
+from cnop_platform.components.monitoring_values import ALLOY_CONFIG, Receiver, chart_values
 from cnop_platform.config import StackConfig
 from cnop_platform.render import STACK_NAMES, render_config, run
 

@@ -15,8 +15,12 @@ import pulumi
 import yaml
 
 from cnop_alerts.generate import GENERATED as RULES
+from cnop_platform.components.monitoring_storage import (
+    claim,
+    metrics_retention_days,
+    prometheus_volume_gib,
+)
 from cnop_platform.config import StackConfig
-from cnop_policies.slo import load as load_slos
 
 NAMESPACE = "monitoring"
 # Pinned chart versions. Nothing here can reach the chart repositories, so a
@@ -30,37 +34,6 @@ CHARTS = {
 LOKI_URL = f"http://loki-gateway.{NAMESPACE}.svc.cluster.local"
 TEMPO_URL = f"http://tempo.{NAMESPACE}.svc.cluster.local:3200"
 LOKI_ACCOUNT = "loki"  # the chart's service account (its full name)
-
-# Sizing of the metrics volume: series the platform and the cluster's exporters
-# produce (measured locally: ~3 000 of ours; kube-state-metrics and node
-# exporters add ~2 000 per node), at Prometheus' ~2 bytes per compressed sample.
-SERIES_ESTIMATE = 20_000
-SCRAPE_INTERVAL_SECONDS = 30
-BYTES_PER_SAMPLE = 2
-HEADROOM = 1.5  # WAL, compaction and growth
-
-
-def metrics_retention_days(config: StackConfig) -> int:
-    """Long enough for the stack's retention and every SLO window (30 days)."""
-    slos = load_slos()
-    return max(config.retention_days, slos.availability.window_days, slos.latency.window_days)
-
-
-def prometheus_volume_gib(config: StackConfig) -> int:
-    """The volume that holds the retention window, with headroom."""
-    seconds = metrics_retention_days(config) * 86_400
-    needed = SERIES_ESTIMATE / SCRAPE_INTERVAL_SECONDS * BYTES_PER_SAMPLE * seconds * HEADROOM
-    return max(10, math.ceil(needed / 2**30))
-
-
-def _claim(config: StackConfig, gib: int) -> dict[str, Any]:
-    spec: dict[str, Any] = {
-        "accessModes": ["ReadWriteOnce"],
-        "resources": {"requests": {"storage": f"{gib}Gi"}},
-    }
-    if config.create_cluster:
-        spec["storageClassName"] = "gp3"
-    return {"volumeClaimTemplate": {"spec": spec}}
 
 
 @dataclass(frozen=True)
@@ -155,14 +128,14 @@ def prometheus_stack_values(config: StackConfig, receiver: Receiver) -> dict[str
                 "retention": f"{days}d",
                 # Keep below the volume: Prometheus drops old blocks before the disk fills.
                 "retentionSize": f"{math.floor(volume * 0.85)}GB",
-                "storageSpec": _claim(config, volume),
+                "storageSpec": claim(config, volume),
                 "ruleSelectorNilUsesHelmValues": False,
                 "serviceMonitorSelectorNilUsesHelmValues": False,
             }
         },
         "alertmanager": {
             "config": alertmanager_config(receiver),
-            "alertmanagerSpec": {"retention": "120h", "storage": _claim(config, 2)},
+            "alertmanagerSpec": {"retention": "120h", "storage": claim(config, 2)},
         },
         "grafana": {
             "additionalDataSources": grafana_datasources(),

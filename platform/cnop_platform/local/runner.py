@@ -8,12 +8,8 @@ another root, so tests never collide with a running `make up`.
 
 from __future__ import annotations
 
-import contextlib
-import json
 import os
-import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -28,13 +24,12 @@ from cnop_catalogue import (
     COMPONENTS,
     LIMITS_STORE_PORT,
     PROMETHEUS_PORT,
-    SIGNERS,
     STORE_PORT,
     STORE_USERS,
     Component,
 )
-from cnop_common.assertions import new_identity_keys
 from cnop_platform.environment import Site, service_environment
+from cnop_platform.local import keys
 from cnop_platform.local.monitoring import (
     ALERTMANAGER,
     PROMETHEUS,
@@ -42,6 +37,7 @@ from cnop_platform.local.monitoring import (
     prometheus_command,
 )
 from cnop_platform.local.ports import EPHEMERAL_PORTS_START
+from cnop_platform.local.processes import alive, redis_answers, signal_group
 
 HOST = "127.0.0.1"
 LOCAL_KID = "local-1"
@@ -51,6 +47,8 @@ LIMITS_STORE = "limits-store"
 # gateway trusts X-Forwarded-For only from it: the browser's address is kept,
 # and no other local caller can claim one.
 WEB_SOURCE_ADDRESS = "127.0.0.3"
+# The limits store in memory only, on loopback: counters that live a minute need no disk.
+REDIS_IN_MEMORY = ["--save", "", "--appendonly", "no", "--protected-mode", "yes"]
 
 
 class StartupError(RuntimeError):
@@ -127,30 +125,11 @@ class LocalPlatform:
     def command(self, name: str) -> list[str]:
         """The command line that runs a component (or the store)."""
         if name == STORE:
-            return [
-                sys.executable,
-                "-m",
-                "cnop_platform.local.store",
-                "--host",
-                HOST,
-                "--port",
-                str(self.port(STORE)),
-            ]
+            store = ["-m", "cnop_platform.local.store", "--port", str(self.port(STORE))]
+            return [sys.executable, *store, "--host", HOST]
         if name == LIMITS_STORE:
-            # In memory only, on loopback: counters that live a minute need no disk.
-            return [
-                "redis-server",
-                "--bind",
-                HOST,
-                "--port",
-                str(self.port(LIMITS_STORE)),
-                "--save",
-                "",
-                "--appendonly",
-                "no",
-                "--protected-mode",
-                "yes",
-            ]
+            port = str(self.port(LIMITS_STORE))
+            return ["redis-server", "--bind", HOST, "--port", port, *REDIS_IN_MEMORY]
         if name == PROMETHEUS:
             return prometheus_command(self)
         if name == ALERTMANAGER:
@@ -188,32 +167,15 @@ class LocalPlatform:
 
     def identity_public_keys(self) -> Path:
         """The public keys every checking service reads (written with the private ones)."""
-        return self.root / "secrets" / "identity" / "public-keys.json"
+        return keys.identity_public_keys(self.root)
 
     def identity_keys(self) -> dict[str, Path]:
-        """Each signer's own private key file: generated once, readable only by its owner."""
-        folder = self.root / "secrets" / "identity"
-        files = {name: folder / f"{name}.json" for name in SIGNERS}
-        if not self.identity_public_keys().exists() or not all(p.exists() for p in files.values()):
-            folder.mkdir(parents=True, exist_ok=True)
-            public = {}
-            for name, path in files.items():
-                private, entry = new_identity_keys(name, f"{name}-local")
-                path.unlink(missing_ok=True)
-                path.touch(mode=0o600)
-                path.write_text(json.dumps(private))
-                public[f"{name}-local"] = entry
-            self.identity_public_keys().write_text(json.dumps(public))
-        return files
+        """Each signer's own private key file (generated on first use)."""
+        return keys.identity_keys(self.root)
 
     def signing_keys(self) -> Path:
-        """This copy's auth keyring: generated once, readable only by its owner."""
-        path = self.root / "secrets" / "auth-keys.json"
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            path.touch(mode=0o600)
-            path.write_text(json.dumps({LOCAL_KID: secrets.token_urlsafe(48)}))
-        return path
+        """This copy's auth keyring (generated on first use)."""
+        return keys.auth_keyring(self.root, LOCAL_KID)
 
     def names(self) -> list[str]:
         """Every process, in start order (the store, then peers before their callers)."""
@@ -236,7 +198,7 @@ def running_pid(platform: LocalPlatform, name: str) -> int | None:
     except (FileNotFoundError, ValueError):
         pid_file.unlink(missing_ok=True)
         return None
-    if not _alive(pid):
+    if not alive(pid):
         pid_file.unlink(missing_ok=True)
         return None
     return pid
@@ -245,7 +207,7 @@ def running_pid(platform: LocalPlatform, name: str) -> int | None:
 def is_ready(platform: LocalPlatform, name: str) -> bool:
     """True when the process answers: the store any request, Redis a PING, a service /ready."""
     if name == LIMITS_STORE:
-        return _redis_answers(platform.port(LIMITS_STORE))
+        return redis_answers(platform.port(LIMITS_STORE))
     try:
         if name == STORE:
             httpx.get(platform.url(STORE), timeout=1.0, trust_env=False)
@@ -255,15 +217,6 @@ def is_ready(platform: LocalPlatform, name: str) -> bool:
     except httpx.HTTPError:
         return False
     return response.status_code == 200
-
-
-def _redis_answers(port: int) -> bool:
-    try:
-        with socket.create_connection((HOST, port), timeout=1.0) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
 
 
 def start(platform: LocalPlatform, name: str) -> int:
@@ -308,34 +261,13 @@ def stop(platform: LocalPlatform, name: str, timeout: float = 10.0) -> bool:
     pid = running_pid(platform, name)
     if pid is None:
         return False
-    _signal_group(pid, signal.SIGTERM)
+    signal_group(pid, signal.SIGTERM)
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and _alive(pid):
+    while time.monotonic() < deadline and alive(pid):
         time.sleep(0.1)
-    if _alive(pid):
-        _signal_group(pid, signal.SIGKILL)
+    if alive(pid):
+        signal_group(pid, signal.SIGKILL)
     platform.pid_file(name).unlink(missing_ok=True)
-    return True
-
-
-def _signal_group(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(pid, signum)
-
-
-def _alive(pid: int) -> bool:
-    try:
-        # Reap it if it is our child, so it does not linger as a zombie.
-        if os.waitpid(pid, os.WNOHANG) != (0, 0):
-            return False
-    except ChildProcessError:
-        pass
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True  # alive, but someone else's
     return True
 
 

@@ -7,11 +7,8 @@ checked before anything is forwarded.
 
 from __future__ import annotations
 
-import asyncio
 import time
-from dataclasses import dataclass
 
-import aiohttp
 import structlog
 from starlette.types import Receive, Scope, Send
 
@@ -23,40 +20,20 @@ from cnop_common.middleware import begin_request
 from cnop_gateway import SERVICE
 from cnop_gateway.asgi import BodyTooLarge, first_header, login_name, read_body, send_reply
 from cnop_gateway.auth_gate import AuthGate
-from cnop_gateway.breaker import CircuitBreaker
-from cnop_gateway.cache import Identity, ValidationCache, token_key
+from cnop_gateway.cache import ValidationCache, token_key
+from cnop_gateway.call import Call
 from cnop_gateway.cors import Cors
 from cnop_gateway.headers import Headers, client_ip, for_upstream
 from cnop_gateway.limits import LoginGuard, RateLimiter
+from cnop_gateway.readiness import Readiness
 from cnop_gateway.responses import Reply, error, json_reply, unavailable
-from cnop_gateway.routing import PREFIX, Route, RouteTable, WrongMethod
+from cnop_gateway.routing import PREFIX, RouteTable, WrongMethod
 from cnop_gateway.settings import GatewaySettings
 from cnop_gateway.shared import SharedLimits
-from cnop_gateway.upstreams import Upstream, UpstreamDown, new_session
+from cnop_gateway.upstreams import Upstream, UpstreamDown, build_upstreams
 
 access_log = get_logger("access")
 security_log = get_logger("security")
-
-
-# How long one look at the upstreams answers /ready: probes and callers alike.
-READY_CACHE_SECONDS = 1.0
-
-
-@dataclass(slots=True)
-class Call:
-    """One request as the gateway handles it."""
-
-    scope: Scope
-    receive: Receive
-    headers: Headers
-    request_id: str
-    ip: str
-    route: Route | None = None
-    route_label: str = "unmatched"  # the metrics label: a template, never a raw path
-    body: bytes = b""
-    identity: Identity | None = None
-    token_key: bytes | None = None  # the bearer token's cache key, when it carries one
-    revoked: bool | None = None  # what the shared store said of that token on admission
 
 
 class Gateway:
@@ -79,30 +56,14 @@ class Gateway:
         self.signer = settings.signer()
         self.shared = SharedLimits(settings.limits_store_url, self.limiter, self.guard, self.cache)
         self.cors = Cors(settings.cors_origins)
-        self._ready_lock = asyncio.Lock()
-        self._ready_at = -READY_CACHE_SECONDS
-        self._ready_checks: dict[str, str] = {}
         self.upstreams: dict[str, Upstream] = {}
+        self.readiness = Readiness(self.upstreams)
         self.gate: AuthGate | None = None
         self.handlers = {"logout": self._logout, "login": self._login, "proxy": self._forward}
 
     async def startup(self) -> None:
         """Open the connection pool and one breaker per upstream."""
-        session = new_session(
-            self.settings.upstream_pool_size, self.settings.upstream_pool_per_host
-        )
-        for name, url in self.settings.upstream_urls().items():
-            timeout = (
-                self.settings.auth_timeout_seconds
-                if name == "auth"
-                else self.settings.upstream_timeout_seconds
-            )
-            breaker = CircuitBreaker(
-                name,
-                threshold=self.settings.breaker_failure_threshold,
-                reset_seconds=self.settings.breaker_reset_seconds,
-            )
-            self.upstreams[name] = Upstream(name, url, session, breaker, timeout)
+        self.upstreams.update(build_upstreams(self.settings))
         self.gate = AuthGate(self.upstreams["auth"], self.cache, self.shared, self.signer)
 
     async def shutdown(self) -> None:
@@ -186,7 +147,7 @@ class Gateway:
             )
         if raw_path == b"/ready":
             call.route_label = "/ready"
-            return await self._ready()
+            return await self.readiness.reply()
         if call.scope["method"] == "OPTIONS":
             call.route_label = "preflight"
             return self.cors.preflight(call.headers, call.request_id)
@@ -323,32 +284,6 @@ class Gateway:
             )
         return unavailable("AUTH_UNAVAILABLE", "Authentication is unavailable.", call.request_id, 1)
 
-    async def _ready(self) -> Reply:
-        """Whether every upstream answers, asked at most once a second whoever calls."""
-        async with self._ready_lock:
-            if time.monotonic() - self._ready_at >= READY_CACHE_SECONDS:
-                names = sorted(self.upstreams)
-                results = await asyncio.gather(*(self._alive(name) for name in names))
-                self._ready_checks = {
-                    name: "ok" if ok else "down" for name, ok in zip(names, results, strict=True)
-                }
-                self._ready_at = time.monotonic()
-        ready = all(state == "ok" for state in self._ready_checks.values())
-        body = {
-            "status": "ready" if ready else "not_ready",
-            "service": SERVICE,
-            "checks": self._ready_checks,
-        }
-        return json_reply(200 if ready else 503, body)
-
-    async def _alive(self, name: str) -> bool:
-        upstream = self.upstreams[name]
-        try:
-            async with upstream.session.get(f"{upstream.base_url}/health", timeout=_PROBE) as r:
-                return r.status == 200
-        except (TimeoutError, aiohttp.ClientError):
-            return False
-
     async def _lifespan(self, receive: Receive, send: Send) -> None:
         while True:
             message = await receive()
@@ -359,6 +294,3 @@ class Gateway:
                 await self.shutdown()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
-
-
-_PROBE = aiohttp.ClientTimeout(total=1.0)  # readiness probes answer fast or not at all

@@ -10,6 +10,7 @@ from prometheus_client import Histogram
 
 from cnop_gateway.breaker import CircuitBreaker
 from cnop_gateway.headers import Headers, from_upstream
+from cnop_gateway.settings import GatewaySettings
 
 UPSTREAM_LATENCY = Histogram(
     "gateway_upstream_duration_seconds",
@@ -100,3 +101,20 @@ def new_session(pool_size: int = 512, per_host: int = 256) -> aiohttp.ClientSess
         skip_auto_headers=("User-Agent", "Accept-Encoding"),
         trust_env=False,
     )
+
+
+def build_upstreams(settings: GatewaySettings) -> dict[str, Upstream]:
+    """One Upstream per configured URL, all on one pooled session, each with its breaker."""
+    session = new_session(settings.upstream_pool_size, settings.upstream_pool_per_host)
+    upstreams = {}
+    for name, url in settings.upstream_urls().items():
+        timeout = (
+            settings.auth_timeout_seconds if name == "auth" else settings.upstream_timeout_seconds
+        )
+        breaker = CircuitBreaker(
+            name,
+            threshold=settings.breaker_failure_threshold,
+            reset_seconds=settings.breaker_reset_seconds,
+        )
+        upstreams[name] = Upstream(name, url, session, breaker, timeout)
+    return upstreams
