@@ -6,8 +6,17 @@ from dataclasses import dataclass, field
 from typing import Any, Literal
 
 Severity = Literal["critical", "warning", "info"]
-# One pattern for every alert; the files live in this repository.
-RUNBOOK_URL = "docs/runbooks/{name}.md"
+# One pattern for every alert: an absolute link, so a person reading a notification
+# can open it. The base is Prometheus' external label of that name, set where
+# each Prometheus is configured (the local runner: this checkout's docs; a stack:
+# cnop:runbookBaseUrl, or its git repository), so these rules hold no address.
+RUNBOOK_BASE_LABEL = "runbook_base_url"
+RUNBOOK_PATH = "docs/runbooks/"
+
+
+def runbook_url(name: str) -> str:
+    """The runbook_url annotation of alert `name`: a template over the external label."""
+    return "{{ $externalLabels." + RUNBOOK_BASE_LABEL + " }}" + f"{name}.md"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +53,7 @@ class Alert:
         rule["annotations"] = {
             "summary": self.summary,
             "description": self.description,
-            "runbook_url": RUNBOOK_URL.format(name=self.name),
+            "runbook_url": runbook_url(self.name),
         }
         return rule
 

@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from cnop_alerts.generate import GENERATED, render
-from cnop_alerts.model import Alert
+from cnop_alerts.model import RUNBOOK_BASE_LABEL, RUNBOOK_PATH, Alert
 from cnop_alerts.rules import alert_groups
 from cnop_policies import slo
 
@@ -21,8 +21,12 @@ RULE_FILES = ["recording-rules.yml", "alert-rules.yml"]
 PROMTOOL = shutil.which("promtool")
 
 
+# What promtool's tests set as the external label: the annotation must expand to it.
+RUNBOOK_BASE = "https://runbooks.example.test/docs/runbooks/"
+
+
 def runbook(name: str) -> str:
-    return f"docs/runbooks/{name}.md"
+    return f"{RUNBOOK_BASE}{name}.md"
 
 
 def case(
@@ -394,7 +398,11 @@ def test_promtool_unit_tests(promtool, tmp_path: Path):
     tests = {
         "rule_files": [str(GENERATED / f) for f in RULE_FILES],
         "evaluation_interval": "1m",
-        "tests": [test for pair in CASES.values() for test in pair],
+        "tests": [
+            {**test, "external_labels": {RUNBOOK_BASE_LABEL: RUNBOOK_BASE}}
+            for pair in CASES.values()
+            for test in pair
+        ],
     }
     test_file = tmp_path / "rules_test.yml"
     test_file.write_text(yaml.safe_dump(tests, sort_keys=False))
@@ -414,8 +422,10 @@ def test_every_alert_follows_the_mixin_rules():
             assert rule["labels"]["severity"] in ("critical", "warning", "info")
             assert rule["annotations"]["summary"].endswith(".")
             assert "{{" in rule["annotations"]["description"]
-            assert (Path(__file__).resolve().parents[2] / runbook(alert.name)).is_file(), (
-                f"missing runbook {runbook(alert.name)}"
+            page = Path(__file__).resolve().parents[2] / RUNBOOK_PATH / f"{alert.name}.md"
+            assert page.is_file(), f"missing runbook {page}"
+            assert rule["annotations"]["runbook_url"] == (
+                f"{{{{ $externalLabels.{RUNBOOK_BASE_LABEL} }}}}{alert.name}.md"
             )
 
 

@@ -76,6 +76,11 @@ class StackConfig(BaseModel):
         alias="cdnCertificateArn",
         pattern=r"^arn:aws:acm:us-east-1:\d{12}:certificate/",
     )
+    # Where alerts link their runbooks (absolute, ending in /); unset: the runbooks
+    # in gitRepo at gitRevision (a GitHub-style /blob/ URL).
+    runbook_base_url: str | None = Field(
+        default=None, alias="runbookBaseUrl", pattern=r"^(https://|file:///).+/$"
+    )
     # Where Alertmanager sends: the URL itself is the secret `cnop:alertReceiverUrl`.
     alert_receiver: Literal["none", "webhook", "slack", "pagerduty"] = Field(
         default="none", alias="alertReceiver"

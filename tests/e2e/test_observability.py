@@ -11,6 +11,7 @@ import json
 import secrets
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
 import httpx
 import pytest
@@ -19,6 +20,7 @@ import yaml
 from cnop_alerts.generate import render as render_rules
 from cnop_dashboards.generate import GENERATED as DASHBOARDS
 from cnop_platform.local.logs import matching_lines
+from cnop_platform.local.monitoring import LOCAL_RUNBOOKS
 from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import start, stop, wait_ready
 from tests.helpers import PASSWORD, gateway_user, login, running_platform
@@ -187,7 +189,10 @@ def test_stopping_auth_makes_the_auth_down_alert_reach_alertmanager(platform, tr
         alert = alerts[0]
         assert alert["labels"]["severity"] == "critical"
         assert alert["labels"]["service"] == "auth"
-        assert alert["annotations"]["runbook_url"] == "docs/runbooks/AuthServiceDown.md"
+        # Absolute: a person reading the notification on this machine can open it.
+        runbook = alert["annotations"]["runbook_url"]
+        assert runbook == f"{LOCAL_RUNBOOKS}AuthServiceDown.md"
+        assert Path(urlparse(runbook).path).is_file()
     finally:
         start(platform, "auth")
         wait_ready(platform, "auth")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
+from urllib.parse import urlparse
 
 import pytest
 
@@ -18,9 +20,14 @@ from cnop_platform.components.monitoring_storage import (
     metrics_retention_days,
     prometheus_volume_gib,
 )
-from cnop_platform.components.monitoring_values import ALLOY_CONFIG, Receiver, chart_values
+from cnop_platform.components.monitoring_values import (
+    ALLOY_CONFIG,
+    Receiver,
+    chart_values,
+    runbook_base_url,
+)
 from cnop_platform.config import StackConfig
-from cnop_platform.render import STACK_NAMES, render_config, run
+from cnop_platform.render import STACK_NAMES, STAND_IN, render_config, run
 
 pytestmark = pytest.mark.unit
 
@@ -201,3 +208,29 @@ def test_alloy_ships_each_log_line_once():
     )
     assert block is not None
     assert "clustering { enabled = true }" in block.group(1)
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_alerts_link_their_runbooks_absolutely(declared, stack):
+    # The rules template runbook_url on this external label (cnop_alerts.model).
+    kps = release(declared[stack], "kube-prometheus-stack")
+    base = kps["values"]["prometheus"]["prometheusSpec"]["externalLabels"]["runbook_base_url"]
+    revision = config(stack).git_revision
+    assert base == f"https://{STAND_IN}.invalid/cnop/blob/{revision}/docs/runbooks/"
+
+
+def test_a_runbook_base_url_wins_and_a_stack_without_a_repository_links_its_checkout():
+    chosen = StackConfig.from_flat(
+        {**render_config("staging"), "cnop:runbookBaseUrl": "https://wiki.example.org/runbooks/"}
+    )
+    assert runbook_base_url(chosen) == "https://wiki.example.org/runbooks/"
+    local = config("local").model_copy(update={"git_repo": None})
+    base = runbook_base_url(local)
+    assert base.startswith("file:///")
+    assert (Path(urlparse(base).path) / "AuthServiceDown.md").is_file()
+
+
+def test_a_runbook_base_url_must_be_absolute_and_end_in_a_slash():
+    for bad in ("docs/runbooks/", "https://wiki.example.org/runbooks", "http://plain.example/"):
+        with pytest.raises(ValueError, match=r"runbookBaseUrl|runbook_base_url"):
+            StackConfig.from_flat({**render_config("staging"), "cnop:runbookBaseUrl": bad})

@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
 
 from cnop_alerts.generate import GENERATED as RULES
+from cnop_alerts.model import RUNBOOK_BASE_LABEL, RUNBOOK_PATH
 from cnop_platform.components.monitoring_storage import (
     claim,
     metrics_retention_days,
@@ -22,6 +24,7 @@ from cnop_platform.components.monitoring_storage import (
 )
 from cnop_platform.config import StackConfig
 
+REPO = Path(__file__).resolve().parents[3]
 NAMESPACE = "monitoring"
 # Pinned chart versions. Nothing here can reach the chart repositories, so a
 # real `pulumi up` is what proves each pin resolves.
@@ -54,6 +57,17 @@ class Receiver:
         return {
             "pagerduty_configs": [{"routing_key": self.address, "send_resolved": send_resolved}]
         }
+
+
+def runbook_base_url(config: StackConfig) -> str:
+    """Where the stack's alerts link their runbooks: cnop:runbookBaseUrl; else the
+    runbooks in the git repository Argo CD deploys from, at the revision it deploys;
+    else (a local cluster without one) the checkout `pulumi up` runs from."""
+    if config.runbook_base_url:
+        return config.runbook_base_url
+    if config.git_repo:
+        return f"{config.git_repo.removesuffix('.git')}/blob/{config.git_revision}/{RUNBOOK_PATH}"
+    return f"{(REPO / RUNBOOK_PATH).as_uri()}/"
 
 
 def alertmanager_config(receiver: Receiver) -> dict[str, Any]:
@@ -131,6 +145,8 @@ def prometheus_stack_values(config: StackConfig, receiver: Receiver) -> dict[str
                 "storageSpec": claim(config, volume),
                 "ruleSelectorNilUsesHelmValues": False,
                 "serviceMonitorSelectorNilUsesHelmValues": False,
+                # Our rules build each alert's runbook link on this (cnop_alerts.model).
+                "externalLabels": {RUNBOOK_BASE_LABEL: runbook_base_url(config)},
             }
         },
         "alertmanager": {

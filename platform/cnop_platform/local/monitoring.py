@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from cnop_alerts import generate as alert_files
+from cnop_alerts.model import RUNBOOK_BASE_LABEL, RUNBOOK_PATH
 from cnop_catalogue import COMPONENTS
 
 if TYPE_CHECKING:
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
 PROMETHEUS = "prometheus"
 ALERTMANAGER = "alertmanager"
 SCRAPE_SECONDS = 15
+REPO = Path(__file__).resolve().parents[3]
+LOCAL_RUNBOOKS = f"{(REPO / RUNBOOK_PATH).as_uri()}/"
 
 
 def _seconds(value: float) -> str:
@@ -41,7 +44,12 @@ def prometheus_config(platform: LocalPlatform) -> dict[str, Any]:
     rules = _rules_dir(platform)
     interval = _seconds(SCRAPE_SECONDS * platform.time_scale)
     return {
-        "global": {"scrape_interval": interval, "evaluation_interval": interval},
+        "global": {
+            "scrape_interval": interval,
+            "evaluation_interval": interval,
+            # Alerts link their runbooks in this checkout: absolute, openable here.
+            "external_labels": {RUNBOOK_BASE_LABEL: LOCAL_RUNBOOKS},
+        },
         "rule_files": [str(rules / "recording-rules.yml"), str(rules / "alert-rules.yml")],
         "alerting": {
             "alertmanagers": [{"static_configs": [{"targets": [platform.address(ALERTMANAGER)]}]}]
