@@ -9,7 +9,7 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from cnop_catalogue import BY_NAME, COMPONENTS
+from cnop_catalogue import COMPONENTS
 from tests.helpers import PASSWORD, gateway_user
 
 pytestmark = pytest.mark.integration
@@ -21,8 +21,7 @@ JWT_LIKE = re.compile(r"[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}\.[A-Za-z0-9_-]{8,}"
 
 
 def scrape(local_platform, service: str) -> str:
-    port = BY_NAME[service].metrics_port + local_platform.port_offset  # admin port, if any
-    return httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    return httpx.get(f"{local_platform.admin_url(service)}/metrics").text
 
 
 @pytest.mark.parametrize("service", [component.name for component in COMPONENTS])

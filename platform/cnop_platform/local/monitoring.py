@@ -59,7 +59,7 @@ def prometheus_config(platform: LocalPlatform) -> dict[str, Any]:
                 "job_name": component.name,
                 "static_configs": [
                     {
-                        "targets": [f"127.0.0.1:{component.metrics_port + platform.port_offset}"],
+                        "targets": [platform.admin_url(component.name).removeprefix("http://")],
                         # The `service` label every alert and dashboard selects on.
                         "labels": {"service": component.name},
                     }

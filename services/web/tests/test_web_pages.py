@@ -179,8 +179,8 @@ def test_operations_endpoints_are_not_on_the_browser_port(browser_session, path)
 
 
 def test_metrics_are_on_the_admin_port(local_platform, logged_in):
-    admin = 9300 + local_platform.port_offset
-    text = httpx.get(f"http://127.0.0.1:{admin}/metrics", timeout=10, trust_env=False).text
+    admin = local_platform.admin_url("web")
+    text = httpx.get(f"{admin}/metrics", timeout=10, trust_env=False).text
     assert re.search(r'^web_sessions_total\{event="started"\} [1-9]', text, re.MULTILINE)
     assert 'http_requests_total{method="POST",route="/api/v1/{path:path}"' in text
 
