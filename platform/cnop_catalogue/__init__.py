@@ -99,3 +99,9 @@ STORE_USERS = tuple(sorted(c.name for c in COMPONENTS if c.uses_store))
 # (loadtests/Dockerfile) of the post-deploy check and the in-cluster Locust.
 VERIFY_IMAGE = "verify"
 IMAGES = (*(component.name for component in COMPONENTS), VERIFY_IMAGE)
+
+
+def local_web_origins(port_offset: int = 0) -> list[str]:
+    """The browser origins of a web UI running on this machine at `port_offset`."""
+    port = BY_NAME["web"].port + port_offset
+    return [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]

@@ -11,9 +11,12 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from cnop_platform.local.ports import admin_port, extra
+from cnop_catalogue import local_web_origins
+from cnop_platform.local.ports import PLATFORMS, admin_port, extra
 from tests.helpers import assert_never_reached, extra_process, gateway_user
 
+# The session platform's own web UI: the one origin its gateway answers cross-origin.
+ORIGIN = local_web_origins(PLATFORMS["session"])[1]
 pytestmark = pytest.mark.integration
 
 LIMITED_PORT = extra("boundary: strictly limited gateway")
@@ -164,10 +167,10 @@ def test_case_20_forwarded_for_does_not_change_the_rate_limit_key(limited_gatewa
 def test_public_and_protected_responses_carry_request_id_and_cors(gateway_url, alice):
     response = alice.get(
         "/balance",
-        headers={"X-Request-ID": "client-chosen-id.42", "Origin": "http://localhost:3000"},
+        headers={"X-Request-ID": "client-chosen-id.42", "Origin": ORIGIN},
     )
     assert response.headers["x-request-id"] == "client-chosen-id.42"
-    assert response.headers["access-control-allow-origin"] == "http://localhost:3000"
+    assert response.headers["access-control-allow-origin"] == ORIGIN
     bad_id = httpx.get(
         f"{gateway_url}/api/v1/inventory/assets?limit=1",
         headers={"X-Request-ID": "bad id with spaces"},
@@ -180,7 +183,7 @@ def test_public_and_protected_responses_carry_request_id_and_cors(gateway_url, a
     assert "access-control-allow-origin" not in foreign.headers
     preflight = httpx.options(
         f"{gateway_url}/api/v1/orders",
-        headers={"Origin": "http://localhost:3000", "Access-Control-Request-Method": "POST"},
+        headers={"Origin": ORIGIN, "Access-Control-Request-Method": "POST"},
     )
     assert preflight.status_code == 204
     assert "Authorization" in preflight.headers["access-control-allow-headers"]
@@ -199,7 +202,7 @@ def test_ready_and_preflights_count_against_the_callers_budget(limited_gateway):
             time.sleep(int(first.headers["x-ratelimit-reset"]) - time.time() + 0.5)
             first = client.get("/api/v1/inventory/assets?limit=1")
         remaining = int(first.headers["x-ratelimit-remaining"])
-        preflight = {"Origin": "http://localhost:3000", "Access-Control-Request-Method": "GET"}
+        preflight = {"Origin": ORIGIN, "Access-Control-Request-Method": "GET"}
         statuses = []
         for index in range(remaining + 4):
             if index % 2:

@@ -19,7 +19,7 @@ import json
 import pulumi
 import pulumi_kubernetes as k8s
 
-from cnop_catalogue import BY_NAME
+from cnop_catalogue import BY_NAME, local_web_origins
 from cnop_platform.components.cdn import WebCdn, origin_facing_prefix_list
 from cnop_platform.components.pod import labels
 from cnop_platform.config import StackConfig
@@ -33,7 +33,7 @@ def cors_origins(config: StackConfig) -> str:
     """The browser origins the gateway answers cross-origin requests for."""
     origins = [f"https://{config.domain}"]
     if config.environment == "local":
-        origins += ["http://localhost:3000", "http://127.0.0.1:3000"]
+        origins += local_web_origins()
     return ",".join(origins)
 
 

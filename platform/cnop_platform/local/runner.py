@@ -27,6 +27,7 @@ from cnop_catalogue import (
     STORE_PORT,
     STORE_USERS,
     Component,
+    local_web_origins,
 )
 from cnop_platform.environment import Site, service_environment
 from cnop_platform.local import keys
@@ -163,6 +164,8 @@ class LocalPlatform:
             auth_keyring_file=str(self.signing_keys()),
             auth_active_kid=LOCAL_KID,
             web_source_address=WEB_SOURCE_ADDRESS,
+            # A page served by this copy's web UI may call its gateway directly.
+            cors_origins=",".join(local_web_origins(self.port_offset)),
         )
 
     def identity_public_keys(self) -> Path:

@@ -51,10 +51,9 @@ class GatewaySettings(ProcessSettings):
     login_window_seconds: float = Field(default=900, gt=0)
     login_block_seconds: float = Field(default=900, gt=0)
 
-    cors_origins: Annotated[tuple[str, ...], NoDecode] = (
-        "http://127.0.0.1:3000",
-        "http://localhost:3000",
-    )
+    # Browser origins answered cross-origin; none unless the runner names them (the
+    # local runner: the local web UI's; a cluster: the stack's domain, from the edge).
+    cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     @field_validator("trusted_proxies", mode="before")
