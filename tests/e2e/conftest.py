@@ -1,4 +1,4 @@
-"""The browser the end-to-end tests drive: Debian's chromium through Playwright, launched once."""
+"""The browser the end-to-end tests drive: Debian's chromium through Playwright."""
 
 from __future__ import annotations
 
@@ -21,13 +21,15 @@ CHROMIUM_ARGS = [
 ]
 
 
-@pytest.fixture(scope="session")
+# Module scope, not session: Playwright's sync API keeps an event loop running in
+# this thread while it is open, and later tests call asyncio.run().
+@pytest.fixture(scope="module")
 def playwright() -> Iterator[Playwright]:
     with sync_playwright() as driver:
         yield driver
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser(playwright: Playwright) -> Iterator[Browser]:
     browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
     yield browser
