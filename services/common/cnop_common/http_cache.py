@@ -27,12 +27,21 @@ def _matches(if_none_match: str, etag: str) -> bool:
 
 
 def conditional(
-    request: Request, body: bytes, media_type: str, cache_control: str, status_code: int = 200
+    request: Request,
+    body: bytes,
+    media_type: str,
+    cache_control: str,
+    status_code: int = 200,
+    *,
+    weak: bool = False,
 ) -> Response:
-    """`body` with its validators, or 304 when the client already has it."""
-    etag = etag_of(body)
+    """`body` with its validators, or 304 when the client already has it.
+
+    `weak`: for answers a compressing middleware may send gzipped or not under
+    the same validator (a strong ETag names one exact representation)."""
+    etag = f"W/{etag_of(body)}" if weak else etag_of(body)
     headers = {"ETag": etag, "Cache-Control": cache_control}
-    if status_code == 200 and _matches(request.headers.get("if-none-match", ""), etag):
+    if status_code == 200 and _matches(request.headers.get("if-none-match", ""), etag_of(body)):
         return Response(status_code=304, headers=headers)
     return Response(body, status_code=status_code, media_type=media_type, headers=headers)
 

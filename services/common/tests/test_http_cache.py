@@ -5,7 +5,7 @@ import json
 import pytest
 from starlette.requests import Request
 
-from cnop_common.http_cache import conditional_json, etag_of
+from cnop_common.http_cache import conditional, conditional_json, etag_of
 
 pytestmark = pytest.mark.unit
 
@@ -31,3 +31,16 @@ def test_a_matching_validator_is_304_without_a_body(header):
     assert answer.status_code == 304
     assert answer.body == b""
     assert answer.headers["cache-control"] == "public, max-age=5"
+
+
+@pytest.mark.parametrize("header", ["W/{tag}", "{tag}"])
+def test_a_weak_validator_is_matched_with_or_without_its_prefix(header):
+    # If-None-Match compares weakly (RFC 9110 13.1.2): W/"x" and "x" name the same.
+    body = b"<!doctype html>"
+    first = conditional(request(), body, "text/html", "no-cache", weak=True)
+    assert first.headers["etag"] == f"W/{etag_of(body)}"
+    again = conditional(
+        request(header.format(tag=etag_of(body))), body, "text/html", "no-cache", weak=True
+    )
+    assert again.status_code == 304
+    assert again.headers["etag"] == first.headers["etag"]

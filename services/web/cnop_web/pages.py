@@ -18,6 +18,7 @@ PAGES = ("/", "/login", "/register", "/dashboard", "/trade", "/portfolio", "/acc
 HTML = "text/html; charset=utf-8"
 # Entry points are revalidated on every visit (a 304 when unchanged): they name
 # the current hashed files, so a deploy reaches every browser on its next load.
+# Their ETags are weak: gzipped or not, the validator is the same.
 NO_CACHE = "no-cache"
 JAVASCRIPT = "text/javascript; charset=utf-8"
 
@@ -28,7 +29,7 @@ def pages_router(bundle: AssetBundle) -> APIRouter:
     both = ["GET", "HEAD"]  # HEAD too: uptime checks and link checkers ask with it
 
     async def shell(request: Request) -> Response:
-        return conditional(request, bundle.shell, HTML, NO_CACHE)
+        return conditional(request, bundle.shell, HTML, NO_CACHE, weak=True)
 
     for page in PAGES:
         router.add_api_route(page, shell, methods=both)
@@ -37,16 +38,18 @@ def pages_router(bundle: AssetBundle) -> APIRouter:
 
     @router.api_route("/offline", methods=both)
     async def offline(request: Request) -> Response:
-        return conditional(request, bundle.offline, HTML, NO_CACHE)
+        return conditional(request, bundle.offline, HTML, NO_CACHE, weak=True)
 
     @router.api_route("/manifest.webmanifest", methods=both)
     async def manifest(request: Request) -> Response:
-        return conditional(request, bundle.manifest, "application/manifest+json", NO_CACHE)
+        return conditional(
+            request, bundle.manifest, "application/manifest+json", NO_CACHE, weak=True
+        )
 
     @router.api_route("/sw.js", methods=both)
     async def service_worker(request: Request) -> Response:
         # At the root so that its scope is the whole UI.
-        return conditional(request, bundle.service_worker, JAVASCRIPT, NO_CACHE)
+        return conditional(request, bundle.service_worker, JAVASCRIPT, NO_CACHE, weak=True)
 
     @router.api_route("/static/{name}", methods=both)
     async def static_file(name: str) -> Response:
@@ -61,6 +64,6 @@ def pages_router(bundle: AssetBundle) -> APIRouter:
     async def not_found(request: Request, unknown: str) -> Response:
         if unknown.startswith("api/"):
             raise ApiError(404, "ROUTE_NOT_FOUND", "No such API route.")
-        return conditional(request, bundle.shell, HTML, NO_CACHE, status_code=404)
+        return conditional(request, bundle.shell, HTML, NO_CACHE, status_code=404, weak=True)
 
     return router

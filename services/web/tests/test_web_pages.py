@@ -131,6 +131,10 @@ def test_the_entry_points_are_revalidated_on_every_visit(browser_session, path, 
 @pytest.mark.parametrize("path", ["/login", "/offline", "/manifest.webmanifest", "/sw.js"])
 def test_an_unchanged_entry_point_is_a_304(browser_session, path):
     first = browser_session.http.get(path)
+    # Weak: the same validator whether the answer was gzipped or not.
+    assert first.headers["etag"].startswith('W/"')
+    plain = browser_session.http.get(path, headers={"Accept-Encoding": "identity"})
+    assert plain.headers["etag"] == first.headers["etag"]
     again = browser_session.http.get(path, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304
     assert again.content == b""
