@@ -308,3 +308,22 @@ def use_settings_environment(monkeypatch: Any, name: str) -> None:
 def settings_kwargs(name: str) -> dict[str, Any]:
     """settings_environment(name) as keyword arguments of the component's settings class."""
     return {key.lower(): value for key, value in settings_environment(name).items()}
+
+
+def assert_one_budget_per_window(answers: list[httpx.Response]) -> list[list[httpx.Response]]:
+    """Check answers from one client against the gateway's per-minute rate limit.
+
+    The budget is per one-minute window, named by X-RateLimit-Reset, so answers
+    are grouped by window rather than a test waiting for a window to start. In
+    each window every request takes one from the same count (whichever replica
+    answered) and, once it is spent, every answer is 429. Returns the windows."""
+    windows: dict[str, list[httpx.Response]] = {}
+    for answer in answers:
+        windows.setdefault(answer.headers["x-ratelimit-reset"], []).append(answer)
+    for window in windows.values():
+        remaining = [int(answer.headers["x-ratelimit-remaining"]) for answer in window]
+        assert remaining == [max(remaining[0] - i, 0) for i in range(len(window))], remaining
+        limited = [answer.status_code == 429 for answer in window]
+        allowed = limited.count(False)
+        assert limited == [False] * allowed + [True] * (len(window) - allowed), limited
+    return list(windows.values())

@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from cnop_platform.local.ports import NOTHING_LISTENS, admin_port, extra
-from tests.helpers import PASSWORD, extra_process, gateway_user
+from tests.helpers import PASSWORD, assert_one_budget_per_window, extra_process, gateway_user
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -64,18 +64,9 @@ def test_the_combined_rate_budget_of_two_replicas_is_the_configured_one(replicas
         answers = [
             client.get(f"{next(alternating)}/api/v1/inventory/assets?limit=1") for _ in range(25)
         ]
-    windows: dict[str, list[httpx.Response]] = {}
-    for answer in answers:
-        windows.setdefault(answer.headers["x-ratelimit-reset"], []).append(answer)
-    for window in windows.values():
-        remaining = [int(a.headers["x-ratelimit-remaining"]) for a in window]
-        # Each request, on either replica, took one from the same count.
-        assert remaining == [max(remaining[0] - i, 0) for i in range(len(window))]
-        statuses = [a.status_code for a in window]
-        allowed = statuses.count(200)
-        assert statuses == [200] * allowed + [429] * (len(window) - allowed)
+    windows = assert_one_budget_per_window(answers)
     # Ten in all across both replicas (not twenty), then 429 from either.
-    full = max(windows.values(), key=len)
+    full = max(windows, key=len)
     assert [a.status_code for a in full].count(200) == 10
 
 

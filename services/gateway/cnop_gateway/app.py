@@ -147,11 +147,13 @@ class Gateway:
             )
         if raw_path == b"/ready":
             call.route_label = "/ready"
-            return await self.readiness.reply()
-        if call.scope["method"] == "OPTIONS":
+            reply = await self.readiness.reply()
+        elif call.scope["method"] == "OPTIONS":
             call.route_label = "preflight"
-            return self.cors.preflight(call.headers, call.request_id)
-        reply = await self._route(call)
+            reply = self.cors.preflight(call.headers, call.request_id)
+        else:
+            reply = await self._route(call)
+        # Every answer that counted against the budget says how much of it is left.
         reply.headers += quota.headers()
         return reply
 
