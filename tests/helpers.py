@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import secrets
 import shutil
 import subprocess
@@ -327,3 +328,11 @@ def assert_one_budget_per_window(answers: list[httpx.Response]) -> list[list[htt
         allowed = limited.count(False)
         assert limited == [False] * allowed + [True] * (len(window) - allowed), limited
     return list(windows.values())
+
+
+def metric_sample(admin_url: str, sample: str) -> float:
+    """One sample of a process's /metrics, written as Prometheus prints it
+    (`name{label="v"}`); 0 when the process has not reported it yet."""
+    text = httpx.get(f"{admin_url}/metrics", trust_env=False).text
+    match = re.search(rf"^{re.escape(sample)} (\S+)$", text, re.MULTILINE)
+    return float(match.group(1)) if match else 0.0

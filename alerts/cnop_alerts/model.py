@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 Severity = Literal["critical", "warning", "info"]
@@ -12,6 +13,8 @@ Severity = Literal["critical", "warning", "info"]
 # cnop:runbookBaseUrl, or its git repository), so these rules hold no address.
 RUNBOOK_BASE_LABEL = "runbook_base_url"
 RUNBOOK_PATH = "docs/runbooks/"
+# This checkout's runbooks as an absolute URL: for a Prometheus on this machine.
+CHECKOUT_RUNBOOKS = f"{(Path(__file__).resolve().parents[2] / RUNBOOK_PATH).as_uri()}/"
 
 
 def runbook_url(name: str) -> str:

@@ -16,6 +16,7 @@ stand-in reaches deploy/.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import copy
 import shutil
 from pathlib import Path
@@ -128,6 +129,7 @@ def render_config(stack: str, overrides: dict[str, str] | None = None) -> dict[s
 def run(stack: str, overrides: dict[str, str] | None = None) -> RecordingMocks:
     """Run the program for a stack under mocks (config `overrides` on top); what it declared."""
     mocks = RecordingMocks()
+    _ensure_event_loop()
     pulumi.runtime.set_mocks(mocks, project="cnop", stack=stack, preview=False)
     pulumi.runtime.set_all_config(
         render_config(stack, overrides),
@@ -144,6 +146,15 @@ def run(stack: str, overrides: dict[str, str] | None = None) -> RecordingMocks:
 
     pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
     return mocks
+
+
+def _ensure_event_loop() -> None:
+    # Pulumi's test runner uses the thread's current event loop; an asyncio.run()
+    # earlier in the same process (a test's, say) leaves the thread without one.
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
 
 
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105 - Pulumi's secret marker

@@ -18,9 +18,9 @@ import pytest
 import yaml
 
 from cnop_alerts.generate import render as render_rules
+from cnop_alerts.model import CHECKOUT_RUNBOOKS
 from cnop_dashboards.generate import GENERATED as DASHBOARDS
 from cnop_platform.local.logs import matching_lines
-from cnop_platform.local.monitoring import LOCAL_RUNBOOKS
 from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import start, stop, wait_ready
 from tests.helpers import PASSWORD, gateway_user, login, running_platform
@@ -191,7 +191,7 @@ def test_stopping_auth_makes_the_auth_down_alert_reach_alertmanager(platform, tr
         assert alert["labels"]["service"] == "auth"
         # Absolute: a person reading the notification on this machine can open it.
         runbook = alert["annotations"]["runbook_url"]
-        assert runbook == f"{LOCAL_RUNBOOKS}AuthServiceDown.md"
+        assert runbook == f"{CHECKOUT_RUNBOOKS}AuthServiceDown.md"
         assert Path(urlparse(runbook).path).is_file()
     finally:
         start(platform, "auth")

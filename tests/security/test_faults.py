@@ -6,7 +6,6 @@ their own: the cache is off (every request asks auth), the auth timeout is
 """
 
 import os
-import re
 import secrets
 import signal
 import time
@@ -17,7 +16,7 @@ import pytest
 
 from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import running_pid, start, stop, wait_ready
-from tests.helpers import assert_never_reached, gateway_user, running_platform
+from tests.helpers import assert_never_reached, gateway_user, metric_sample, running_platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -42,21 +41,16 @@ def faults():
         yield platform
 
 
-def gateway_metric(platform, sample: str) -> float:
-    """One sample of the gateway's /metrics (0 when it has not been seen yet)."""
-    text = httpx.get(f"{platform.admin_url('gateway')}/metrics", trust_env=False).text
-    match = re.search(rf"^{re.escape(sample)} (\S+)$", text, re.MULTILINE)
-    return float(match.group(1)) if match else 0.0
-
-
 def breaker_state(platform, upstream: str) -> float:
-    return gateway_metric(platform, f'gateway_circuit_breaker_state{{upstream="{upstream}"}}')
+    return metric_sample(
+        platform.admin_url("gateway"), f'gateway_circuit_breaker_state{{upstream="{upstream}"}}'
+    )
 
 
 def attempts_at(platform, upstream: str) -> float:
     """Requests the gateway sent to `upstream` that failed (an open breaker sends none)."""
     sample = f'gateway_upstream_duration_seconds_count{{outcome="error",upstream="{upstream}"}}'
-    return gateway_metric(platform, sample)
+    return metric_sample(platform.admin_url("gateway"), sample)
 
 
 def answered_after_reset(user, path: str) -> int:

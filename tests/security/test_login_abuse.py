@@ -10,12 +10,20 @@ import pytest
 from argon2 import extract_parameters
 from argon2.low_level import Type
 
-from cnop_platform.local.ports import extra
-from tests.helpers import PASSWORD, extra_process, gateway_user, login, unique_username
+from cnop_platform.local.ports import admin_port, extra
+from tests.helpers import (
+    PASSWORD,
+    extra_process,
+    gateway_user,
+    login,
+    metric_sample,
+    unique_username,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
 GUARDED_PORT = extra("login abuse: guarded gateway")
+GUARDED_ADMIN = f"http://127.0.0.1:{admin_port(GUARDED_PORT)}"
 BLOCK_SECONDS = 3
 
 
@@ -43,17 +51,9 @@ def login_from(address: str, base_url: str, username: str, password: str) -> htt
         )
 
 
-def admin_metric(base_url: str, name: str) -> float:
-    port = int(base_url.rsplit(":", 1)[1]) + 1000
-    for line in httpx.get(f"http://127.0.0.1:{port}/metrics").text.splitlines():
-        if line.startswith(name + " ") or line.startswith(name + "{"):
-            return float(line.rsplit(" ", 1)[1])
-    return 0.0
-
-
 def test_case_22_five_failures_from_several_ips_block_the_account(guarded_gateway):
     user = gateway_user(guarded_gateway, "brute")
-    blocks_before = admin_metric(guarded_gateway, 'gateway_login_blocks_total{scope="user"}')
+    blocks_before = metric_sample(GUARDED_ADMIN, 'gateway_login_blocks_total{scope="user"}')
     for index in range(5):
         wrong = login_from(f"127.0.0.{20 + index}", guarded_gateway, user.username, "Wr0ng!pass-xx")
         assert wrong.status_code == 401
@@ -61,10 +61,10 @@ def test_case_22_five_failures_from_several_ips_block_the_account(guarded_gatewa
     assert blocked.status_code == 429
     assert blocked.json()["code"] == "LOGIN_BLOCKED"
     assert 1 <= int(blocked.headers["retry-after"]) <= BLOCK_SECONDS
-    assert admin_metric(guarded_gateway, 'gateway_login_blocks_total{scope="user"}') == (
+    assert metric_sample(GUARDED_ADMIN, 'gateway_login_blocks_total{scope="user"}') == (
         blocks_before + 1
     )
-    assert admin_metric(guarded_gateway, "gateway_login_failures_total") >= 5
+    assert metric_sample(GUARDED_ADMIN, "gateway_login_failures_total") >= 5
     # Another account from the same addresses is not affected.
     other = gateway_user(guarded_gateway, "bystander")
     assert login_from("127.0.0.20", guarded_gateway, other.username, PASSWORD).status_code == 200

@@ -9,13 +9,18 @@ from __future__ import annotations
 
 import asyncio
 import itertools
-import re
 
 import httpx
 import pytest
 
 from cnop_platform.local.ports import NOTHING_LISTENS, admin_port, extra
-from tests.helpers import PASSWORD, assert_one_budget_per_window, extra_process, gateway_user
+from tests.helpers import (
+    PASSWORD,
+    assert_one_budget_per_window,
+    extra_process,
+    gateway_user,
+    metric_sample,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -45,13 +50,6 @@ def _client(address: str) -> httpx.Client:
     return httpx.Client(
         transport=httpx.HTTPTransport(local_address=address), trust_env=False, timeout=30
     )
-
-
-def _metric(admin_url: str, name: str) -> float:
-    text = httpx.get(f"{admin_url}/metrics", trust_env=False).text
-    pattern = rf"^{re.escape(name)} (\S+)$"
-    match = re.search(pattern, text, re.MULTILINE)
-    return float(match.group(1)) if match else 0.0
 
 
 def test_the_combined_rate_budget_of_two_replicas_is_the_configured_one(replicas):
@@ -135,9 +133,9 @@ def test_a_request_with_a_cached_validation_costs_the_store_one_round_trip(repli
     with _client("127.7.0.5") as client:
         balance = f"{replicas[0]}/api/v1/balance"
         assert client.get(balance, headers=user.auth).status_code == 200  # validated, cached
-        before = _metric(admin, rate), _metric(admin, revoked)
+        before = metric_sample(admin, rate), metric_sample(admin, revoked)
         statuses = [client.get(balance, headers=user.auth).status_code for _ in range(4)]
-        after = _metric(admin, rate), _metric(admin, revoked)
+        after = metric_sample(admin, rate), metric_sample(admin, revoked)
     assert statuses == [200] * 4
     assert after[0] - before[0] == 4  # one admission each
     assert after[1] == before[1]  # and no separate revoked check
@@ -156,5 +154,5 @@ def test_without_its_store_a_replica_keeps_serving_and_says_so(local_platform):
         assert (
             httpx.get(f"{url}/api/v1/inventory/assets?limit=1", trust_env=False).status_code == 200
         )
-        assert _metric(admin, "gateway_limits_store_up") == 0
-        assert _metric(admin, 'gateway_limits_store_fallbacks_total{operation="rate"}') >= 1
+        assert metric_sample(admin, "gateway_limits_store_up") == 0
+        assert metric_sample(admin, 'gateway_limits_store_fallbacks_total{operation="rate"}') >= 1

@@ -9,14 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import yaml
 
 from cnop_alerts.generate import GENERATED as RULES
-from cnop_alerts.model import RUNBOOK_BASE_LABEL, RUNBOOK_PATH
+from cnop_alerts.model import CHECKOUT_RUNBOOKS, RUNBOOK_BASE_LABEL, RUNBOOK_PATH
 from cnop_platform.components.monitoring_storage import (
     claim,
     metrics_retention_days,
@@ -24,7 +23,6 @@ from cnop_platform.components.monitoring_storage import (
 )
 from cnop_platform.config import StackConfig
 
-REPO = Path(__file__).resolve().parents[3]
 NAMESPACE = "monitoring"
 # Pinned chart versions. Nothing here can reach the chart repositories, so a
 # real `pulumi up` is what proves each pin resolves.
@@ -67,7 +65,7 @@ def runbook_base_url(config: StackConfig) -> str:
         return config.runbook_base_url
     if config.git_repo:
         return f"{config.git_repo.removesuffix('.git')}/blob/{config.git_revision}/{RUNBOOK_PATH}"
-    return f"{(REPO / RUNBOOK_PATH).as_uri()}/"
+    return CHECKOUT_RUNBOOKS
 
 
 def alertmanager_config(receiver: Receiver) -> dict[str, Any]:

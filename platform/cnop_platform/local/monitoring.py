@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from cnop_alerts import generate as alert_files
-from cnop_alerts.model import RUNBOOK_BASE_LABEL, RUNBOOK_PATH
+from cnop_alerts.model import CHECKOUT_RUNBOOKS, RUNBOOK_BASE_LABEL
 from cnop_catalogue import COMPONENTS
 
 if TYPE_CHECKING:
@@ -22,8 +22,6 @@ if TYPE_CHECKING:
 PROMETHEUS = "prometheus"
 ALERTMANAGER = "alertmanager"
 SCRAPE_SECONDS = 15
-REPO = Path(__file__).resolve().parents[3]
-LOCAL_RUNBOOKS = f"{(REPO / RUNBOOK_PATH).as_uri()}/"
 
 
 def _seconds(value: float) -> str:
@@ -48,7 +46,7 @@ def prometheus_config(platform: LocalPlatform) -> dict[str, Any]:
             "scrape_interval": interval,
             "evaluation_interval": interval,
             # Alerts link their runbooks in this checkout: absolute, openable here.
-            "external_labels": {RUNBOOK_BASE_LABEL: LOCAL_RUNBOOKS},
+            "external_labels": {RUNBOOK_BASE_LABEL: CHECKOUT_RUNBOOKS},
         },
         "rule_files": [str(rules / "recording-rules.yml"), str(rules / "alert-rules.yml")],
         "alerting": {

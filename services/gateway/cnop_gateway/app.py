@@ -187,7 +187,11 @@ class Gateway:
     async def _authenticate(self, call: Call) -> Reply | None:
         assert self.gate is not None
         checked = await self.gate.identify(
-            call.headers, call.request_id, tracing.propagation_headers(), revoked=call.revoked
+            call.headers,
+            call.request_id,
+            tracing.propagation_headers(),
+            key=call.token_key,
+            revoked=call.revoked,
         )
         if isinstance(checked, Reply):
             return checked

@@ -64,12 +64,14 @@ class AuthGate:
         request_id: str,
         forward: dict[str, str],
         *,
+        key: bytes | None = None,
         revoked: bool | None = None,
     ) -> Identity | Reply:
         """The caller's identity, or the reply that refuses the request.
 
-        `revoked`: what the shared store already said of this token on this
-        request (asked together with the rate count); None to ask it here."""
+        `key`, `revoked`: what admitting this request already worked out for its
+        token (its cache key; whether the shared store holds it revoked, asked with
+        the rate count). None: work them out here."""
         if not values(headers, b"authorization"):
             AUTH_OUTCOMES.labels("missing").inc()
             return unauthorized("NOT_AUTHENTICATED", "A bearer token is required.", request_id)
@@ -80,7 +82,8 @@ class AuthGate:
             return unauthorized(
                 "INVALID_TOKEN", "Authorization must be 'Bearer <token>'.", request_id
             )
-        key = token_key(token)
+        if key is None:
+            key = token_key(token)
         cached = self.cache.get(key)
         if cached is not None:
             if revoked is None:
