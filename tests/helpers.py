@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import os
 import re
 import secrets
 import shutil
+import signal
 import subprocess
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 
@@ -18,7 +20,9 @@ from cnop_catalogue import BY_NAME
 from cnop_common.assertions import HEADER as ASSERTION_HEADER
 from cnop_common.assertions import Signer
 from cnop_platform.local.ports import admin_port
-from cnop_platform.local.runner import LocalPlatform, down, up
+from cnop_platform.local.runner import LocalPlatform, down, running_pid, start, up, wait_ready
+
+T = TypeVar("T")
 
 GATEWAY_MARKERS = {"X-Source": "gateway", "X-Auth-Service": "auth-service"}
 PASSWORD = "Corr3ct-Horse!Battery"
@@ -49,6 +53,18 @@ def running_platform(
         yield platform
     finally:
         down(platform)
+
+
+def restore_processes(platform: LocalPlatform) -> None:
+    """Bring back whatever a test that stops or freezes processes left behind:
+    every process of the platform running, none frozen, each ready."""
+    for name in platform.names():
+        pid = running_pid(platform, name)
+        if pid is None:
+            start(platform, name)
+        else:
+            os.kill(pid, signal.SIGCONT)  # a no-op unless a failed test left it frozen
+        wait_ready(platform, name)
 
 
 def signer_of(platform: LocalPlatform, service: str) -> Signer:
@@ -259,6 +275,20 @@ def _wait_ready(
             pass
         time.sleep(0.2)
     raise RuntimeError(f"{url} did not become ready")
+
+
+def eventually(check: Callable[[], T], timeout: float = 30.0, every: float = 0.5) -> T:
+    """Poll `check` until it returns something truthy or `timeout` passes; its last result.
+
+    For every effect that a cache, a timeout or a background task stands in front
+    of: the caller asserts on what this returns, so a condition that never holds
+    still fails, with the last thing seen."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result or time.monotonic() > deadline:
+            return result
+        time.sleep(every)
 
 
 def log_lines(path: Path, needle: str) -> list[str]:

@@ -23,8 +23,7 @@ from cnop_dashboards.generate import GENERATED as DASHBOARDS
 from cnop_platform.local.logs import matching_lines
 from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import start, stop, wait_ready
-from tests.helpers import PASSWORD, gateway_user, login, running_platform
-from tests.postdeploy.support import eventually
+from tests.helpers import PASSWORD, eventually, gateway_user, login, running_platform
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 

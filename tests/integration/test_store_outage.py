@@ -1,7 +1,9 @@
 """Security case 28: the data store goes away and comes back.
 
 These tests stop and freeze the store, so they run against a platform of
-their own (other ports, other folder) and never disturb the session's.
+their own (other ports, other folder) and never disturb the session's. Each
+starts from a state it checks (`steady`: every process running, none frozen,
+every service ready), not from what the case before it left.
 """
 
 import os
@@ -15,7 +17,7 @@ import pytest
 
 from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import running_pid, start, stop, wait_ready
-from tests.helpers import Clients, register, running_platform
+from tests.helpers import Clients, eventually, register, restore_processes, running_platform
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -32,13 +34,20 @@ def outage_platform():
         yield platform
 
 
+@pytest.fixture(autouse=True)
+def steady(outage_platform):
+    """Every process running and not frozen, every service ready (the store
+    comes back empty: ready means its tables were made again)."""
+    restore_processes(outage_platform)
+
+
 def wait_until_ready(platform, service, timeout=30.0):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if httpx.get(f"{platform.url(service)}/ready").status_code == 200:
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"{service} did not become ready again")
+    ready = eventually(
+        lambda: httpx.get(f"{platform.url(service)}/ready").status_code == 200,
+        timeout=timeout,
+        every=0.3,
+    )
+    assert ready, f"{service} did not become ready again"
 
 
 def test_store_down_gives_503_and_service_resumes_without_restart(outage_platform):
@@ -94,18 +103,35 @@ def test_frozen_store_gives_503_and_never_a_partial_write(outage_platform):
     finally:
         os.kill(pid, signal.SIGCONT)
     # The store may still apply the timed-out transaction after it wakes, but
-    # only whole: cash, holding, order and ledger agree either way.
-    time.sleep(1)
-    check_books(clients)
+    # only whole: cash, holding, order and ledger agree either way. The books are
+    # read in four calls, and one may land on each side of that late write: poll
+    # until one reading agrees (a partial write would never agree).
+    books = eventually(lambda: books_agree(clients), timeout=30, every=0.2)
+    assert books, f"the books never agreed: {read_books(clients)}"
     clients.close()
 
 
-def check_books(clients: Clients) -> None:
+def read_books(clients: Clients) -> dict[str, Decimal]:
+    """Cash, the ledger's sum, the USDT held, the orders' sum and the count of each."""
     cash = Decimal(clients.user.get("/balance").json()["current_balance"])
     entries = clients.user.get("/balance/transactions").json()["transactions"]
     orders = clients.order.get("/orders").json()["data"]
     holding = clients.user.get("/balance/asset/USDT")
     held = Decimal(holding.json()["quantity"]) if holding.status_code == 200 else Decimal(0)
-    assert sum(Decimal(e["amount"]) for e in entries) == cash
-    assert held == sum(Decimal(o["quantity"]) for o in orders)
-    assert len([e for e in entries if e["reference_id"]]) == len(orders)
+    return {
+        "cash": cash,
+        "ledger": sum((Decimal(e["amount"]) for e in entries), Decimal(0)),
+        "held": held,
+        "ordered": sum((Decimal(o["quantity"]) for o in orders), Decimal(0)),
+        "trade_entries": Decimal(len([e for e in entries if e["reference_id"]])),
+        "orders": Decimal(len(orders)),
+    }
+
+
+def books_agree(clients: Clients) -> bool:
+    books = read_books(clients)
+    return (
+        books["cash"] == books["ledger"]
+        and books["held"] == books["ordered"]
+        and books["trade_entries"] == books["orders"]
+    )

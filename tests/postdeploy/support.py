@@ -5,16 +5,13 @@ from __future__ import annotations
 import os
 import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any
 
 import httpx
 
 from tests.helpers import registration
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -57,16 +54,6 @@ def target_from_environment() -> Target | None:
         tempo=env.get("CNOP_TARGET_TEMPO") or None,
         wait_seconds=float(env.get("CNOP_TARGET_WAIT_SECONDS", "120")),
     )
-
-
-def eventually(check: Callable[[], T], timeout: float = 30.0, every: float = 0.5) -> T:
-    """Poll `check` until it returns something truthy or `timeout` passes; its last result."""
-    deadline = time.monotonic() + timeout
-    while True:
-        result = check()
-        if result or time.monotonic() > deadline:
-            return result
-        time.sleep(every)
 
 
 @dataclass

@@ -22,7 +22,8 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from tests.postdeploy.support import Member, Target, eventually, log_in, new_member
+from tests.helpers import eventually
+from tests.postdeploy.support import Member, Target, log_in, new_member
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postdeploy]
 

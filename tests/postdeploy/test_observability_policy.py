@@ -18,7 +18,8 @@ import pytest
 import yaml
 
 from cnop_catalogue import COMPONENTS
-from tests.postdeploy.support import Target, eventually, get_json, new_member
+from tests.helpers import eventually
+from tests.postdeploy.support import Target, get_json, new_member
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postdeploy]
 

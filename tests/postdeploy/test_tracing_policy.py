@@ -12,9 +12,9 @@ import httpx
 import pytest
 
 from cnop_platform.local.logs import matching_lines
+from tests.helpers import eventually
 from tests.postdeploy.support import (
     Target,
-    eventually,
     log_in,
     new_member,
     services_in_loki,

@@ -43,9 +43,15 @@ def test_case_13_revoked_token_refused_here_at_once_and_on_other_replicas_within
         refused = user.get("/balance")
         assert refused.status_code == 401
         assert refused.json()["code"] == "TOKEN_REVOKED"
-        # Elsewhere: refused as soon as the cached validation runs out.
-        while httpx.get(f"{replica}/api/v1/balance", headers=auth).status_code == 200:
-            assert time.monotonic() - logged_out_at < bound + 0.5
+        # Elsewhere: refused as soon as the cached validation runs out. The replica
+        # cached the token before the logout, so only a request *sent* within the
+        # bound after it may still pass; when the answer arrives does not matter
+        # (a busy machine may deliver it late).
+        while True:
+            sent = time.monotonic()
+            if httpx.get(f"{replica}/api/v1/balance", headers=auth).status_code != 200:
+                break
+            assert sent - logged_out_at < bound, "the replica served a revoked token too long"
             time.sleep(0.1)
         assert httpx.get(f"{replica}/api/v1/balance", headers=auth).status_code == 401
         user.close()
