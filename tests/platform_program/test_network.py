@@ -14,6 +14,7 @@ import io
 import re
 import shutil
 import subprocess
+from ipaddress import ip_address, ip_network
 from pathlib import Path
 
 import pytest
@@ -28,8 +29,27 @@ REPO = Path(__file__).resolve().parents[2]
 NCA = REPO / ".venv-nca" / "bin" / "nca"
 STAND_INS = Path(__file__).parent / "fixtures" / "stand-in-workloads.yaml"
 OUTSIDE = "ip:0.0.0.0/0"
-# Everything but the VPC (10.0.0.0/16): DynamoDB's addresses, never a pod or node.
-BEYOND_THE_VPC = "ip:0.0.0.0-9.255.255.255,10.1.0.0-255.255.255.255"
+# DynamoDB's addresses: everything but the VPC (10.0.0.0/16: pods, nodes, the control
+# plane's interfaces), link-local (169.254.0.0/16: the instance metadata service) and
+# the cluster's Service range (172.20.0.0/16: the API server's Service).
+BEYOND_THE_VPC = (
+    "ip:0.0.0.0-9.255.255.255,10.1.0.0-169.253.255.255,"
+    "169.255.0.0-172.19.255.255,172.21.0.0-255.255.255.255"
+)
+# What pods need from the cluster itself, from the providers' source and docs:
+# - the EKS Pod Identity agent, plain HTTP on a link-local address of every node
+#   (aws/eks-pod-identity-agent v0.1.37: configuration/config.go
+#   DefaultIpv4TargetHost, cmd/server.go `--port` default 80), which the VPC CNI's
+#   policy agent does not let through unasked: it allows only the node's own IP
+#   (aws/aws-network-policy-agent v1.4: pkg/fwruleprocessor/fw_rule_processor.go);
+# - the instance metadata service, which no pod may reach (its node's role);
+# - the API server: the `kubernetes` Service (first address of the Service range
+#   the cluster is given) and the control plane's interfaces in the private subnets.
+POD_IDENTITY_AGENT = ("169.254.170.23", 80)
+INSTANCE_METADATA = "169.254.169.254"
+API_SERVER = (("172.20.0.1", 443), ("10.0.40.17", 443))
+# The services with DynamoDB tables, which EKS Pod Identity gives their roles.
+WITH_POD_IDENTITY = ("auth", "user", "order")
 TCP = "{protocols:TCP,dst_ports:%d}"
 # Every component's admin port: Prometheus alone reaches it.
 METRICS = {
@@ -82,6 +102,9 @@ def expected_edges(stack: str) -> set[tuple[str, str, str]]:
             edges.add((f"cnop/{store_user}", "cnop/store", TCP % STORE_PORT))
         else:
             edges.add((f"cnop/{store_user}", BEYOND_THE_VPC, TCP % 443))
+    if stack != "local":
+        agent, port = POD_IDENTITY_AGENT
+        edges |= {(f"cnop/{name}", f"ip:{agent}/32", TCP % port) for name in WITH_POD_IDENTITY}
     if stack != "local":
         edges.add((OUTSIDE, "cnop/gateway", TCP % 8080))
     if stack == "prod":
@@ -219,3 +242,74 @@ def test_no_path_from_outside_the_namespace_or_from_web_to_a_backend(nca, render
             assert source.startswith("cnop/") or source == "monitoring/prometheus", (source, target)
             assert source != "cnop/web"
             assert not source.startswith(("ip:", "other/"))
+
+
+def _in_ranges(address: str, ranges: str) -> bool:
+    """Is `address` inside NCA's printed ranges ("a-b,c/n,…")?"""
+    ip = ip_address(address)
+    for part in ranges.split(","):
+        if "-" in part:
+            low, high = part.split("-")
+            if ip_address(low) <= ip <= ip_address(high):
+                return True
+        elif ip in ip_network(part, strict=False):
+            return True
+    return False
+
+
+def _admits(connection: str, port: int | None) -> bool:
+    """Does NCA's printed connection admit TCP to `port` (None: to any port)?"""
+    if connection == "All connections":
+        return True
+    found = re.search(r"protocols:([\w, ]+)", connection)
+    if found is None or "TCP" not in found.group(1):
+        return False
+    ports = re.search(r"dst_ports:([\d,-]+)", connection)
+    if ports is None or port is None:
+        return True
+    for part in ports.group(1).split(","):
+        low, _, high = part.partition("-")
+        if int(low) <= port <= int(high or low):
+            return True
+    return False
+
+
+def reaches(edges: set[tuple[str, str, str]], pod: str, address: str, port: int | None) -> bool:
+    """May `pod` open a TCP connection to `address`:`port` (None: on any port)?"""
+    return any(
+        source == pod
+        and target.startswith("ip:")
+        and _in_ranges(address, target[3:])
+        and _admits(connection, port)
+        for source, target, connection in edges
+    )
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_pods_reach_the_cluster_endpoints_they_start_with_and_never_instance_metadata(
+    nca, rendered, tmp_path, stack
+):
+    """A policy that cuts a pod off from its credentials keeps it from ever getting ready;
+    one that lets it reach the instance metadata service hands it the node's role."""
+    write_workloads(rendered[stack], tmp_path)
+    shutil.copy(STAND_INS, tmp_path / "stand-ins.yaml")
+    workloads = _workloads(tmp_path)
+    edges = analysed_edges(tmp_path, workloads)
+    for name in workloads["cnop"]:
+        pod = f"cnop/{name}"
+        needs_credentials = stack != "local" and name in WITH_POD_IDENTITY
+        assert reaches(edges, pod, *POD_IDENTITY_AGENT) == needs_credentials, pod
+        assert not reaches(edges, pod, INSTANCE_METADATA, None), pod
+        for address, port in API_SERVER:
+            assert not reaches(edges, pod, address, port), (pod, address)
+        assert (pod, "kube-system/coredns", "{protocols:TCP, UDP,dst_ports:53}") in edges
+
+
+def test_the_endpoint_check_sees_an_address_inside_printed_ranges():
+    edges = {("cnop/a", "ip:0.0.0.0-9.255.255.255,169.254.170.23/32", TCP % 80)}
+    assert reaches(edges, "cnop/a", "169.254.170.23", 80)
+    assert reaches(edges, "cnop/a", "9.1.2.3", None)
+    assert not reaches(edges, "cnop/a", "169.254.169.254", 80)
+    assert not reaches(edges, "cnop/a", "169.254.170.23", 443)
+    assert not reaches(edges, "cnop/b", "169.254.170.23", 80)

@@ -407,3 +407,34 @@ def test_each_signing_key_is_mounted_into_its_own_service_alone(objects, cluster
     entries = json.loads(public_keys["data"]["identity-public-keys.json"])
     assert sorted(e["issuer"] for e in entries.values()) == sorted(signers)
     assert all("PRIVATE" not in e["key"] for e in entries.values())
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_exactly_the_pods_with_a_pod_identity_may_ask_the_agent_for_credentials(
+    declared, objects, stack
+):
+    """A pod whose service account has an association fetches its credentials from the
+    node's agent at 169.254.170.23:80 (aws/eks-pod-identity-agent v0.1.37,
+    configuration/config.go and cmd/server.go); without an allow it never gets ready.
+    Any other pod has nothing to ask it for."""
+    associated = {
+        inputs["serviceAccount"]
+        for typ, _name, inputs in declared[stack]
+        if typ == "aws:eks/podIdentityAssociation:PodIdentityAssociation"
+        and inputs["namespace"] == "cnop"
+    }
+    accounts = {
+        d["spec"]["template"]["metadata"]["labels"]["app.kubernetes.io/name"]: d["spec"][
+            "template"
+        ]["spec"]["serviceAccountName"]
+        for d in of_kind(objects[stack], "Deployment")
+    }
+    allowed = set()
+    for policy in of_kind(objects[stack], "NetworkPolicy"):
+        for rule in policy["spec"].get("egress", []):
+            blocks = [peer.get("ipBlock", {}).get("cidr") for peer in rule.get("to", [])]
+            if "169.254.170.23/32" in blocks:
+                assert rule["ports"] == [{"port": 80, "protocol": "TCP"}]
+                allowed.add(policy["spec"]["podSelector"]["matchLabels"]["app.kubernetes.io/name"])
+    assert allowed == {name for name, account in accounts.items() if account in associated}
+    assert allowed  # the services with tables: there is something to allow

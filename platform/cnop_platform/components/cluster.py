@@ -19,7 +19,7 @@ import pulumi_kubernetes as k8s
 
 from cnop_catalogue import IMAGES
 from cnop_platform.components.addons import cloud_addons, cluster_addons
-from cnop_platform.components.vpc import Network, network
+from cnop_platform.components.vpc import SERVICE_CIDR, Network, network
 from cnop_platform.config import StackConfig
 
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -119,6 +119,9 @@ class Cluster(pulumi.ComponentResource):
             access_config=aws.eks.ClusterAccessConfigArgs(
                 authentication_mode="API",
                 bootstrap_cluster_creator_admin_permissions=False,
+            ),
+            kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
+                service_ipv4_cidr=SERVICE_CIDR
             ),
             vpc_config=aws.eks.ClusterVpcConfigArgs(
                 subnet_ids=[s.id for s in net.private],

@@ -18,6 +18,15 @@ from cnop_platform.config import StackConfig
 from cnop_platform.tables import ACCESS, TABLES
 
 
+def pod_identity_accounts(config: StackConfig) -> tuple[str, ...]:
+    """The app namespace's service accounts that EKS Pod Identity hands an AWS role:
+    each service with DynamoDB tables, where the stack runs DynamoDB on EKS. Their pods
+    fetch credentials from the node's Pod Identity agent (components/network.py)."""
+    if config.store == "in-cluster" or not config.create_cluster:
+        return ()
+    return tuple(sorted(ACCESS))
+
+
 def table_prefix(config: StackConfig) -> str:
     """Table names are prefixed per environment: cnop-<env>-<logical name>."""
     return f"cnop-{config.environment}-"
@@ -41,16 +50,16 @@ class Data(pulumi.ComponentResource):
                 in_cluster_store(config, child)
         else:
             tables = {spec.name: _table(spec, config, child) for spec in TABLES}
-            if cluster_name is not None:
-                for service, names in ACCESS.items():
-                    pod_identity(
-                        f"{service}-dynamodb",
-                        cluster_name=cluster_name,
-                        namespace=config.namespace,
-                        service_account=service,
-                        policy=_table_policy([tables[n].arn for n in names]),
-                        opts=child,
-                    )
+            for service in pod_identity_accounts(config):
+                assert cluster_name is not None  # Pod Identity only where we made the cluster
+                pod_identity(
+                    f"{service}-dynamodb",
+                    cluster_name=cluster_name,
+                    namespace=config.namespace,
+                    service_account=service,
+                    policy=_table_policy([tables[n].arn for n in ACCESS[service]]),
+                    opts=child,
+                )
         self.register_outputs({})
 
 

@@ -4,7 +4,9 @@ Who may call whom is derived from the catalogue's `peers` (the same table the
 local runner uses): gateway → auth and backends, user → auth and inventory,
 order → inventory, web → gateway. Prometheus alone reaches the admin (metrics)
 ports; every component may send traces to Tempo, look up DNS, and (where it
-uses one) reach the store.
+uses one) reach the store. A component EKS Pod Identity gives an AWS role may
+ask the node's Pod Identity agent for its credentials; nothing reaches the
+instance metadata service, the API server or the nodes.
 """
 
 from __future__ import annotations
@@ -14,12 +16,13 @@ from typing import Any
 import pulumi
 
 from cnop_catalogue import COMPONENTS, LIMITS_STORE_PORT, STORE_PORT, STORE_USERS, Component
+from cnop_platform.components.data import pod_identity_accounts
 from cnop_platform.components.limits_store import NAME as LIMITS_STORE
 from cnop_platform.components.loadgen import role_labels
 from cnop_platform.components.netpol import declare_policies, in_monitoring
 from cnop_platform.components.pod import labels
 from cnop_platform.components.verification import NAME as VERIFY
-from cnop_platform.components.vpc import pod_networks, public_networks
+from cnop_platform.components.vpc import SERVICE_CIDR, pod_networks, public_networks
 from cnop_platform.config import StackConfig
 
 STORE = ("store", STORE_PORT)
@@ -30,6 +33,17 @@ TEMPO_EGRESS = {
     "to": [in_monitoring("tempo")],
     "ports": [{"protocol": "TCP", "port": OTLP_HTTP_PORT}],
 }
+
+
+# EKS Pod Identity: the agent on every node hands pods their AWS credentials over
+# plain HTTP at this link-local address (aws/eks-pod-identity-agent:
+# configuration/config.go DefaultIpv4TargetHost, cmd/server.go --port default 80).
+# The VPC CNI's policy agent lets a pod reach its node's own address and nothing
+# else unasked (aws/aws-network-policy-agent: pkg/fwruleprocessor), so a pod with
+# an association needs exactly this allow.
+POD_IDENTITY_AGENT = ("169.254.170.23/32", 80)
+# The link-local range: the instance metadata service (169.254.169.254) is in it.
+LINK_LOCAL = "169.254.0.0/16"
 
 
 def callers(target: Component) -> list[str]:
@@ -102,13 +116,15 @@ def egress_rules(component: Component, config: StackConfig) -> list[dict[str, An
         else:
             # DynamoDB over HTTPS through the VPC's gateway endpoint, whose
             # addresses are AWS's public ranges (no NetworkPolicy selector names them);
-            # the pods' own networks and the VPC's other ranges stay closed.
+            # the VPC (nodes, pods, the control plane's interfaces), the Service range
+            # (the API server's Service) and link-local (instance metadata) stay closed.
+            closed = [config.pod_cidr, SERVICE_CIDR, LINK_LOCAL]
             rules.append(
-                {
-                    "to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": [config.pod_cidr]}}],
-                    "ports": _tcp(443),
-                }
+                {"to": [{"ipBlock": {"cidr": "0.0.0.0/0", "except": closed}}], "ports": _tcp(443)}
             )
+    if component.name in pod_identity_accounts(config):
+        agent, port = POD_IDENTITY_AGENT
+        rules.append({"to": [{"ipBlock": {"cidr": agent}}], "ports": _tcp(port)})
     return rules
 
 

@@ -13,6 +13,10 @@ import pulumi_aws as aws
 from cnop_platform.config import StackConfig
 
 ZONES = ("a", "b")
+# The cluster's Service addresses, set explicitly rather than left to EKS's choice so
+# that the NetworkPolicies can keep pods off them (the API server's `kubernetes`
+# Service among them). Outside every VPC range the program uses.
+SERVICE_CIDR = "172.20.0.0/16"
 
 
 def subnet_cidr(vpc_cidr: str, index: int) -> str:
