@@ -16,12 +16,13 @@ from cnop_catalogue import (
 from cnop_platform.components.cdn import VIEWER_ADDRESS_HEADER
 from cnop_platform.components.cluster import Cluster
 from cnop_platform.components.data import Data, table_prefix
-from cnop_platform.components.edge import EDGE_CONFIG, Edge
+from cnop_platform.components.edge import EDGE_CONFIG, Edge, edge_settings
 from cnop_platform.components.gitops import GitOps
 from cnop_platform.components.limits_store import URL_KEY, URL_SECRET, LimitsStore
 from cnop_platform.components.loadgen import LoadGenerator
 from cnop_platform.components.monitoring import OTLP_ENDPOINT, Monitoring
 from cnop_platform.components.network import STORE, NetworkSecurity
+from cnop_platform.components.registry import Registry
 from cnop_platform.components.secrets import KEYRING_FILE, SECRET_NAME, AuthKeys
 from cnop_platform.components.service import Service, ServiceArgs
 from cnop_platform.components.verification import PostDeployCheck
@@ -85,6 +86,7 @@ def service_env(component: Component, config: StackConfig) -> dict[str, str]:
 def build(config: StackConfig, apps: bool) -> None:
     """Declare the platform. `apps`: also declare the app layer (else Argo CD applies it)."""
     cluster = Cluster("cnop", config)
+    registry = Registry(config) if config.create_cluster else None
     opts = pulumi.ResourceOptions(providers={"kubernetes": cluster.provider})
     namespace = k8s.core.v1.Namespace(
         config.namespace,
@@ -100,54 +102,80 @@ def build(config: StackConfig, apps: bool) -> None:
     in_namespace = pulumi.ResourceOptions.merge(
         opts, pulumi.ResourceOptions(depends_on=[namespace])
     )
-    Data("cnop", config, cluster.cluster_name, apps, opts=in_namespace)
-    keys = AuthKeys("cnop", config, opts=in_namespace)
-    LimitsStore("cnop", config, cluster.network, apps, opts=in_namespace)
-    IdentityKeys("cnop", config, opts=in_namespace)
-    edge = Edge("cnop", config, opts=in_namespace)
+    # What the pods read or need to start, made before any of them (the app layer).
+    prerequisites: list[pulumi.Resource] = [
+        Data("cnop", config, cluster.cluster_name, apps, opts=in_namespace),
+        keys := AuthKeys("cnop", config, opts=in_namespace),
+        LimitsStore("cnop", config, cluster.network, apps, opts=in_namespace),
+        IdentityKeys("cnop", config, opts=in_namespace),
+        edge_settings(config, in_namespace),
+    ]
+    monitoring = Monitoring("cnop", config, apps, cluster.cluster_name, opts=opts)
+    app_layer: list[pulumi.Resource] = []
+    if apps:
+        app_layer = declare_apps(
+            config,
+            keys,
+            pulumi.ResourceOptions.merge(
+                in_namespace, pulumi.ResourceOptions(depends_on=prerequisites)
+            ),
+        )
+    if registry is not None:
+        # `make images` pushes here, `make deploy` reaches the cluster by these (deploy.py).
+        pulumi.export("repositories", registry.urls)
+        pulumi.export("clusterName", cluster.cluster_name)
+        pulumi.export("region", config.aws_region)
+    if config.apps_via == "argocd":
+        gitops = GitOps(
+            "cnop",
+            config,
+            registry.urls if registry else {},
+            after=[monitoring, *([registry] if registry else []), *prerequisites],
+            opts=opts,
+        )
+        app_layer = [gitops.application]
+    edge = Edge("cnop", config, after=app_layer, opts=in_namespace)
     if edge.cdn is not None:
         # Point cnop:domain's DNS record (an alias) here.
         pulumi.export("webCdnDomain", edge.cdn.distribution.domain_name)
-    monitoring = Monitoring("cnop", config, apps, cluster.cluster_name, opts=opts)
-    if apps:
-        NetworkSecurity("cnop", config, opts=in_namespace)
-        services = []
-        for component in COMPONENTS:
-            service = Service(
-                component.name,
-                ServiceArgs(
-                    component=component,
-                    config=config,
-                    env=service_env(component, config),
-                    secret_volume=SECRET_NAME if component.name == "auth" else None,
-                    identity_key=key_secret(component.name) if component.name in SIGNERS else None,
-                    identity_public_keys=component.name in VERIFIERS,
-                    env_from_config={"CORS_ORIGINS": (EDGE_CONFIG, "CORS_ORIGINS")}
-                    if component.public
-                    else {},
-                    env_from_secret={"LIMITS_STORE_URL": (URL_SECRET, URL_KEY)}
-                    if component.public
-                    else {},
-                    # Where Pulumi applies the app layer, a new keyring rolls auth.
-                    pod_annotations={KEYRING_CHECKSUM: keys.checksum}
-                    if component.name == "auth" and config.apps_via == "pulumi"
-                    else {},
-                ),
-                opts=in_namespace,
-            )
-            services.append(service)
-        # Argo CD runs the check after each sync (a PostSync hook); `pulumi up`
-        # creates it only once every Deployment is ready, to the same effect.
-        PostDeployCheck(
-            "cnop",
-            config,
-            opts=pulumi.ResourceOptions.merge(
-                in_namespace, pulumi.ResourceOptions(depends_on=services)
+
+
+def declare_apps(
+    config: StackConfig, keys: AuthKeys, opts: pulumi.ResourceOptions
+) -> list[pulumi.Resource]:
+    """The app layer as Pulumi resources (the local stack, and every render)."""
+    NetworkSecurity("cnop", config, opts=opts)
+    services: list[pulumi.Resource] = []
+    for component in COMPONENTS:
+        service = Service(
+            component.name,
+            ServiceArgs(
+                component=component,
+                config=config,
+                env=service_env(component, config),
+                secret_volume=SECRET_NAME if component.name == "auth" else None,
+                identity_key=key_secret(component.name) if component.name in SIGNERS else None,
+                identity_public_keys=component.name in VERIFIERS,
+                env_from_config={"CORS_ORIGINS": (EDGE_CONFIG, "CORS_ORIGINS")}
+                if component.public
+                else {},
+                env_from_secret={"LIMITS_STORE_URL": (URL_SECRET, URL_KEY)}
+                if component.public
+                else {},
+                # Where Pulumi applies the app layer, a new keyring rolls auth.
+                pod_annotations={KEYRING_CHECKSUM: keys.checksum}
+                if component.name == "auth" and config.apps_via == "pulumi"
+                else {},
             ),
+            opts=opts,
         )
-        LoadGenerator("cnop", config, opts=in_namespace)
-    if cluster.repositories:
-        # `make images` pushes here (cnop_platform.deploy).
-        pulumi.export("repositories", cluster.repositories)
-    if config.apps_via == "argocd":
-        GitOps("cnop", config, cluster.repositories, after=[monitoring], opts=opts)
+        services.append(service)
+    # Argo CD runs the check after each sync (a PostSync hook); `pulumi up`
+    # creates it only once every Deployment is ready, to the same effect.
+    PostDeployCheck(
+        "cnop",
+        config,
+        opts=pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(depends_on=services)),
+    )
+    LoadGenerator("cnop", config, opts=opts)
+    return services

@@ -126,8 +126,13 @@ def render_config(stack: str, overrides: dict[str, str] | None = None) -> dict[s
     }
 
 
-def run(stack: str, overrides: dict[str, str] | None = None) -> RecordingMocks:
-    """Run the program for a stack under mocks (config `overrides` on top); what it declared."""
+def run(
+    stack: str, overrides: dict[str, str] | None = None, *, apps: bool = True
+) -> RecordingMocks:
+    """Run the program for a stack under mocks (config `overrides` on top); what it declared.
+
+    `apps`: declare the app layer too (a render needs it; a real `pulumi up` of a
+    stack whose app layer Argo CD applies does not)."""
     mocks = RecordingMocks()
     _ensure_event_loop()
     pulumi.runtime.set_mocks(mocks, project="cnop", stack=stack, preview=False)
@@ -142,7 +147,7 @@ def run(stack: str, overrides: dict[str, str] | None = None) -> RecordingMocks:
     )
 
     def program() -> None:
-        build(StackConfig.from_pulumi(), apps=True)
+        build(StackConfig.from_pulumi(), apps=apps)
 
     pulumi.runtime.test(program)()  # type: ignore[no-untyped-call]
     return mocks

@@ -12,6 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from cnop_catalogue import IMAGES
+from cnop_platform import render
 from cnop_platform.components.gitops import APP_KINDS, image_overrides
 from cnop_platform.components.vpc import pod_networks, public_networks
 from cnop_platform.config import StackConfig
@@ -102,9 +103,11 @@ def test_the_control_plane_is_pinned_and_reachable_only_from_named_networks(decl
 
 @pytest.mark.parametrize("stack", AWS)
 def test_kubeconfig_names_the_region(declared, stack):
-    provider = one(declared[stack], "pulumi:providers:kubernetes")
-    args = json.loads(provider["kubeconfig"])["users"][0]["user"]["exec"]["args"]
-    assert args[args.index("--region") + 1] == "eu-west-1"
+    providers = of_type(declared[stack], "pulumi:providers:kubernetes")
+    assert {name for name, _inputs in providers} == {"cnop", "cnop-addons"}
+    for _name, provider in providers:
+        args = json.loads(provider["kubeconfig"])["users"][0]["user"]["exec"]["args"]
+        assert args[args.index("--region") + 1] == "eu-west-1"
 
 
 @pytest.mark.parametrize("stack", AWS)
@@ -276,3 +279,34 @@ def test_the_limits_store_is_private_encrypted_and_token_protected(declared, sta
     assert rule["cidrBlocks"] == ["10.0.32.0/20", "10.0.48.0/20"]  # the pod subnets only
     subnets = one(declared[stack], "aws:elasticache/subnetGroup:SubnetGroup")
     assert all("-private-" in subnet for subnet in subnets["subnetIds"])
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_the_lb_controller_adds_no_failing_service_webhook_and_needs_no_metadata(declared, stack):
+    """aws-load-balancer-controller chart 1.13.4 (aws/eks-charts at a69a33a):
+    templates/webhook.yaml registers `mservice.elbv2.k8s.aws` on every Service CREATE
+    with `serviceMutatorWebhookConfig.failurePolicy: Fail` unless
+    `enableServiceMutatorWebhook` is false; templates/deployment.yaml turns `region`
+    and `vpcId` into --aws-region/--aws-vpc-id, which spare it the metadata service."""
+    releases = {
+        inputs["chart"]: inputs["values"]
+        for _n, inputs in of_type(declared[stack], "kubernetes:helm.sh/v3:Release")
+    }
+    values = releases["aws-load-balancer-controller"]
+    assert values["enableServiceMutatorWebhook"] is False
+    assert values["region"] == "eu-west-1"
+    assert values["vpcId"]
+    (public,) = [o for o in render.objects(stack) if o["metadata"].get("name") == "gateway-public"]
+    # With the mutator off, the Service must name the controller's class itself.
+    assert public["spec"]["loadBalancerClass"] == "service.k8s.aws/nlb"
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_destroy_leaves_no_repository_or_synced_object_behind(declared, cluster_objects, stack):
+    """ECR refuses to delete a repository holding images unless forced; Argo CD deletes
+    what an Application synced only when it carries the resources finalizer."""
+    protected = StackConfig.from_flat(render.render_config(stack)).deletion_protection
+    for _name, repository in of_type(declared[stack], "aws:ecr/repository:Repository"):
+        assert repository["forceDelete"] is (not protected)
+    (application,) = [o for o in cluster_objects[stack] if o["kind"] == "Application"]
+    assert application["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]

@@ -9,6 +9,7 @@ import pytest
 
 from cnop_catalogue import IMAGES
 from cnop_platform import deploy
+from cnop_platform.rollout import not_rolled_out
 
 pytestmark = pytest.mark.unit
 REPO = Path(__file__).resolve().parents[2]
@@ -40,9 +41,65 @@ def test_images_are_pushed_and_pinned_by_digest(tmp_path):
     assert record[:5] == ["pulumi", "config", "set", "--path", "cnop:imageDigests.gateway"]
 
 
-def test_deploy_ends_with_make_verify_after_argo_cd_reports_healthy():
+def test_deploy_ends_with_make_verify_through_the_context_it_wrote():
     assert deploy.verify("staging") == ["make", "-C", str(REPO), "verify", "STACK=staging"]
-    assert "application/cnop-staging" in deploy.synced("staging")
+    written = deploy.kubeconfig("staging", "cnop-staging", "eu-west-1")
+    assert written[:3] == ["aws", "eks", "update-kubeconfig"]
+    assert written[written.index("--name") + 1] == "cnop-staging"
+    assert written[written.index("--region") + 1] == "eu-west-1"
+    assert written[written.index("--alias") + 1] == "cnop-staging"
+    asked = deploy.application("staging")
+    assert asked[asked.index("--context") + 1] == "cnop-staging"
+    assert "application/cnop-staging" in asked
+
+
+def test_the_first_up_creates_only_the_repositories():
+    command = deploy.up("prod", deploy.registry_urn("prod"))
+    assert command[command.index("--target") + 1] == (
+        "urn:pulumi:prod::cnop::cnop:registry:Registry::cnop"
+    )
+    assert "--target" not in deploy.up("prod")
+
+
+def test_an_existing_tag_is_looked_up_in_its_own_repository_and_region():
+    asked = deploy.existing_digest(
+        "123456789012.dkr.ecr.eu-west-1.amazonaws.com/cnop-prod/gateway", "abc123"
+    )
+    assert asked[asked.index("--region") + 1] == "eu-west-1"
+    assert asked[asked.index("--repository-name") + 1] == "cnop-prod/gateway"
+    assert asked[asked.index("--image-ids") + 1] == "imageTag=abc123"
+
+
+REVISION = "0123456789abcdef0123456789abcdef01234567"
+REPOSITORY = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/cnop-prod"
+NEW = [f"{REPOSITORY}/gateway@sha256:{'1' * 64}", f"{REPOSITORY}/web@sha256:{'2' * 64}"]
+
+
+def argo(revision=REVISION, images=NEW, sync="Synced", phase="Succeeded", health="Healthy"):
+    """An Application's status as Argo CD reports it (only the fields read)."""
+    return {
+        "status": {
+            "sync": {"status": sync, "revision": revision},
+            "operationState": {"phase": phase},
+            "summary": {"images": list(images)},
+            "health": {"status": health},
+        }
+    }
+
+
+def test_a_rollout_is_done_only_at_this_commit_with_these_images_and_healthy():
+    assert not_rolled_out(argo(), REVISION, NEW) is None
+    # A re-deploy before Argo CD has seen it: Healthy, but the old revision and images.
+    old = [f"{REPOSITORY}/gateway@sha256:{'9' * 64}", NEW[1]]
+    assert "waiting for" in not_rolled_out(argo(revision="f" * 40, images=old), REVISION, NEW)
+    assert "not yet running" in not_rolled_out(argo(images=old), REVISION, NEW)
+    assert "still running" in not_rolled_out(argo(images=[*NEW, old[0]]), REVISION, NEW)
+    assert "sync status 'OutOfSync'" in not_rolled_out(argo(sync="OutOfSync"), REVISION, NEW)
+    assert "last sync 'Running'" in not_rolled_out(argo(phase="Running"), REVISION, NEW)
+    assert "health 'Progressing'" in not_rolled_out(argo(health="Progressing"), REVISION, NEW)
+    assert "waiting for" in not_rolled_out({}, REVISION, NEW)
+    # Images of other repositories (a sidecar, say) are none of its business.
+    assert not_rolled_out(argo(images=[*NEW, "docker.io/library/busybox:1"]), REVISION, NEW) is None
 
 
 @pytest.mark.parametrize("verb", ["preview", "deploy", "destroy", "images"])

@@ -41,8 +41,9 @@ def cloud_addons(
     cluster_name: pulumi.Output[str],
     after: Sequence[pulumi.Resource],
     opts: pulumi.ResourceOptions,
-) -> list[aws.eks.Addon]:
-    """EKS-managed add-ons and the controllers' AWS roles. `after`: the node group."""
+) -> list[pulumi.Resource]:
+    """EKS-managed add-ons and the controllers' Pod Identity associations (what the
+    in-cluster controllers must be installed after). `after`: the node group."""
 
     def addon(
         addon_name: str,
@@ -83,23 +84,25 @@ def cloud_addons(
         ),
         addon("metrics-server", needs_nodes=True),
     ]
-    pod_identity(
-        "cluster-autoscaler",
-        cluster_name=cluster_name,
-        namespace=KUBE_SYSTEM,
-        service_account=AUTOSCALER_ACCOUNT,
-        policy=cluster_name.apply(_autoscaler_policy),
-        opts=opts,
-    )
-    pod_identity(
-        "lb-controller",
-        cluster_name=cluster_name,
-        namespace=KUBE_SYSTEM,
-        service_account=LB_CONTROLLER_ACCOUNT,
-        policy=LB_CONTROLLER_POLICY,
-        opts=opts,
-    )
-    return addons
+    associations = [
+        pod_identity(
+            "cluster-autoscaler",
+            cluster_name=cluster_name,
+            namespace=KUBE_SYSTEM,
+            service_account=AUTOSCALER_ACCOUNT,
+            policy=cluster_name.apply(_autoscaler_policy),
+            opts=opts,
+        ),
+        pod_identity(
+            "lb-controller",
+            cluster_name=cluster_name,
+            namespace=KUBE_SYSTEM,
+            service_account=LB_CONTROLLER_ACCOUNT,
+            policy=LB_CONTROLLER_POLICY,
+            opts=opts,
+        ),
+    ]
+    return [*addons, *associations]
 
 
 def cluster_addons(
@@ -107,8 +110,9 @@ def cluster_addons(
     cluster_name: pulumi.Output[str],
     vpc_id: pulumi.Output[str],
     opts: pulumi.ResourceOptions,
-) -> None:
-    """The default StorageClass and the two controllers, inside the cluster."""
+) -> k8s.helm.v3.Release:
+    """The default StorageClass and the two controllers, inside the cluster; the load
+    balancer controller's release (what creates Services and Ingresses waits for it)."""
     k8s.storage.v1.StorageClass(
         STORAGE_CLASS,
         metadata=k8s.meta.v1.ObjectMetaArgs(
@@ -138,22 +142,35 @@ def cluster_addons(
         opts=opts,
     )
     repo, chart, version = LB_CONTROLLER_CHART
-    release(
+    return release(
         chart,
         (repo, version),
         namespace=KUBE_SYSTEM,
-        values={
-            "clusterName": cluster_name,
-            "region": config.aws_region,
-            "vpcId": vpc_id,
-            "serviceAccount": {"name": LB_CONTROLLER_ACCOUNT},
-            # The role below grants no WAF or Shield rights; the controller must not ask.
-            "enableShield": False,
-            "enableWaf": False,
-            "enableWafv2": False,
-        },
+        values=lb_controller_values(config, cluster_name, vpc_id),
         opts=opts,
     )
+
+
+def lb_controller_values(
+    config: StackConfig, cluster_name: pulumi.Input[str], vpc_id: pulumi.Input[str]
+) -> dict[str, object]:
+    """The AWS Load Balancer Controller chart's values (LB_CONTROLLER_CHART)."""
+    return {
+        "clusterName": cluster_name,
+        # Given, not looked up: the nodes' metadata service answers no pod (IMDSv2,
+        # hop limit 1), and the chart passes these as --aws-region/--aws-vpc-id.
+        "region": config.aws_region,
+        "vpcId": vpc_id,
+        "serviceAccount": {"name": LB_CONTROLLER_ACCOUNT},
+        # The role below grants no WAF or Shield rights; the controller must not ask.
+        "enableShield": False,
+        "enableWaf": False,
+        "enableWafv2": False,
+        # The chart's Service mutator (failurePolicy Fail, every new Service) would
+        # refuse every Service created while the controller has no ready pod; ours
+        # name their class themselves (loadBalancerClass service.k8s.aws/nlb).
+        "enableServiceMutatorWebhook": False,
+    }
 
 
 def _autoscaler_policy(cluster_name: str) -> str:

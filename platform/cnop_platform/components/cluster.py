@@ -2,8 +2,8 @@
 
 AWS: the VPC (components/vpc.py), an EKS control plane at a pinned version
 whose public endpoint only the configured networks reach, one managed node
-group, access entries for the named administrators, the add-ons a working
-cluster needs (components/addons.py) and this stack's ECR repositories.
+group, access entries for the named administrators and the add-ons a working
+cluster needs (components/addons.py). The ECR repositories are the Registry's.
 
 The Kubernetes provider waits for the nodes and the add-ons: a Helm release
 declared before them would wait for pods that have nowhere to run.
@@ -17,7 +17,6 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from cnop_catalogue import IMAGES
 from cnop_platform.components.addons import cloud_addons, cluster_addons
 from cnop_platform.components.vpc import SERVICE_CIDR, Network, network
 from cnop_platform.config import StackConfig
@@ -40,17 +39,11 @@ def _assume(service: str) -> str:
     )
 
 
-def repository_name(config: StackConfig, image: str) -> str:
-    """Each stack pushes to repositories of its own: staging and prod share an account."""
-    return f"cnop-{config.environment}/{image}"
-
-
 class Cluster(pulumi.ComponentResource):
     """The Kubernetes provider every other component deploys with."""
 
     provider: k8s.Provider
     cluster_name: pulumi.Output[str] | None
-    repositories: dict[str, pulumi.Output[str]]
     network: Network | None
 
     def __init__(
@@ -59,7 +52,6 @@ class Cluster(pulumi.ComponentResource):
         super().__init__("cnop:cluster:Cluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.cluster_name = None
-        self.repositories = {}
         self.network = None
         if not config.create_cluster:
             self.provider = k8s.Provider(name, context=config.kube_context, opts=child)
@@ -71,33 +63,32 @@ class Cluster(pulumi.ComponentResource):
         nodes = self._nodes(name, config, cluster, self.network, child)
         self._access(name, config, cluster, child)
         addons = cloud_addons(name, config, cluster.name, after=[nodes], opts=child)
-        self.repositories = {
-            image: aws.ecr.Repository(
-                image,
-                name=repository_name(config, image),
-                image_scanning_configuration=aws.ecr.RepositoryImageScanningConfigurationArgs(
-                    scan_on_push=True
-                ),
-                image_tag_mutability="IMMUTABLE",
-                opts=child,
-            ).repository_url
-            for image in IMAGES
-        }
         kubeconfig = pulumi.Output.all(
             cluster.endpoint, cluster.certificate_authority.data, cluster.name
         ).apply(lambda values: _kubeconfig(values, config.aws_region))
-        self.provider = k8s.Provider(
-            name,
+        addons_provider = k8s.Provider(
+            f"{name}-addons",
             kubeconfig=kubeconfig,
             opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes, *addons]),
         )
-        cluster_addons(
+        lb_controller = cluster_addons(
             config,
             cluster.name,
             self.network.vpc.id,
-            opts=pulumi.ResourceOptions(parent=self, provider=self.provider),
+            opts=pulumi.ResourceOptions(parent=self, provider=addons_provider),
         )
-        self.register_outputs({"cluster_name": cluster.name, "repositories": self.repositories})
+        # Everything else deploys through a provider that waits for the load balancer
+        # controller: its webhooks (Ingresses, target group bindings) fail closed
+        # while it has no ready pod. On destroy the same edge runs backwards: every
+        # object made with this provider, the NLB Service and the web Ingress among
+        # them, is deleted while the controller still runs to delete their load
+        # balancers and security groups; only then the controller, then the nodes.
+        self.provider = k8s.Provider(
+            name,
+            kubeconfig=kubeconfig,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[nodes, *addons, lb_controller]),
+        )
+        self.register_outputs({"cluster_name": cluster.name})
 
     @staticmethod
     def _control_plane(

@@ -7,14 +7,20 @@
 - The web UI through an ALB Ingress with TLS, where the stack asks for it,
   and CloudFront in front of that ALB where it asks for a CDN (cdn.py).
 - A ConfigMap of the values only this stack knows (the browser origins), read
-  by the gateway: the app layer in deploy/ stays free of them.
+  by the gateway: the app layer in deploy/ stays free of them (`edge_settings`,
+  declared before the app layer, whose gateway pods read it).
 
-These are Pulumi's: they carry the account's certificate and domain.
+These are Pulumi's: they carry the account's certificate and domain. The load
+balancers' objects wait for the app layer (`after`): the NLB Service's endpoints
+are the gateway pods, and the Ingress's backend is the web Service, both of
+which Argo CD creates; the load balancer controller builds no ALB for an
+Ingress whose backend Service does not exist yet.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -57,28 +63,38 @@ def alb_hostname(status: k8s.networking.v1.outputs.IngressStatus | None) -> str:
     return ingress[0].hostname
 
 
+def edge_settings(config: StackConfig, opts: pulumi.ResourceOptions) -> k8s.core.v1.ConfigMap:
+    """The ConfigMap of what only this stack knows, which the gateway pods read."""
+    return k8s.core.v1.ConfigMap(
+        EDGE_CONFIG,
+        metadata=k8s.meta.v1.ObjectMetaArgs(
+            name=EDGE_CONFIG,
+            namespace=config.namespace,
+            labels={"app.kubernetes.io/part-of": "cnop"},
+        ),
+        data={"CORS_ORIGINS": cors_origins(config)},
+        opts=opts,
+    )
+
+
 class Edge(pulumi.ComponentResource):
-    """The stack's public endpoints and its edge settings."""
+    """The stack's public endpoints, once the app layer they front is up (`after`)."""
 
     def __init__(
-        self, name: str, config: StackConfig, opts: pulumi.ResourceOptions | None = None
+        self,
+        name: str,
+        config: StackConfig,
+        after: Sequence[pulumi.Resource],
+        opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         super().__init__("cnop:edge:Edge", name, None, opts)
-        child = pulumi.ResourceOptions(parent=self)
+        child = pulumi.ResourceOptions(parent=self, depends_on=list(after))
         self.cdn: WebCdn | None = None
-        k8s.core.v1.ConfigMap(
-            EDGE_CONFIG,
-            metadata=k8s.meta.v1.ObjectMetaArgs(
-                name=EDGE_CONFIG,
-                namespace=config.namespace,
-                labels={"app.kubernetes.io/part-of": "cnop"},
-            ),
-            data={"CORS_ORIGINS": cors_origins(config)},
-            opts=child,
-        )
+        self.gateway: k8s.core.v1.Service | None = None
+        self.web: k8s.networking.v1.Ingress | None = None
         if config.expose == "loadbalancer":
             gateway = BY_NAME["gateway"]
-            k8s.core.v1.Service(
+            self.gateway = k8s.core.v1.Service(
                 PUBLIC_GATEWAY,
                 metadata=k8s.meta.v1.ObjectMetaArgs(
                     name=PUBLIC_GATEWAY,
@@ -99,11 +115,16 @@ class Edge(pulumi.ComponentResource):
                 opts=child,
             )
         if config.web_ingress:
-            ingress = self._web_ingress(config, child)
+            self.web = self._web_ingress(config, child)
             if config.web_cdn:
                 # Pulumi waits for the Ingress to have its ALB, so its hostname is known.
-                alb = ingress.status.apply(alb_hostname)
-                self.cdn = WebCdn(name, config, alb, opts=child)
+                alb = self.web.status.apply(alb_hostname)
+                self.cdn = WebCdn(
+                    name,
+                    config,
+                    alb,
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[self.web]),
+                )
         self.register_outputs({})
 
     @staticmethod

@@ -29,6 +29,15 @@ from cnop_platform.config import IMAGE_NAMESPACE, StackConfig
 ARGOCD_NAMESPACE = "argocd"
 ARGOCD_CHART = ("https://argoproj.github.io/argo-helm", "8.1.3")
 IN_CLUSTER = "https://kubernetes.default.svc"
+RESOURCES_FINALIZER = "resources-finalizer.argocd.argoproj.io"
+# Pulumi counts the Application created once Argo CD reports the app layer healthy
+# (pulumi-kubernetes >= 4.18.4 lets `pulumi.com/waitFor` replace its default
+# await), so what fronts the app layer (the NLB Service, the web Ingress) is made
+# only once the pods and Services behind it exist.
+APPLICATION_AWAIT = {
+    "pulumi.com/waitFor": "jsonpath={.status.health.status}=Healthy",
+    "pulumi.com/timeoutSeconds": "1800",
+}
 # Every kind the app layer holds (tests/platform_program checks deploy/ against it).
 APP_KINDS = (
     ("", "ConfigMap"),
@@ -102,11 +111,18 @@ class GitOps(pulumi.ComponentResource):
         images = pulumi.Output.all(**repositories).apply(
             lambda resolved: image_overrides(config, resolved)
         )
-        k8s.apiextensions.CustomResource(
+        self.application = k8s.apiextensions.CustomResource(
             project_name,
             api_version="argoproj.io/v1alpha1",
             kind="Application",
-            metadata=k8s.meta.v1.ObjectMetaArgs(name=project_name, namespace=ARGOCD_NAMESPACE),
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name=project_name,
+                namespace=ARGOCD_NAMESPACE,
+                # Deleting the Application deletes what it synced, before Argo CD
+                # itself goes (argo-cd docs: app deletion, "resources-finalizer").
+                finalizers=[RESOURCES_FINALIZER],
+                annotations=APPLICATION_AWAIT,
+            ),
             spec={
                 "project": project_name,
                 "source": {
@@ -131,7 +147,8 @@ class GitOps(pulumi.ComponentResource):
                     },
                 },
             },
-            # The CRDs (the monitoring charts) and the project exist first.
+            # The CRDs (the monitoring charts), the project, the image repositories
+            # and what the pods read or need (Secrets, ConfigMaps, Pod Identity) first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[project, *after]),
         )
         self.register_outputs({})

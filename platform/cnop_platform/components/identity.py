@@ -62,10 +62,12 @@ def pod_identity(
     policy: pulumi.Input[str] | None = None,
     managed_policies: Sequence[str] = (),
     opts: pulumi.ResourceOptions,
-) -> aws.iam.Role:
-    """A pod role, associated with `namespace/service_account` of the cluster."""
+) -> aws.eks.PodIdentityAssociation:
+    """A pod role, associated with `namespace/service_account` of the cluster; the
+    association, which the pods of that account must be created after (the Pod
+    Identity webhook injects credentials only into pods admitted after it exists)."""
     role = pod_role(name, policy=policy, managed_policies=managed_policies, opts=opts)
-    aws.eks.PodIdentityAssociation(
+    return aws.eks.PodIdentityAssociation(
         name,
         cluster_name=cluster_name,
         namespace=namespace,
@@ -73,4 +75,3 @@ def pod_identity(
         role_arn=role.arn,
         opts=opts,
     )
-    return role

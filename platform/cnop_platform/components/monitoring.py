@@ -62,8 +62,14 @@ class Monitoring(pulumi.ComponentResource):
             NAMESPACE, metadata=k8s.meta.v1.ObjectMetaArgs(name=NAMESPACE), opts=child
         )
         after = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
-        bucket = _loki_bucket(config, cluster_name, child) if cluster_name is not None else None
-        self._releases(config, _receiver(config), bucket, after)
+        loki = _loki_storage(config, cluster_name, child) if cluster_name is not None else None
+        bucket, identity = loki if loki else (None, [])
+        self._releases(
+            config,
+            _receiver(config),
+            bucket,
+            pulumi.ResourceOptions.merge(after, pulumi.ResourceOptions(depends_on=identity)),
+        )
         if apps:
             self._rules_and_dashboards(config, after)
         self.register_outputs({"otlp_endpoint": OTLP_ENDPOINT})
@@ -126,10 +132,11 @@ def _receiver(config: StackConfig) -> Receiver:
     return Receiver(config.alert_receiver, address)
 
 
-def _loki_bucket(
+def _loki_storage(
     config: StackConfig, cluster_name: pulumi.Output[str], opts: pulumi.ResourceOptions
-) -> pulumi.Output[str]:
-    """A private bucket for Loki's chunks, expiring a day after Loki's own retention."""
+) -> tuple[pulumi.Output[str], list[pulumi.Resource]]:
+    """A private bucket for Loki's chunks, expiring a day after Loki's own retention;
+    its name, and the Pod Identity association Loki's pods must come after."""
     bucket = aws.s3.Bucket(
         "loki",
         bucket_prefix=f"cnop-{config.environment}-loki-",
@@ -162,7 +169,7 @@ def _loki_bucket(
         ],
         opts=opts,
     )
-    pod_identity(
+    association = pod_identity(
         "loki",
         cluster_name=cluster_name,
         namespace=NAMESPACE,
@@ -178,4 +185,4 @@ def _loki_bucket(
         ),
         opts=opts,
     )
-    return bucket.bucket
+    return bucket.bucket, [association]
