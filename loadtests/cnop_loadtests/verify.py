@@ -18,6 +18,7 @@ import os
 import subprocess
 import sys
 import time
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -26,9 +27,11 @@ from xml.etree import ElementTree as ET
 import httpx
 import yaml
 
+from cnop_loadtests.cluster_access import forwarded
 from cnop_loadtests.run import REPO, STACKS
 
 SUITES = REPO / "tests" / "postdeploy"
+CLOUD_STACKS = ("staging", "prod")
 LOCAL_ROOT = REPO / "var"
 # make up's addresses (the catalogue's ports, offset 0).
 LOCAL = {
@@ -59,7 +62,8 @@ def target_environment(args: argparse.Namespace) -> dict[str, str]:
         return {"CNOP_TARGET_GATEWAY": args.target, "CNOP_TARGET_ADMIN_EXPOSED": "false"}
     if args.stack:
         config = yaml.safe_load((STACKS / f"Pulumi.{args.stack}.yaml").read_text())["config"]
-        domain = config.get("cnop:domain") or _pulumi_config(args.stack, "cnop:domain")
+        # The API's own name (its NLB); cnop:domain is the web UI's front door.
+        domain = config.get("cnop:apiDomain") or _pulumi_config(args.stack, "cnop:apiDomain")
         env = {
             "CNOP_TARGET_GATEWAY": config.get("cnop:publicUrl", f"https://{domain}"),
             "CNOP_TARGET_ADMIN": f"https://{domain}:9080",
@@ -190,6 +194,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reports", type=Path, default=REPO / "var" / "reports")
     args = parser.parse_args(argv)
     env = target_environment(args)
+    with ExitStack() as scope:
+        if args.stack in CLOUD_STACKS and "CNOP_TARGET_PROMETHEUS" not in env:
+            # No public query APIs: reach them through the cluster for this run.
+            env.update(scope.enter_context(forwarded(args.stack)))
+        return verify(args, env)
+
+
+def verify(args: argparse.Namespace, env: dict[str, str]) -> int:
+    """Run the four verdicts against `env`'s target; print the screen; 0 if all passed."""
     gateway = env["CNOP_TARGET_GATEWAY"]
     problem = preflight(gateway)
     if problem:

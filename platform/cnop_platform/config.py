@@ -40,7 +40,11 @@ class StackConfig(BaseModel):
     pod_cidr: str = Field(alias="podCidr")
     # port-forward: nothing public; loadbalancer: the gateway behind an NLB with TLS.
     expose: Literal["port-forward", "loadbalancer"]
+    # The web UI's public name (its Ingress, its CDN) and the API's own (the NLB):
+    # two front doors, two names; both records live in the Route 53 zone below.
     domain: str
+    api_domain: str | None = Field(default=None, alias="apiDomain")
+    hosted_zone_id: str | None = Field(default=None, alias="hostedZoneId", pattern=r"^Z[A-Z0-9]+$")
     retention_days: int = Field(alias="retentionDays", ge=1)
     deletion_protection: bool = Field(default=False, alias="deletionProtection")
     git_repo: str | None = Field(default=None, alias="gitRepo")
@@ -98,17 +102,34 @@ class StackConfig(BaseModel):
         if self.create_cluster and not self.cluster_admins:
             # The cluster grants its creator nothing: whoever runs `pulumi up` is listed here.
             raise ValueError("createCluster needs clusterAdmins (IAM principals, CI's included)")
+        if self.deletion_protection and self.alert_receiver == "none":
+            # The stack whose data is protected is production: it pages someone.
+            raise ValueError(
+                "a protected stack (deletionProtection, prod) needs an alertReceiver:"
+                " a prod that pages nobody is a configuration error"
+            )
+        bad = {k: v for k, v in self.image_digests.items() if not v.startswith("sha256:")}
+        if bad:
+            raise ValueError(f"imageDigests must be sha256:<hex> digests, not {bad}")
+        return self
+
+    @model_validator(mode="after")
+    def _front_doors(self) -> StackConfig:
+        """Each public front door has its own name, certificate and DNS zone."""
         if self.expose != "port-forward" and not self.tls_certificate_arn:
             raise ValueError(f"expose={self.expose} needs tlsCertificateArn (ACM certificate)")
+        if self.expose == "loadbalancer" and not self.api_domain:
+            raise ValueError("expose=loadbalancer needs apiDomain (the API's own public name)")
+        if self.api_domain is not None and self.api_domain == self.domain:
+            raise ValueError("apiDomain must differ from domain: each names one front door")
+        if self.create_cluster and self.expose == "loadbalancer" and not self.hosted_zone_id:
+            raise ValueError("a public cloud stack needs hostedZoneId (where its names live)")
         if self.web_ingress and self.expose == "port-forward":
             raise ValueError("webIngress needs a stack that exposes its gateway")
         if self.web_cdn and not self.web_ingress:
             raise ValueError("webCdn needs webIngress (the CDN's origin is the web UI's ALB)")
         if self.web_cdn and not self.cdn_certificate_arn:
             raise ValueError("webCdn needs cdnCertificateArn (an ACM certificate in us-east-1)")
-        bad = {k: v for k, v in self.image_digests.items() if not v.startswith("sha256:")}
-        if bad:
-            raise ValueError(f"imageDigests must be sha256:<hex> digests, not {bad}")
         return self
 
     @property

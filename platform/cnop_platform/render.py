@@ -40,6 +40,8 @@ RENDER_KEYRING = '{"k1": "render-time-stand-in-never-deployed-0123456789"}'
 STAND_IN = "render-stand-in"
 RENDER_STAND_INS = {
     "cnop:domain": f"{STAND_IN}.invalid",
+    "cnop:apiDomain": f"api.{STAND_IN}.invalid",
+    "cnop:hostedZoneId": "Z00000000STANDIN",
     "cnop:gitRepo": f"https://{STAND_IN}.invalid/cnop.git",
     "cnop:tlsCertificateArn": f"arn:aws:acm:eu-west-1:000000000000:certificate/{STAND_IN}",
     "cnop:cdnCertificateArn": f"arn:aws:acm:us-east-1:000000000000:certificate/{STAND_IN}",
@@ -90,6 +92,14 @@ class RecordingMocks(pulumi.runtime.Mocks):
     ) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
         if args.token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":  # noqa: S105
             return {"id": "pl-3b927c52", "name": args.args.get("name")}, []
+        if args.token == "aws:lb/getLoadBalancer:getLoadBalancer":  # noqa: S105
+            name = args.args.get("name")
+            # As ELB answers: the name's DNS name, and the region's canonical NLB/ALB zone.
+            return {
+                "name": name,
+                "dnsName": f"{name}-0123456789.elb.mock",
+                "zoneId": "ZMOCKELB",
+            }, []
         return {}, []
 
 
@@ -108,7 +118,11 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
         alb = f"k8s-{name}-0123456789.eu-west-1.elb.amazonaws.com"
         return {"status": {"loadBalancer": {"ingress": [{"hostname": alb}]}}}
     if typ == "aws:cloudfront/distribution:Distribution":
-        return {"arn": arn, "domainName": "d111111abcdef8.cloudfront.net"}
+        return {
+            "arn": arn,
+            "domainName": "d111111abcdef8.cloudfront.net",
+            "hostedZoneId": "Z2FDTNDATAQYW2",
+        }
     if typ == "aws:s3/bucket:Bucket":
         return {"arn": arn, "bucket": f"{inputs.get('bucketPrefix', '')}{name}"}
     if typ.startswith("aws:"):

@@ -16,7 +16,7 @@ from cnop_platform import render
 from cnop_platform.components.gitops import APP_KINDS, image_overrides
 from cnop_platform.components.vpc import pod_networks, public_networks
 from cnop_platform.config import StackConfig
-from cnop_platform.render import objects_with, run
+from cnop_platform.render import RENDER_STAND_INS, objects_with, render_config, run
 
 pytestmark = pytest.mark.unit
 AWS = ["staging", "prod"]
@@ -94,6 +94,8 @@ def test_the_control_plane_is_pinned_and_reachable_only_from_named_networks(decl
         "bootstrapClusterCreatorAdminPermissions": False,
     }
     assert cluster["vpcConfig"]["publicAccessCidrs"] == ["192.0.2.0/24"]
+    # A reviewer's first question after an incident: who did what, who got in.
+    assert {"audit", "authenticator"} <= set(cluster["enabledClusterLogTypes"])
     assert cluster["vpcConfig"]["endpointPrivateAccess"] is True
     entry = one(declared[stack], "aws:eks/accessEntry:AccessEntry")
     policy = one(declared[stack], "aws:eks/accessPolicyAssociation:AccessPolicyAssociation")
@@ -222,6 +224,10 @@ def _aws_config():
         "apiAccessCidrs": ["192.0.2.0/24"],
         "clusterAdmins": ["arn:aws:iam::111122223333:role/ci"],
         "tlsCertificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/x",
+        "apiDomain": "api.shop.test",
+        "hostedZoneId": "Z0123456789ABC",
+        "alertReceiver": "pagerduty",
+        "deletionProtection": True,
     }
 
 
@@ -232,6 +238,9 @@ def _aws_config():
         ("clusterAdmins", "clusterAdmins"),
         ("tlsCertificateArn", "tlsCertificateArn"),
         ("gitRepo", "gitRepo"),
+        ("apiDomain", "needs apiDomain"),
+        ("hostedZoneId", "needs hostedZoneId"),
+        ("alertReceiver", "needs an alertReceiver"),
     ],
 )
 def test_a_cloud_stack_refuses_to_run_without_what_only_the_account_knows(missing, message):
@@ -310,3 +319,50 @@ def test_destroy_leaves_no_repository_or_synced_object_behind(declared, cluster_
         assert repository["forceDelete"] is (not protected)
     (application,) = [o for o in cluster_objects[stack] if o["kind"] == "Application"]
     assert application["metadata"]["finalizers"] == ["resources-finalizer.argocd.argoproj.io"]
+
+
+def test_the_api_and_the_web_ui_do_not_share_a_name():
+    with pytest.raises(ValidationError, match="apiDomain must differ from domain"):
+        StackConfig.model_validate({**_aws_config(), "apiDomain": "shop.test"})
+
+
+def test_staging_may_page_nobody_but_a_protected_prod_may_not():
+    staging = {**_aws_config(), "environment": "staging", "deletionProtection": False}
+    del staging["alertReceiver"]
+    assert StackConfig.model_validate(staging).alert_receiver == "none"
+    with pytest.raises(ValidationError, match="needs an alertReceiver"):
+        StackConfig.model_validate(
+            {**_aws_config(), "alertReceiver": "none", "deletionProtection": True}
+        )
+    assert StackConfig.from_flat(render_config("prod")).deletion_protection
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_each_front_door_has_its_own_name_pointed_by_the_same_up(declared, stack):
+    """One `pulumi up` makes the load balancers and the names that point at them: the
+    API's name at the NLB the controller made under the name the Service asks for,
+    the web UI's at CloudFront (prod) or nowhere public (staging has no web Ingress)."""
+    records = {
+        (inputs["name"], inputs["type"]): inputs
+        for _n, inputs in of_type(declared[stack], "aws:route53/record:Record")
+    }
+    api = RENDER_STAND_INS["cnop:apiDomain"]
+    web = RENDER_STAND_INS["cnop:domain"]
+    (alias,) = records[(api, "A")]["aliases"]
+    assert alias["name"] == f"cnop-{stack}-api-0123456789.elb.mock"
+    for record in records.values():
+        assert record["zoneId"] == RENDER_STAND_INS["cnop:hostedZoneId"]
+        assert record["aliases"][0]["evaluateTargetHealth"] is True
+    (public,) = [o for o in render.objects(stack) if o["metadata"].get("name") == "gateway-public"]
+    annotations = public["metadata"]["annotations"]
+    assert annotations["service.beta.kubernetes.io/aws-load-balancer-name"] == f"cnop-{stack}-api"
+    if stack == "prod":
+        for kind in ("A", "AAAA"):
+            (cdn,) = records[(web, kind)]["aliases"]
+            assert cdn == {
+                "name": "d111111abcdef8.cloudfront.net",
+                "zoneId": "Z2FDTNDATAQYW2",
+                "evaluateTargetHealth": True,
+            }
+    else:
+        assert set(records) == {(api, "A")}

@@ -14,7 +14,7 @@ import io
 import re
 import shutil
 import subprocess
-from ipaddress import ip_address, ip_network
+from ipaddress import IPv4Address, ip_network
 from pathlib import Path
 
 import pytest
@@ -246,11 +246,11 @@ def test_no_path_from_outside_the_namespace_or_from_web_to_a_backend(nca, render
 
 def _in_ranges(address: str, ranges: str) -> bool:
     """Is `address` inside NCA's printed ranges ("a-b,c/n,…")?"""
-    ip = ip_address(address)
+    ip = IPv4Address(address)
     for part in ranges.split(","):
         if "-" in part:
             low, high = part.split("-")
-            if ip_address(low) <= ip <= ip_address(high):
+            if IPv4Address(low) <= ip <= IPv4Address(high):
                 return True
         elif ip in ip_network(part, strict=False):
             return True

@@ -22,6 +22,7 @@ from cnop_platform.components.vpc import SERVICE_CIDR, Network, network
 from cnop_platform.config import StackConfig
 
 ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
+CONTROL_PLANE_LOGS = ["api", "audit", "authenticator"]
 
 
 def _assume(service: str) -> str:
@@ -111,6 +112,8 @@ class Cluster(pulumi.ComponentResource):
                 authentication_mode="API",
                 bootstrap_cluster_creator_admin_permissions=False,
             ),
+            # Who did what to the cluster, and who got in: kept in CloudWatch Logs.
+            enabled_cluster_log_types=CONTROL_PLANE_LOGS,
             kubernetes_network_config=aws.eks.ClusterKubernetesNetworkConfigArgs(
                 service_ipv4_cidr=SERVICE_CIDR
             ),

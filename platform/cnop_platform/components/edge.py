@@ -27,6 +27,7 @@ import pulumi_kubernetes as k8s
 
 from cnop_catalogue import BY_NAME, local_web_origins
 from cnop_platform.components.cdn import WebCdn, origin_facing_prefix_list
+from cnop_platform.components.dns import alias_to_load_balancer, aliases_to_cdn, load_balancer_name
 from cnop_platform.components.pod import labels
 from cnop_platform.config import StackConfig
 
@@ -46,6 +47,7 @@ def cors_origins(config: StackConfig) -> str:
 def nlb_annotations(config: StackConfig) -> dict[str, str]:
     """An internet-facing NLB with TLS, IP targets, and the client's address kept."""
     return {
+        f"{NLB}-name": load_balancer_name(config, "api"),
         f"{NLB}-type": "external",
         f"{NLB}-scheme": "internet-facing",
         f"{NLB}-nlb-target-type": "ip",
@@ -125,7 +127,23 @@ class Edge(pulumi.ComponentResource):
                     alb,
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[self.web]),
                 )
+        if config.hosted_zone_id:
+            self._names(config)
         self.register_outputs({})
+
+    def _names(self, config: StackConfig) -> None:
+        """Point the stack's public names at what was just made (dns.py)."""
+        child = pulumi.ResourceOptions(parent=self)
+        if self.gateway is not None and config.api_domain:
+            alias_to_load_balancer(
+                config, domain=config.api_domain, door="api", made=self.gateway.status, opts=child
+            )
+        if self.cdn is not None:
+            aliases_to_cdn(config, self.cdn.distribution, child)
+        elif self.web is not None:
+            alias_to_load_balancer(
+                config, domain=config.domain, door="web", made=self.web.status, opts=child
+            )
 
     @staticmethod
     def _web_ingress(
@@ -133,6 +151,7 @@ class Edge(pulumi.ComponentResource):
     ) -> k8s.networking.v1.Ingress:
         web = BY_NAME["web"]
         annotations: dict[str, pulumi.Input[str]] = {
+            "alb.ingress.kubernetes.io/load-balancer-name": load_balancer_name(config, "web"),
             "alb.ingress.kubernetes.io/scheme": "internet-facing",
             "alb.ingress.kubernetes.io/target-type": "ip",
             "alb.ingress.kubernetes.io/certificate-arn": config.tls_certificate_arn or "",

@@ -62,6 +62,10 @@ EXTRA_PROCESSES = {
     "shared limits: gateway without its store": 18_782,
     "store budgets: gateway with a long cache": 18_880,
     "web loading: web UI": 18_980,
+    # `make verify STACK=staging|prod`: kubectl port-forwards to the cluster's query APIs.
+    "verify: prometheus port-forward": 19_090,
+    "verify: loki port-forward": 19_180,
+    "verify: tempo port-forward": 19_200,
 }
 # Ports a test names on purpose because nothing listens there (a dead upstream).
 NOTHING_LISTENS = {
