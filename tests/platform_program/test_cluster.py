@@ -366,3 +366,58 @@ def test_each_front_door_has_its_own_name_pointed_by_the_same_up(declared, stack
             }
     else:
         assert set(records) == {(api, "A")}
+
+
+def _lb_controller_statements(declared, stack):
+    (policy,) = [
+        json.loads(inputs["policy"])
+        for _n, inputs in of_type(declared[stack], "aws:iam/rolePolicy:RolePolicy")
+        if "elasticloadbalancing:CreateLoadBalancer" in inputs["policy"]
+    ]
+    return policy["Statement"]
+
+
+def _actions(statement):
+    actions = statement["Action"]
+    return {actions} if isinstance(actions, str) else set(actions)
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_one_stacks_lb_controller_cannot_touch_anothers_load_balancers(declared, stack):
+    """kubernetes-sigs/aws-load-balancer-controller v2.13.4 docs/install/iam_policy.json
+    conditions creating, changing and deleting load balancers, target groups and
+    security groups on the `elbv2.k8s.aws/cluster` tag, which the controller sets to
+    its cluster's name (pkg/deploy/tracking/provider.go). Here the tag must name this
+    stack's cluster, so staging's controller cannot change prod's in a shared account."""
+    cluster = f"cnop-{stack}"
+    guarded = {
+        "elasticloadbalancing:CreateLoadBalancer",
+        "elasticloadbalancing:CreateTargetGroup",
+        "elasticloadbalancing:DeleteLoadBalancer",
+        "elasticloadbalancing:DeleteTargetGroup",
+        "elasticloadbalancing:ModifyLoadBalancerAttributes",
+        "elasticloadbalancing:ModifyTargetGroup",
+        "elasticloadbalancing:SetSecurityGroups",
+        "elasticloadbalancing:RemoveTags",
+        "ec2:DeleteSecurityGroup",
+        "ec2:DeleteTags",
+    }
+    seen = set()
+    for statement in _lb_controller_statements(declared, stack):
+        touched = _actions(statement) & guarded
+        resources = statement["Resource"]
+        on_listeners_only = isinstance(resources, list) and all(
+            ":listener" in arn for arn in resources
+        )
+        if not touched or on_listeners_only:  # listeners carry no cluster tag (upstream)
+            continue
+        seen |= touched
+        equals = statement["Condition"]["StringEquals"]
+        tag = equals.get("aws:ResourceTag/elbv2.k8s.aws/cluster") or equals.get(
+            "aws:RequestTag/elbv2.k8s.aws/cluster"
+        )
+        assert tag == cluster, (touched, statement["Condition"])
+    assert seen == guarded
+    # Nothing the chart values switch off is granted.
+    granted = set().union(*map(_actions, _lb_controller_statements(declared, stack)))
+    assert not any(a.startswith(("wafv2:", "waf-regional:", "shield:", "cognito")) for a in granted)

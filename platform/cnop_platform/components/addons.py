@@ -22,6 +22,7 @@ import pulumi_kubernetes as k8s
 
 from cnop_platform.components.helm import release
 from cnop_platform.components.identity import pod_identity, pod_role, policy_document
+from cnop_platform.components.lb_controller_policy import lb_controller_policy
 from cnop_platform.config import StackConfig
 
 KUBE_SYSTEM = "kube-system"
@@ -98,7 +99,7 @@ def cloud_addons(
             cluster_name=cluster_name,
             namespace=KUBE_SYSTEM,
             service_account=LB_CONTROLLER_ACCOUNT,
-            policy=LB_CONTROLLER_POLICY,
+            policy=cluster_name.apply(lb_controller_policy),
             opts=opts,
         ),
     ]
@@ -204,63 +205,3 @@ def _autoscaler_policy(cluster_name: str) -> str:
             },
         },
     )
-
-
-# What the load balancer controller does for NLB Services and ALB Ingresses:
-# read the network, manage load balancers, their target groups and listeners,
-# and the security groups it creates for them.
-LB_CONTROLLER_POLICY = policy_document(
-    {
-        "Action": "iam:CreateServiceLinkedRole",
-        "Resource": "*",
-        "Condition": {"StringEquals": {"iam:AWSServiceName": "elasticloadbalancing.amazonaws.com"}},
-    },
-    {
-        "Action": [
-            "ec2:Describe*",
-            "ec2:GetSecurityGroupsForVpc",
-            "elasticloadbalancing:Describe*",
-            "acm:ListCertificates",
-            "acm:DescribeCertificate",
-        ],
-        "Resource": "*",
-    },
-    {
-        "Action": [
-            "ec2:CreateSecurityGroup",
-            "ec2:DeleteSecurityGroup",
-            "ec2:AuthorizeSecurityGroupIngress",
-            "ec2:RevokeSecurityGroupIngress",
-            "ec2:CreateTags",
-            "ec2:DeleteTags",
-        ],
-        "Resource": "*",
-    },
-    {
-        "Action": [
-            "elasticloadbalancing:CreateLoadBalancer",
-            "elasticloadbalancing:DeleteLoadBalancer",
-            "elasticloadbalancing:ModifyLoadBalancerAttributes",
-            "elasticloadbalancing:CreateTargetGroup",
-            "elasticloadbalancing:DeleteTargetGroup",
-            "elasticloadbalancing:ModifyTargetGroup",
-            "elasticloadbalancing:ModifyTargetGroupAttributes",
-            "elasticloadbalancing:RegisterTargets",
-            "elasticloadbalancing:DeregisterTargets",
-            "elasticloadbalancing:CreateListener",
-            "elasticloadbalancing:DeleteListener",
-            "elasticloadbalancing:ModifyListener",
-            "elasticloadbalancing:AddListenerCertificates",
-            "elasticloadbalancing:RemoveListenerCertificates",
-            "elasticloadbalancing:CreateRule",
-            "elasticloadbalancing:DeleteRule",
-            "elasticloadbalancing:ModifyRule",
-            "elasticloadbalancing:SetSecurityGroups",
-            "elasticloadbalancing:SetSubnets",
-            "elasticloadbalancing:SetIpAddressType",
-            "elasticloadbalancing:AddTags",
-            "elasticloadbalancing:RemoveTags",
-        ],
-        "Resource": "*",
-    },
-)
