@@ -106,25 +106,29 @@ class RecordingMocks(pulumi.runtime.Mocks):
 def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
     """Outputs a real provider would compute, shaped as it returns them."""
     arn = f"arn:aws:mock:::{name}"
-    if typ == "aws:eks/cluster:Cluster":
-        return {
+    # The AWS Load Balancer Controller writes the ALB's name into the Ingress's
+    # status; Pulumi waits for it.
+    alb = f"k8s-{name}-0123456789.eu-west-1.elb.amazonaws.com"
+    by_type: dict[str, dict[str, Any]] = {
+        "aws:eks/cluster:Cluster": {
             "arn": arn,
             "endpoint": f"https://{name}.eks.mock",
             "certificateAuthority": {"data": "bW9jaw=="},
             "identities": [{"oidcs": [{"issuer": f"https://oidc.eks.mock/id/{name}"}]}],
-        }
-    if typ == "kubernetes:networking.k8s.io/v1:Ingress":
-        # The AWS Load Balancer Controller writes the ALB's name here; Pulumi waits for it.
-        alb = f"k8s-{name}-0123456789.eu-west-1.elb.amazonaws.com"
-        return {"status": {"loadBalancer": {"ingress": [{"hostname": alb}]}}}
-    if typ == "aws:cloudfront/distribution:Distribution":
-        return {
+        },
+        "kubernetes:networking.k8s.io/v1:Ingress": {
+            "status": {"loadBalancer": {"ingress": [{"hostname": alb}]}}
+        },
+        "aws:cloudfront/distribution:Distribution": {
             "arn": arn,
             "domainName": "d111111abcdef8.cloudfront.net",
             "hostedZoneId": "Z2FDTNDATAQYW2",
-        }
-    if typ == "aws:s3/bucket:Bucket":
-        return {"arn": arn, "bucket": f"{inputs.get('bucketPrefix', '')}{name}"}
+        },
+        "random:index/randomPassword:RandomPassword": {"result": f"mock-password-{name}"},
+        "aws:s3/bucket:Bucket": {"arn": arn, "bucket": f"{inputs.get('bucketPrefix', '')}{name}"},
+    }
+    if typ in by_type:
+        return by_type[typ]
     if typ.startswith("aws:"):
         return {"arn": inputs.get("arn", arn)}
     return {}

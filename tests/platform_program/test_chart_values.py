@@ -242,3 +242,32 @@ def test_a_runbook_base_url_must_be_absolute_and_end_in_a_slash():
     for bad in ("docs/runbooks/", "https://wiki.example.org/runbooks", "http://plain.example/"):
         with pytest.raises(ValueError, match=r"runbookBaseUrl|runbook_base_url"):
             StackConfig.from_flat({**render_config("staging"), "cnop:runbookBaseUrl": bad})
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_grafanas_admin_password_is_generated_never_the_charts_default(declared, stack):
+    """kube-prometheus-stack sets `grafana.adminPassword: prom-operator`; the grafana
+    chart uses `admin.existingSecret` (its keys `admin.userKey`/`admin.passwordKey`)
+    instead when it is set."""
+    grafana = release(declared[stack], "kube-prometheus-stack")["values"]["grafana"]
+    assert "adminPassword" not in grafana
+    assert grafana["admin"] == {
+        "existingSecret": "grafana-admin",
+        "userKey": "admin-user",
+        "passwordKey": "admin-password",
+    }
+    (secret,) = [
+        inputs
+        for typ, name, inputs in declared[stack]
+        if typ == "kubernetes:core/v1:Secret" and name == "grafana-admin"
+    ]
+    (generated,) = [
+        inputs
+        for typ, name, inputs in declared[stack]
+        if typ == "random:index/randomPassword:RandomPassword" and name == "grafana-admin"
+    ]
+    assert generated["length"] >= 32
+    # The password reaches the Secret as Pulumi's secret, from the generated one.
+    data = secret["stringData"]
+    assert data[SECRET_SIG]
+    assert data["value"]["admin-password"] == "mock-password-grafana-admin"

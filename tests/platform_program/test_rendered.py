@@ -152,6 +152,7 @@ def test_auth_secret_is_mounted_only_into_auth_and_never_rendered(
     by_name = {s["metadata"]["name"]: s for s in of_kind(cluster_objects[stack], "Secret")}
     assert set(by_name) == {
         "auth-signing-keys",
+        "grafana-admin",
         "gateway-limits-store",
         "identity-key-gateway",
         "identity-key-user",

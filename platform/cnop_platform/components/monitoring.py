@@ -17,6 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
+import pulumi_random as random
 import yaml
 
 from cnop_alerts.generate import GENERATED as RULES
@@ -25,6 +26,7 @@ from cnop_platform.components.helm import release
 from cnop_platform.components.identity import pod_identity, policy_document
 from cnop_platform.components.monitoring_values import (
     CHARTS,
+    GRAFANA_ADMIN_SECRET,
     LOKI_ACCOUNT,
     NAMESPACE,
     Receiver,
@@ -62,13 +64,16 @@ class Monitoring(pulumi.ComponentResource):
             NAMESPACE, metadata=k8s.meta.v1.ObjectMetaArgs(name=NAMESPACE), opts=child
         )
         after = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
+        admin = _grafana_admin(after)
         loki = _loki_storage(config, cluster_name, child) if cluster_name is not None else None
         bucket, identity = loki if loki else (None, [])
         self._releases(
             config,
             _receiver(config),
             bucket,
-            pulumi.ResourceOptions.merge(after, pulumi.ResourceOptions(depends_on=identity)),
+            pulumi.ResourceOptions.merge(
+                after, pulumi.ResourceOptions(depends_on=[*identity, admin])
+            ),
         )
         if apps:
             self._rules_and_dashboards(config, after)
@@ -122,6 +127,21 @@ class Monitoring(pulumi.ComponentResource):
                 data={path.name: path.read_text()},
                 opts=opts,
             )
+
+
+def _grafana_admin(opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:
+    """Grafana's admin login: a password Pulumi generates once and keeps as a secret
+    (read it with `kubectl -n monitoring get secret grafana-admin -o
+    jsonpath='{.data.admin-password}' | base64 -d`)."""
+    password = random.RandomPassword(GRAFANA_ADMIN_SECRET, length=32, special=False, opts=opts)
+    return k8s.core.v1.Secret(
+        GRAFANA_ADMIN_SECRET,
+        metadata=k8s.meta.v1.ObjectMetaArgs(name=GRAFANA_ADMIN_SECRET, namespace=NAMESPACE),
+        string_data={"admin-user": "admin", "admin-password": password.result},
+        opts=pulumi.ResourceOptions.merge(
+            opts, pulumi.ResourceOptions(additional_secret_outputs=["stringData"])
+        ),
+    )
 
 
 def _receiver(config: StackConfig) -> Receiver:

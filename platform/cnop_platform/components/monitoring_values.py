@@ -34,6 +34,7 @@ CHARTS = {
 }
 LOKI_URL = f"http://loki-gateway.{NAMESPACE}.svc.cluster.local"
 TEMPO_URL = f"http://tempo.{NAMESPACE}.svc.cluster.local:3200"
+GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - the Secret's name, not its value
 LOKI_ACCOUNT = "loki"  # the chart's service account (its full name)
 
 
@@ -152,6 +153,12 @@ def prometheus_stack_values(config: StackConfig, receiver: Receiver) -> dict[str
             "alertmanagerSpec": {"retention": "120h", "storage": claim(config, 2)},
         },
         "grafana": {
+            # The admin password is Pulumi's generated secret, never the chart's default.
+            "admin": {
+                "existingSecret": GRAFANA_ADMIN_SECRET,
+                "userKey": "admin-user",
+                "passwordKey": "admin-password",
+            },
             "additionalDataSources": grafana_datasources(),
             "sidecar": {
                 "dashboards": {
