@@ -421,3 +421,29 @@ def test_one_stacks_lb_controller_cannot_touch_anothers_load_balancers(declared,
     # Nothing the chart values switch off is granted.
     granted = set().union(*map(_actions, _lb_controller_statements(declared, stack)))
     assert not any(a.startswith(("wafv2:", "waf-regional:", "shield:", "cognito")) for a in granted)
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_no_pod_reaches_the_nodes_metadata_and_nothing_needs_to(declared, stack):
+    """IMDSv2 with a hop limit of 1: a pod's request is one hop further and never
+    answered, so no pod can take the node's role. What would otherwise look the
+    region or VPC up there is given them: the LB controller's `region`/`vpcId`
+    (chart 1.13.4 templates/deployment.yaml → --aws-region/--aws-vpc-id), the
+    autoscaler's `awsRegion`; the EBS CSI driver falls back to the Kubernetes API
+    by itself (kubernetes-sigs/aws-ebs-csi-driver v1.64 pkg/cloud/metadata:
+    DefaultMetadataSources = imds, kubernetes)."""
+    (template,) = [i for _n, i in of_type(declared[stack], "aws:ec2/launchTemplate:LaunchTemplate")]
+    assert template["metadataOptions"] == {
+        "httpEndpoint": "enabled",
+        "httpTokens": "required",
+        "httpPutResponseHopLimit": 1,
+    }
+    nodes = one(declared[stack], "aws:eks/nodeGroup:NodeGroup")
+    assert nodes["launchTemplate"]["id"]
+    releases = {
+        inputs["chart"]: inputs["values"]
+        for _n, inputs in of_type(declared[stack], "kubernetes:helm.sh/v3:Release")
+    }
+    assert releases["aws-load-balancer-controller"]["region"] == "eu-west-1"
+    assert releases["aws-load-balancer-controller"]["vpcId"]
+    assert releases["cluster-autoscaler"]["awsRegion"] == "eu-west-1"

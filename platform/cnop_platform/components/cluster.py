@@ -151,6 +151,18 @@ class Cluster(pulumi.ComponentResource):
                 "AmazonEC2ContainerRegistryReadOnly",
             )
         ]
+        template = aws.ec2.LaunchTemplate(
+            f"{name}-nodes",
+            # IMDSv2 only, one hop: the node's own agents (host network) reach the
+            # metadata service, no pod does, so no pod can take the node's role. What
+            # would look the region or VPC up there is given them instead (addons.py).
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+            ),
+            opts=child,
+        )
         return aws.eks.NodeGroup(
             name,
             cluster_name=cluster.name,
@@ -158,6 +170,9 @@ class Cluster(pulumi.ComponentResource):
             node_role_arn=role.arn,
             subnet_ids=[s.id for s in net.private],
             instance_types=[config.node_instance_type],
+            launch_template=aws.eks.NodeGroupLaunchTemplateArgs(
+                id=template.id, version=template.latest_version.apply(str)
+            ),
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 desired_size=max(2, config.replicas),
                 min_size=2,
