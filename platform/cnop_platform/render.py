@@ -25,6 +25,8 @@ from typing import Any
 import pulumi
 import yaml
 
+from cnop_platform.components.gitops import ARGOCD_NAMESPACE
+from cnop_platform.components.monitoring_values import NAMESPACE as MONITORING
 from cnop_platform.config import StackConfig, stack_file_config
 from cnop_platform.identity_keys import new_keyring
 from cnop_platform.program import build
@@ -218,6 +220,11 @@ def objects_with(stack: str, overrides: dict[str, str]) -> list[dict[str, Any]]:
 def is_app_layer(obj: dict[str, Any]) -> bool:
     """True for what Argo CD applies from deploy/<stack>/apps."""
     kind, name = obj["kind"], obj["metadata"]["name"]
+    namespace = obj["metadata"].get("namespace")
+    # The tools' namespaces are Pulumi's: Argo CD's own, and the monitoring
+    # namespace's isolation (the app layer only adds dashboards there).
+    if namespace == ARGOCD_NAMESPACE or (kind == "NetworkPolicy" and namespace == MONITORING):
+        return False
     return (kind, None) not in PULUMI_OWNED and (kind, name) not in PULUMI_OWNED
 
 

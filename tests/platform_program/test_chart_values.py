@@ -271,3 +271,13 @@ def test_grafanas_admin_password_is_generated_never_the_charts_default(declared,
     data = secret["stringData"]
     assert data[SECRET_SIG]
     assert data["value"]["admin-password"] == "mock-password-grafana-admin"
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_no_webhook_waits_behind_the_monitoring_namespaces_isolation(declared, stack):
+    """kube-prometheus-stack 75.15.0 registers the operator's validating and mutating
+    webhooks (templates/prometheus-operator/admission-webhooks/) while
+    `prometheusOperator.admissionWebhooks.enabled` is true, its default; the API
+    server's calls would meet the monitoring namespace's default-deny ingress."""
+    values = release(declared[stack], "kube-prometheus-stack")["values"]
+    assert values["prometheusOperator"]["admissionWebhooks"]["enabled"] is False

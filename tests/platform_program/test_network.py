@@ -16,6 +16,7 @@ import shutil
 import subprocess
 from ipaddress import IPv4Address, ip_network
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
@@ -200,15 +201,27 @@ def _workloads(folder: Path) -> Workloads:
     return found
 
 
-def write_workloads(files: dict[str, str], folder: Path) -> None:
+TOOLS_NAMESPACES = ("monitoring", "argocd")
+
+
+def write_workloads(
+    files: dict[str, str], folder: Path, cluster: list[dict[str, Any]] | None = None
+) -> None:
     """The app layer for NCA, every workload running: a Deployment scaled to zero (the load
-    generator while it is off) has no pods to analyse, and must be safe when switched on."""
+    generator while it is off) has no pods to analyse, and must be safe when switched on.
+    With `cluster` (what Pulumi applies), the tools' namespaces' NetworkPolicies too."""
     for name, text in files.items():
         if name.startswith("apps/") or "namespace-" in name:
             obj = yaml.safe_load(text)
             if obj["kind"] == "Deployment" and obj["spec"].get("replicas") == 0:
                 obj["spec"]["replicas"] = 1
             (folder / Path(name).name).write_text(yaml.safe_dump(obj))
+    for obj in cluster or []:
+        if obj["kind"] == "NetworkPolicy" and obj["metadata"]["namespace"] in TOOLS_NAMESPACES:
+            meta = obj["metadata"]
+            (folder / f"tools-{meta['namespace']}-{meta['name']}.yaml").write_text(
+                yaml.safe_dump(obj)
+            )
 
 
 @pytest.fixture(scope="module")
@@ -219,8 +232,8 @@ def nca() -> Path:
 
 @pytest.mark.tools
 @pytest.mark.parametrize("stack", STACK_NAMES)
-def test_policies_allow_exactly_the_trust_model(nca, rendered, tmp_path, stack):
-    write_workloads(rendered[stack], tmp_path)
+def test_policies_allow_exactly_the_trust_model(nca, rendered, cluster_objects, tmp_path, stack):
+    write_workloads(rendered[stack], tmp_path, cluster_objects[stack])
     shutil.copy(STAND_INS, tmp_path / "stand-ins.yaml")
     workloads = _workloads(tmp_path)
     involving_cnop = {
@@ -313,3 +326,33 @@ def test_the_endpoint_check_sees_an_address_inside_printed_ranges():
     assert not reaches(edges, "cnop/a", "169.254.169.254", 80)
     assert not reaches(edges, "cnop/a", "169.254.170.23", 443)
     assert not reaches(edges, "cnop/b", "169.254.170.23", 80)
+
+
+@pytest.mark.tools
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_the_tools_namespaces_admit_their_own_pods_and_the_apps_named_callers_only(
+    nca, rendered, cluster_objects, tmp_path, stack
+):
+    """Monitoring and Argo CD hold the platform's credentials and its whole picture:
+    from outside their namespace only the app's spans reach Tempo and the post-deploy
+    check reaches the query APIs (tests/platform_program/fixtures: the charts' labels)."""
+    write_workloads(rendered[stack], tmp_path, cluster_objects[stack])
+    shutil.copy(STAND_INS, tmp_path / "stand-ins.yaml")
+    edges = analysed_edges(tmp_path, _workloads(tmp_path))
+    # Argo CD runs where it applies the app layer (not on `local`, where Pulumi does).
+    has_argocd = any(o["kind"] == "Application" for o in cluster_objects[stack])
+    guarded = ("monitoring", "argocd") if has_argocd else ("monitoring",)
+    for source, target, connection in edges:
+        namespace = target.split("/")[0]
+        if namespace not in guarded or source.split("/")[0] == namespace:
+            continue
+        allowed = {
+            ("cnop/verify", "monitoring/prometheus", TCP % 9090),
+            ("cnop/verify", "monitoring/loki-gateway", TCP % 8080),
+            ("cnop/verify", "monitoring/tempo", TCP % 3200),
+        } | {(f"cnop/{name}", "monitoring/tempo", TCP % 4318) for name in METRICS}
+        assert (source, target, connection) in allowed, (source, target, connection)
+    # Inside, the tools still reach each other (Grafana its data sources, Argo CD its parts).
+    assert ("monitoring/grafana", "monitoring/prometheus", "All connections") in edges
+    if has_argocd:
+        assert ("argocd/argocd-server", "argocd/argocd-repo-server", "All connections") in edges

@@ -24,6 +24,7 @@ import pulumi_kubernetes as k8s
 from cnop_catalogue import IMAGES
 from cnop_platform.components.helm import release
 from cnop_platform.components.monitoring_values import NAMESPACE as MONITORING
+from cnop_platform.components.netpol import declare_policies, isolated_namespace
 from cnop_platform.config import IMAGE_NAMESPACE, StackConfig
 
 ARGOCD_NAMESPACE = "argocd"
@@ -80,6 +81,13 @@ class GitOps(pulumi.ComponentResource):
             ARGOCD_NAMESPACE,
             metadata=k8s.meta.v1.ObjectMetaArgs(name=ARGOCD_NAMESPACE),
             opts=child,
+        )
+        # Argo CD's pods talk to each other only; nothing else reaches them (its UI
+        # and API through `kubectl port-forward`, which no policy sees).
+        declare_policies(
+            isolated_namespace(ARGOCD_NAMESPACE),
+            ARGOCD_NAMESPACE,
+            pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
         )
         argocd = release(
             "argo-cd",

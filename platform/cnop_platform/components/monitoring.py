@@ -29,12 +29,22 @@ from cnop_platform.components.monitoring_values import (
     GRAFANA_ADMIN_SECRET,
     LOKI_ACCOUNT,
     NAMESPACE,
+    OTLP_HTTP_PORT,
     Receiver,
     chart_values,
 )
+from cnop_platform.components.netpol import (
+    declare_policies,
+    in_monitoring,
+    in_namespace,
+    isolated_namespace,
+)
+from cnop_platform.components.pod import labels
+from cnop_platform.components.verification import NAME as VERIFY
+from cnop_platform.components.verification import QUERIED
 from cnop_platform.config import StackConfig
 
-OTLP_ENDPOINT = f"http://tempo.{NAMESPACE}.svc.cluster.local:4318"
+OTLP_ENDPOINT = f"http://tempo.{NAMESPACE}.svc.cluster.local:{OTLP_HTTP_PORT}"
 
 
 def rule_groups(file_name: str) -> list[dict[str, Any]]:
@@ -65,6 +75,7 @@ class Monitoring(pulumi.ComponentResource):
         )
         after = pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         admin = _grafana_admin(after)
+        declare_policies(monitoring_ingress(config), NAMESPACE, after)
         loki = _loki_storage(config, cluster_name, child) if cluster_name is not None else None
         bucket, identity = loki if loki else (None, [])
         self._releases(
@@ -127,6 +138,29 @@ class Monitoring(pulumi.ComponentResource):
                 data={path.name: path.read_text()},
                 opts=opts,
             )
+
+
+def monitoring_ingress(config: StackConfig) -> dict[str, dict[str, Any]]:
+    """Who reaches the monitoring pods: each other; from the app namespace, every pod
+    sends spans to Tempo and the post-deploy check reads the query APIs; nothing else.
+    (Scrapes go out of here; kubelet probes and port-forwards are not policed.)"""
+    verify = in_namespace(config.namespace, labels(VERIFY))
+
+    def allow(peers: list[dict[str, Any]], pods: dict[str, Any], port: int) -> dict[str, Any]:
+        return {
+            "podSelector": pods["podSelector"],
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": peers, "ports": [{"protocol": "TCP", "port": port}]}],
+        }
+
+    specs = isolated_namespace(NAMESPACE)
+    specs["allow-spans-from-the-app"] = allow(
+        [in_namespace(config.namespace)], in_monitoring("tempo"), OTLP_HTTP_PORT
+    )
+    for peer, port in QUERIED:
+        app = peer["podSelector"]["matchLabels"]["app.kubernetes.io/name"]
+        specs[f"allow-{app}-queries-from-verify"] = allow([verify], peer, port)
+    return specs
 
 
 def _grafana_admin(opts: pulumi.ResourceOptions) -> k8s.core.v1.Secret:

@@ -34,6 +34,7 @@ CHARTS = {
 }
 LOKI_URL = f"http://loki-gateway.{NAMESPACE}.svc.cluster.local"
 TEMPO_URL = f"http://tempo.{NAMESPACE}.svc.cluster.local:3200"
+OTLP_HTTP_PORT = 4318  # Tempo's OTLP/HTTP receiver, where every component sends spans
 GRAFANA_ADMIN_SECRET = "grafana-admin"  # noqa: S105 - the Secret's name, not its value
 LOKI_ACCOUNT = "loki"  # the chart's service account (its full name)
 
@@ -152,6 +153,10 @@ def prometheus_stack_values(config: StackConfig, receiver: Receiver) -> dict[str
             "config": alertmanager_config(receiver),
             "alertmanagerSpec": {"retention": "120h", "storage": claim(config, 2)},
         },
+        # The operator's admission webhook would be called by the API server, which the
+        # monitoring namespace's ingress isolation does not admit (monitoring.py); our
+        # rules are checked by promtool in CI before they ever reach a cluster.
+        "prometheusOperator": {"admissionWebhooks": {"enabled": False}},
         "grafana": {
             # The admin password is Pulumi's generated secret, never the chart's default.
             "admin": {

@@ -35,3 +35,27 @@ def declare_policies(
             spec=cast("k8s.networking.v1.NetworkPolicySpecArgsDict", spec),
             opts=opts,
         )
+
+
+def in_namespace(namespace: str, pods: dict[str, str] | None = None) -> dict[str, Any]:
+    """A peer: pods of another namespace (all of them, or those with `pods` labels)."""
+    peer: dict[str, Any] = {
+        "namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": namespace}}
+    }
+    if pods:
+        peer["podSelector"] = {"matchLabels": pods}
+    return peer
+
+
+def isolated_namespace(namespace: str) -> dict[str, dict[str, Any]]:
+    """Ingress isolation for a namespace of the platform's own tools (monitoring,
+    Argo CD): nothing reaches its pods but its own pods, and what a caller adds.
+    Egress stays open: they scrape, clone, page and store far and wide."""
+    return {
+        f"{namespace}-default-deny-ingress": {"podSelector": {}, "policyTypes": ["Ingress"]},
+        f"{namespace}-allow-same-namespace": {
+            "podSelector": {},
+            "policyTypes": ["Ingress"],
+            "ingress": [{"from": [{"podSelector": {}}]}],
+        },
+    }

@@ -19,6 +19,7 @@ from cnop_catalogue import COMPONENTS, LIMITS_STORE_PORT, STORE_PORT, STORE_USER
 from cnop_platform.components.data import pod_identity_accounts
 from cnop_platform.components.limits_store import NAME as LIMITS_STORE
 from cnop_platform.components.loadgen import role_labels
+from cnop_platform.components.monitoring_values import OTLP_HTTP_PORT
 from cnop_platform.components.netpol import declare_policies, in_monitoring
 from cnop_platform.components.pod import labels
 from cnop_platform.components.verification import NAME as VERIFY
@@ -26,7 +27,6 @@ from cnop_platform.components.vpc import SERVICE_CIDR, pod_networks, public_netw
 from cnop_platform.config import StackConfig
 
 STORE = ("store", STORE_PORT)
-OTLP_HTTP_PORT = 4318
 # The Prometheus pods (the operator labels them so); no other monitoring pod scrapes.
 PROMETHEUS_PODS = in_monitoring("prometheus")
 TEMPO_EGRESS = {

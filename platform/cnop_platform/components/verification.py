@@ -56,19 +56,23 @@ def verify_env(config: StackConfig) -> dict[str, str]:
     }
 
 
+# The query APIs the check reads, as NetworkPolicy peers with their pod ports: its
+# egress here, their ingress in the monitoring namespace (monitoring.py).
+QUERIED = (
+    (in_monitoring("prometheus"), PROMETHEUS[1]),
+    (in_monitoring("loki", "gateway"), LOKI[1]),
+    (in_monitoring("tempo"), TEMPO[1]),
+)
+
+
 def verify_egress() -> list[dict[str, Any]]:
     """The gateway's API port, and the query APIs of Prometheus, Loki and Tempo."""
-    queried = (
-        (in_monitoring("prometheus"), PROMETHEUS[1]),
-        (in_monitoring("loki", "gateway"), LOKI[1]),
-        (in_monitoring("tempo"), TEMPO[1]),
-    )
     return [
         {
             "to": [{"podSelector": {"matchLabels": labels("gateway")}}],
             "ports": [{"protocol": "TCP", "port": BY_NAME["gateway"].port}],
         },
-        *({"to": [peer], "ports": [{"protocol": "TCP", "port": port}]} for peer, port in queried),
+        *({"to": [peer], "ports": [{"protocol": "TCP", "port": port}]} for peer, port in QUERIED),
     ]
 
 
