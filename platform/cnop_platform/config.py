@@ -38,6 +38,8 @@ class StackConfig(BaseModel):
     replicas: int = Field(ge=1)
     max_replicas: int | None = Field(default=None, alias="maxReplicas")
     pod_cidr: str = Field(alias="podCidr")
+    # A NAT gateway in each zone (prod) rather than one for the VPC (staging).
+    nat_gateway_per_zone: bool = Field(default=False, alias="natGatewayPerZone")
     # port-forward: nothing public; loadbalancer: the gateway behind an NLB with TLS.
     expose: Literal["port-forward", "loadbalancer"]
     # The web UI's public name (its Ingress, its CDN) and the API's own (the NLB):
@@ -48,6 +50,8 @@ class StackConfig(BaseModel):
     retention_days: int = Field(alias="retentionDays", ge=1)
     deletion_protection: bool = Field(default=False, alias="deletionProtection")
     git_repo: str | None = Field(default=None, alias="gitRepo")
+    # For a private gitRepo: the user Argo CD clones as, with the secret cnop:gitToken.
+    git_username: str = Field(default="git", alias="gitUsername")
     git_revision: str = Field(alias="gitRevision")
     aws_region: str = Field(default="us-east-1", alias="awsRegion")
     auth_active_kid: str = Field(alias="authActiveKid")

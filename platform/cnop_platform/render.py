@@ -163,6 +163,7 @@ def run(
             "cnop:alertReceiverUrl",
             "cnop:limitsStoreToken",
             "cnop:identityKeys",
+            "cnop:gitToken",
         ],
     )
 

@@ -13,10 +13,17 @@ from pydantic import ValidationError
 
 from cnop_catalogue import IMAGES
 from cnop_platform import render
+from cnop_platform.components.addons import autoscaler_release
 from cnop_platform.components.gitops import APP_KINDS, image_overrides
 from cnop_platform.components.vpc import pod_networks, public_networks
 from cnop_platform.config import StackConfig
-from cnop_platform.render import RENDER_STAND_INS, objects_with, render_config, run
+from cnop_platform.render import (
+    RENDER_STAND_INS,
+    SECRET_SIG,
+    objects_with,
+    render_config,
+    run,
+)
 
 pytestmark = pytest.mark.unit
 AWS = ["staging", "prod"]
@@ -117,7 +124,13 @@ def test_dynamodb_is_reached_through_a_gateway_endpoint(declared, stack):
     endpoint = one(declared[stack], "aws:ec2/vpcEndpoint:VpcEndpoint")
     assert endpoint["serviceName"] == "com.amazonaws.eu-west-1.dynamodb"
     assert endpoint["vpcEndpointType"] == "Gateway"
-    assert endpoint["routeTableIds"] == ["cnop-private-id"]
+    private_tables = [
+        f"{name}-id"
+        for name, _inputs in of_type(declared[stack], "aws:ec2/routeTable:RouteTable")
+        if "-private" in name
+    ]
+    assert sorted(endpoint["routeTableIds"]) == sorted(private_tables)
+    assert len(private_tables) == (2 if stack == "prod" else 1)
 
 
 def test_each_stack_pushes_to_repositories_of_its_own(declared):
@@ -356,6 +369,9 @@ def test_each_front_door_has_its_own_name_pointed_by_the_same_up(declared, stack
     (public,) = [o for o in render.objects(stack) if o["metadata"].get("name") == "gateway-public"]
     annotations = public["metadata"]["annotations"]
     assert annotations["service.beta.kubernetes.io/aws-load-balancer-name"] == f"cnop-{stack}-api"
+    # Not the controller's NLB default (ELBSecurityPolicy-2016-08 takes TLS 1.0).
+    policy = annotations["service.beta.kubernetes.io/aws-load-balancer-ssl-negotiation-policy"]
+    assert policy == "ELBSecurityPolicy-TLS13-1-2-2021-06"
     if stack == "prod":
         for kind in ("A", "AAAA"):
             (cdn,) = records[(web, kind)]["aliases"]
@@ -447,3 +463,39 @@ def test_no_pod_reaches_the_nodes_metadata_and_nothing_needs_to(declared, stack)
     assert releases["aws-load-balancer-controller"]["region"] == "eu-west-1"
     assert releases["aws-load-balancer-controller"]["vpcId"]
     assert releases["cluster-autoscaler"]["awsRegion"] == "eu-west-1"
+
+
+@pytest.mark.parametrize("stack", AWS)
+def test_the_cluster_autoscaler_runs_the_clusters_own_minor(declared, stack):
+    """kubernetes/autoscaler supports each Kubernetes minor with the autoscaler of the
+    same minor only; chart 9.46.6 (the old pin) defaulted to v1.32.0 under EKS 1.33."""
+    eks = one(declared[stack], "aws:eks/cluster:Cluster")["version"]
+    releases = {
+        inputs["chart"]: inputs
+        for _n, inputs in of_type(declared[stack], "kubernetes:helm.sh/v3:Release")
+    }
+    tag = releases["cluster-autoscaler"]["values"]["image"]["tag"]
+    assert tag.removeprefix("v").rsplit(".", 1)[0] == eks
+    assert releases["cluster-autoscaler"]["version"] == "9.51.0"
+
+
+def test_an_eks_minor_without_a_pinned_autoscaler_is_refused():
+    with pytest.raises(ValueError, match=r"no cluster autoscaler pinned for EKS 1\.99"):
+        autoscaler_release("1.99")
+
+
+def test_a_private_repository_is_cloned_with_the_token_kept_as_a_secret():
+    """Argo CD finds repository credentials in Secrets labelled
+    `argocd.argoproj.io/secret-type: repository` (argo-cd docs, declarative setup)."""
+    assert not [
+        i for t, n, i in run("prod").resources if n == "argocd-repository"
+    ]  # a public repository needs none
+    mocks = run("prod", {"cnop:gitToken": "ghp_standin", "cnop:gitUsername": "ci-bot"})
+    (secret,) = [i for t, n, i in mocks.resources if n == "argocd-repository"]
+    assert secret["metadata"]["namespace"] == "argocd"
+    assert secret["metadata"]["labels"] == {"argocd.argoproj.io/secret-type": "repository"}
+    data = secret["stringData"]
+    assert data[SECRET_SIG]  # the token never travels bare
+    assert data["value"]["url"] == RENDER_STAND_INS["cnop:gitRepo"]
+    assert data["value"]["username"] == "ci-bot"
+    assert data["value"]["password"] == "ghp_standin"

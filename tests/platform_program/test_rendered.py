@@ -289,8 +289,28 @@ def test_aws_stacks_get_a_routable_vpc_and_eks_in_private_subnets(declared, stac
     types = [typ for typ, _name, _inputs in declared[stack]]
     assert types.count("aws:ec2/subnet:Subnet") == 4
     assert types.count("aws:ec2/internetGateway:InternetGateway") == 1
-    assert types.count("aws:ec2/natGateway:NatGateway") == 1
     assert types.count("aws:eks/cluster:Cluster") == 1
+    # Staging shares one NAT gateway; prod has one per zone, each private subnet
+    # routed through its own zone's, and DynamoDB's endpoint on every route table.
+    nats = {f"{n}-id": i for t, n, i in declared[stack] if t == "aws:ec2/natGateway:NatGateway"}
+    tables = {
+        f"{n}-id": i["routes"][0]["natGatewayId"]
+        for t, n, i in declared[stack]
+        if t == "aws:ec2/routeTable:RouteTable" and "-private" in n
+    }
+    subnets = {f"{n}-id": i for t, n, i in declared[stack] if t == "aws:ec2/subnet:Subnet"}
+    routed = {
+        subnets[i["subnetId"]]["availabilityZone"]: nats[tables[i["routeTableId"]]]["subnetId"]
+        for t, _n, i in declared[stack]
+        if t == "aws:ec2/routeTableAssociation:RouteTableAssociation"
+        and i["routeTableId"] in tables
+    }
+    assert len(nats) == (2 if stack == "prod" else 1)
+    nat_zones = {zone: subnets[nat]["availabilityZone"] for zone, nat in routed.items()}
+    if stack == "prod":
+        assert all(zone == nat_zone for zone, nat_zone in nat_zones.items()), nat_zones
+    (endpoint,) = [i for t, _n, i in declared[stack] if t == "aws:ec2/vpcEndpoint:VpcEndpoint"]
+    assert set(endpoint["routeTableIds"]) == set(tables)
     cluster = next(i for t, _n, i in declared[stack] if t == "aws:eks/cluster:Cluster")
     private = {
         f"{n}-id"

@@ -28,7 +28,13 @@ from cnop_platform.config import StackConfig
 KUBE_SYSTEM = "kube-system"
 STORAGE_CLASS = "gp3"
 # Pinned charts of the in-cluster controllers (a real `pulumi up` proves they resolve).
-AUTOSCALER_CHART = ("https://kubernetes.github.io/autoscaler", "cluster-autoscaler", "9.46.6")
+AUTOSCALER_REPO = "https://kubernetes.github.io/autoscaler"
+# The cluster autoscaler's minor must be the cluster's (its compatibility policy:
+# kubernetes/autoscaler cluster-autoscaler/README.md, "Releases"): per EKS minor,
+# the chart whose default image is that minor (charts/cluster-autoscaler/Chart.yaml
+# appVersion; 9.51.0 → 1.33.0) and the image, named explicitly. A new eksVersion
+# fails here until someone adds its pair.
+AUTOSCALER_RELEASES = {"1.33": ("9.51.0", "v1.33.0")}
 LB_CONTROLLER_CHART = ("https://aws.github.io/eks-charts", "aws-load-balancer-controller", "1.13.4")
 AUTOSCALER_ACCOUNT = "cluster-autoscaler"
 LB_CONTROLLER_ACCOUNT = "aws-load-balancer-controller"
@@ -128,12 +134,13 @@ def cluster_addons(
         reclaim_policy="Retain" if config.deletion_protection else "Delete",
         opts=opts,
     )
-    repo, chart, version = AUTOSCALER_CHART
+    chart_version, image_tag = autoscaler_release(config.eks_version)
     release(
-        chart,
-        (repo, version),
+        "cluster-autoscaler",
+        (AUTOSCALER_REPO, chart_version),
         namespace=KUBE_SYSTEM,
         values={
+            "image": {"tag": image_tag},
             "cloudProvider": "aws",
             "awsRegion": config.aws_region,
             "autoDiscovery": {"clusterName": cluster_name},
@@ -172,6 +179,13 @@ def lb_controller_values(
         # name their class themselves (loadBalancerClass service.k8s.aws/nlb).
         "enableServiceMutatorWebhook": False,
     }
+
+
+def autoscaler_release(eks_version: str) -> tuple[str, str]:
+    """The autoscaler chart version and image tag for an EKS minor."""
+    if eks_version not in AUTOSCALER_RELEASES:
+        raise ValueError(f"no cluster autoscaler pinned for EKS {eks_version}: add it to addons.py")
+    return AUTOSCALER_RELEASES[eks_version]
 
 
 def _autoscaler_policy(cluster_name: str) -> str:

@@ -34,6 +34,9 @@ from cnop_platform.config import StackConfig
 EDGE_CONFIG = "cnop-edge"
 PUBLIC_GATEWAY = "gateway-public"
 NLB = "service.beta.kubernetes.io/aws-load-balancer"
+# TLS 1.2 and 1.3 only, on both front doors: the controller's NLB default
+# (ELBSecurityPolicy-2016-08, v2.13 docs/guide/service/annotations.md) still takes 1.0.
+TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 
 def cors_origins(config: StackConfig) -> str:
@@ -53,6 +56,7 @@ def nlb_annotations(config: StackConfig) -> dict[str, str]:
         f"{NLB}-nlb-target-type": "ip",
         f"{NLB}-ssl-cert": config.tls_certificate_arn or "",
         f"{NLB}-ssl-ports": "https",
+        f"{NLB}-ssl-negotiation-policy": TLS_POLICY,
         f"{NLB}-target-group-attributes": "preserve_client_ip.enabled=true",
     }
 
@@ -156,7 +160,7 @@ class Edge(pulumi.ComponentResource):
             "alb.ingress.kubernetes.io/target-type": "ip",
             "alb.ingress.kubernetes.io/certificate-arn": config.tls_certificate_arn or "",
             "alb.ingress.kubernetes.io/listen-ports": json.dumps([{"HTTPS": 443}]),
-            "alb.ingress.kubernetes.io/ssl-policy": "ELBSecurityPolicy-TLS13-1-2-2021-06",
+            "alb.ingress.kubernetes.io/ssl-policy": TLS_POLICY,
             "alb.ingress.kubernetes.io/healthcheck-path": "/health",
         }
         if config.web_cdn:

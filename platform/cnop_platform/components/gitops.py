@@ -64,6 +64,36 @@ def image_overrides(config: StackConfig, repositories: Mapping[str, str]) -> lis
     return overrides
 
 
+def repository_credentials(
+    config: StackConfig, opts: pulumi.ResourceOptions
+) -> list[k8s.core.v1.Secret]:
+    """Where gitRepo is private (the secret cnop:gitToken is set): the repository Secret
+    Argo CD clones it with (argo-cd docs, declarative setup: a Secret labelled
+    `argocd.argoproj.io/secret-type: repository` with `url`, `username`, `password`)."""
+    token = pulumi.Config("cnop").get_secret("gitToken")
+    if token is None:
+        return []
+    return [
+        k8s.core.v1.Secret(
+            "argocd-repository",
+            metadata=k8s.meta.v1.ObjectMetaArgs(
+                name="cnop-repository",
+                namespace=ARGOCD_NAMESPACE,
+                labels={"argocd.argoproj.io/secret-type": "repository"},
+            ),
+            string_data={
+                "type": "git",
+                "url": config.git_repo or "",
+                "username": config.git_username,
+                "password": token,
+            },
+            opts=pulumi.ResourceOptions.merge(
+                opts, pulumi.ResourceOptions(additional_secret_outputs=["stringData"])
+            ),
+        )
+    ]
+
+
 class GitOps(pulumi.ComponentResource):
     """Argo CD, this stack's project and its Application."""
 
@@ -95,6 +125,9 @@ class GitOps(pulumi.ComponentResource):
             namespace=ARGOCD_NAMESPACE,
             values={"configs": {"params": {"server.insecure": False}}},
             opts=pulumi.ResourceOptions(parent=self, depends_on=[namespace]),
+        )
+        credentials = repository_credentials(
+            config, pulumi.ResourceOptions(parent=self, depends_on=[namespace])
         )
         project_name = f"cnop-{config.environment}"
         project = k8s.apiextensions.CustomResource(
@@ -157,6 +190,6 @@ class GitOps(pulumi.ComponentResource):
             },
             # The CRDs (the monitoring charts), the project, the image repositories
             # and what the pods read or need (Secrets, ConfigMaps, Pod Identity) first.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[project, *after]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[project, *credentials, *after]),
         )
         self.register_outputs({})

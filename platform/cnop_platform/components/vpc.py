@@ -80,19 +80,31 @@ def network(name: str, config: StackConfig, opts: pulumi.ResourceOptions) -> Net
             f"{name}-public-{zone}", subnet_id=subnet.id, route_table_id=public_routes.id, opts=opts
         )
         public.append(subnet)
-    address = aws.ec2.Eip(name, domain="vpc", tags=tags, opts=opts)
-    nat = aws.ec2.NatGateway(
-        name, allocation_id=address.id, subnet_id=public[0].id, tags=tags, opts=opts
-    )
-    private_routes = aws.ec2.RouteTable(
-        f"{name}-private",
-        vpc_id=vpc.id,
-        routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
-        tags=tags,
-        opts=opts,
-    )
+    # One NAT gateway (staging), or one per zone (prod: a zone's outage takes only its
+    # own pods' way out), each private subnet routed through its zone's or the one.
+    per_zone = config.nat_gateway_per_zone
+    routes = []
+    for index, zone in enumerate(ZONES if per_zone else ZONES[:1]):
+        suffix = f"-{zone}" if per_zone else ""
+        address = aws.ec2.Eip(f"{name}{suffix}", domain="vpc", tags=tags, opts=opts)
+        nat = aws.ec2.NatGateway(
+            f"{name}{suffix}",
+            allocation_id=address.id,
+            subnet_id=public[index].id,
+            tags=tags,
+            opts=opts,
+        )
+        routes.append(
+            aws.ec2.RouteTable(
+                f"{name}-private{suffix}",
+                vpc_id=vpc.id,
+                routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", nat_gateway_id=nat.id)],
+                tags=tags,
+                opts=opts,
+            )
+        )
     private = []
-    for cidr, zone in zip(pod_networks(config), ZONES, strict=True):
+    for index, (cidr, zone) in enumerate(zip(pod_networks(config), ZONES, strict=True)):
         subnet = aws.ec2.Subnet(
             f"{name}-private-{zone}",
             vpc_id=vpc.id,
@@ -104,7 +116,7 @@ def network(name: str, config: StackConfig, opts: pulumi.ResourceOptions) -> Net
         aws.ec2.RouteTableAssociation(
             f"{name}-private-{zone}",
             subnet_id=subnet.id,
-            route_table_id=private_routes.id,
+            route_table_id=routes[index if per_zone else 0].id,
             opts=opts,
         )
         private.append(subnet)
@@ -114,7 +126,7 @@ def network(name: str, config: StackConfig, opts: pulumi.ResourceOptions) -> Net
         vpc_id=vpc.id,
         service_name=f"com.amazonaws.{config.aws_region}.dynamodb",
         vpc_endpoint_type="Gateway",
-        route_table_ids=[private_routes.id],
+        route_table_ids=[table.id for table in routes],
         tags=tags,
         opts=opts,
     )
