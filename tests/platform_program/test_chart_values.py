@@ -17,8 +17,11 @@ from urllib.parse import urlparse
 import pytest
 
 from cnop_platform.components.monitoring_storage import (
+    API_SERVER_SERIES,
+    SERIES_PER_NODE,
     metrics_retention_days,
     prometheus_volume_gib,
+    series_estimate,
 )
 from cnop_platform.components.monitoring_values import (
     ALLOY_CONFIG,
@@ -156,6 +159,17 @@ def test_metrics_are_kept_for_the_slo_windows_on_a_volume_that_holds_them(stack)
     assert alertmanager["storage"]["volumeClaimTemplate"]["spec"]["resources"]
     tempo = values_of(stack)["tempo"]["persistence"]
     assert tempo["enabled"] is True
+
+
+@pytest.mark.parametrize("stack", ["staging", "prod"])
+def test_the_metrics_volume_counts_the_api_servers_series(stack):
+    """kube-prometheus-stack scrapes the API server unless `kubeApiServer.enabled` is
+    false (75.15.0 values.yaml); on EKS it is the largest source of series."""
+    values = values_of(stack)["kube-prometheus-stack"]
+    assert values.get("kubeApiServer", {}).get("enabled", True) is True
+    assert series_estimate(config(stack)) >= API_SERVER_SERIES + SERIES_PER_NODE * 4
+    # 30 days of that, compressed, with headroom: more than the old flat 10 GiB.
+    assert prometheus_volume_gib(config(stack)) > 10
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)

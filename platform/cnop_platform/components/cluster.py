@@ -18,6 +18,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from cnop_platform.components.addons import cloud_addons, cluster_addons
+from cnop_platform.components.monitoring_storage import max_nodes
 from cnop_platform.components.vpc import SERVICE_CIDR, Network, network
 from cnop_platform.config import StackConfig
 
@@ -176,7 +177,7 @@ class Cluster(pulumi.ComponentResource):
             scaling_config=aws.eks.NodeGroupScalingConfigArgs(
                 desired_size=max(2, config.replicas),
                 min_size=2,
-                max_size=max(4, (config.max_replicas or 2) * 2),
+                max_size=max_nodes(config),
             ),
             opts=pulumi.ResourceOptions.merge(
                 child,

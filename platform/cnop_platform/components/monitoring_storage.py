@@ -12,10 +12,15 @@ from typing import Any
 from cnop_platform.config import StackConfig
 from cnop_policies.slo import load as load_slos
 
-# Sizing of the metrics volume: series the platform and the cluster's exporters
-# produce (measured locally: ~3 000 of ours; kube-state-metrics and node
-# exporters add ~2 000 per node), at Prometheus' ~2 bytes per compressed sample.
-SERIES_ESTIMATE = 20_000
+# Sizing of the metrics volume, in series, at Prometheus' ~2 bytes per compressed
+# sample: ours (measured locally: ~3 000 per replica set), kube-state-metrics and
+# the node exporter (~2 000 per node, at the node group's most), and the API
+# server, which kube-prometheus-stack scrapes by default (`kubeApiServer`) and
+# which on its own yields ~20 000 per instance even after the chart's default
+# bucket drops; EKS answers from at least two.
+OUR_SERIES = 3_000
+SERIES_PER_NODE = 2_000
+API_SERVER_SERIES = 2 * 20_000
 SCRAPE_INTERVAL_SECONDS = 30
 BYTES_PER_SAMPLE = 2
 HEADROOM = 1.5  # WAL, compaction and growth
@@ -27,10 +32,24 @@ def metrics_retention_days(config: StackConfig) -> int:
     return max(config.retention_days, slos.availability.window_days, slos.latency.window_days)
 
 
+def max_nodes(config: StackConfig) -> int:
+    """The node group's most nodes (the autoscaler's ceiling)."""
+    return max(4, (config.max_replicas or 2) * 2)
+
+
+def series_estimate(config: StackConfig) -> int:
+    """How many series Prometheus holds at the stack's largest."""
+    cluster = API_SERVER_SERIES if config.create_cluster else 0
+    return OUR_SERIES * max(1, config.max_replicas or config.replicas) + (
+        SERIES_PER_NODE * max_nodes(config) + cluster
+    )
+
+
 def prometheus_volume_gib(config: StackConfig) -> int:
     """The volume that holds the retention window, with headroom."""
     seconds = metrics_retention_days(config) * 86_400
-    needed = SERIES_ESTIMATE / SCRAPE_INTERVAL_SECONDS * BYTES_PER_SAMPLE * seconds * HEADROOM
+    samples_per_second = series_estimate(config) / SCRAPE_INTERVAL_SECONDS
+    needed = samples_per_second * BYTES_PER_SAMPLE * seconds * HEADROOM
     return max(10, math.ceil(needed / 2**30))
 
 
