@@ -25,6 +25,7 @@ from cnop_platform.components.monitoring_storage import (
 )
 from cnop_platform.components.monitoring_values import (
     ALLOY_CONFIG,
+    CHARTS,
     Receiver,
     chart_values,
     runbook_base_url,
@@ -295,3 +296,12 @@ def test_no_webhook_waits_behind_the_monitoring_namespaces_isolation(declared, s
     server's calls would meet the monitoring namespace's default-deny ingress."""
     values = release(declared[stack], "kube-prometheus-stack")["values"]
     assert values["prometheusOperator"]["admissionWebhooks"]["enabled"] is False
+
+
+def test_the_deprecated_tempo_chart_is_kept_at_the_version_its_plan_names():
+    """grafana/helm-charts' single-binary `tempo` chart is deprecated upstream; the plan
+    for leaving it is in docs/deploying.md ("Checking the pins"). A bump of this pin
+    means reading that plan again, and changing both together."""
+    assert CHARTS["tempo"] == ("https://grafana.github.io/helm-charts", "1.23.3")
+    plan = (Path(__file__).resolve().parents[2] / "docs" / "deploying.md").read_text()
+    assert "pinned 1.23.3" in plan

@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from cnop_catalogue import IMAGES
-from cnop_platform import deploy
+from cnop_platform import deploy, helm_values
+from cnop_platform.render import SECRET_SIG
 from cnop_platform.rollout import not_rolled_out
 
 pytestmark = pytest.mark.unit
@@ -128,3 +129,22 @@ def test_the_workflow_says_what_it_lacks_instead_of_failing_midway():
     )
     assert result.returncode != 0
     assert "preview needs pulumi, docker, aws, kubectl on PATH" in result.stderr
+
+
+def test_every_pinned_chart_has_a_command_that_checks_it(capsys):
+    assert helm_values.main(["prod"]) == 0
+    commands = capsys.readouterr().out.splitlines()
+    charts = {line.split()[2] for line in commands}
+    assert charts == {
+        "cluster-autoscaler",
+        "aws-load-balancer-controller",
+        "argo-cd",
+        "kube-prometheus-stack",
+        "loki",
+        "tempo",
+        "alloy",
+    }
+    for line in commands:
+        values = REPO / line.split("--values ")[1].split()[0]
+        assert values.is_file(), line
+        assert SECRET_SIG not in values.read_text()  # plain values, helm can read them
