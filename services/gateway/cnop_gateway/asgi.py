@@ -29,7 +29,12 @@ def login_name(body: bytes) -> str:
     except (ValueError, RecursionError):  # RecursionError: nested too deeply to parse
         return ""
     name = data.get("username") if isinstance(data, dict) else None
-    return name.strip().lower()[:64] if isinstance(name, str) else ""
+    if not isinstance(name, str):
+        return ""
+    # JSON may spell text no encoder takes (a lone surrogate, "\ud800"): the guard's
+    # key keeps it as an escape, one stable key per such name, that Redis and the
+    # logs can carry. The user service refuses the name itself (422).
+    return name.strip().lower()[:64].encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:

@@ -2,6 +2,7 @@
 
 import pytest
 
+from cnop_gateway.asgi import login_name
 from cnop_gateway.breaker import CircuitBreaker, State
 from cnop_gateway.cache import REVOKED_MEMORY_SECONDS, Identity, ValidationCache, token_key
 from cnop_gateway.limits import LoginGuard, RateLimiter
@@ -232,3 +233,15 @@ def test_the_twenty_first_concurrent_attempt_from_an_address_is_refused():
     )
     started = [guard.begin(f"user{i}", "10.0.0.7") for i in range(25)]
     assert started == [0] * 20 + [1] * 5
+
+
+def test_the_login_guard_keys_any_username_json_can_spell():
+    """A lone surrogate is valid JSON but no encoder's text: the guard's key (and so
+    Redis) gets a stable escape of it, never the text redis-py cannot encode."""
+    lone = login_name(b'{"username": "\\ud800X"}')
+    assert lone == "\\ud800x"
+    assert lone.encode("utf-8")  # encodable
+    assert login_name(b'{"username": "\\ud800X"}') == lone  # stable: one key per name
+    assert login_name(b'{"username": " Alice_01 "}') == "alice_01"
+    assert login_name(b'{"username": 5}') == ""
+    assert login_name(b"not json") == ""

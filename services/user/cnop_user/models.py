@@ -13,6 +13,7 @@ from pydantic import (
     ConfigDict,
     EmailStr,
     Field,
+    StrictBool,
     model_validator,
 )
 
@@ -25,7 +26,11 @@ Username = Annotated[str, AfterValidator(validation.check_username)]
 Password = Annotated[str, AfterValidator(validation.check_password)]
 PersonName = Annotated[str, AfterValidator(validation.check_name)]
 Phone = Annotated[str, AfterValidator(validation.check_phone)]
-BirthDate = Annotated[date, AfterValidator(validation.check_birth_date)]
+BirthDate = Annotated[
+    date,
+    BeforeValidator(validation.iso_date_text),
+    AfterValidator(validation.check_birth_date),
+]
 
 
 def _lower_email(value: str) -> str:
@@ -54,7 +59,7 @@ class RegisterRequest(_Body):
     last_name: PersonName
     phone: Phone | None = None
     date_of_birth: BirthDate | None = None
-    marketing_emails_consent: bool = False
+    marketing_emails_consent: StrictBool = False  # true or false, not "yes" or 1
 
 
 class ProfileUpdate(_Body):

@@ -9,6 +9,7 @@ USERNAME = re.compile(r"^[A-Za-z0-9_]{6,30}$")
 PASSWORD_SPECIALS = "!@#$%^&*()-_=+"  # noqa: S105 - the allowed symbols, not a secret
 NAME = re.compile(r"^[^\W\d_]+(?:[ '\-]+[^\W\d_]+)*$")
 PHONE_PUNCTUATION = re.compile(r"[\s().+\-/]")
+ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
 # Markup and script vectors rejected in every text field (the UI renders them).
 MARKUP = re.compile(
     r"<\s*/?\s*(script|iframe|object|embed|svg|img|style|link|meta|form|frame|base)\b"
@@ -57,6 +58,14 @@ def check_phone(value: str) -> str:
     if not digits.isdigit() or not 10 <= len(digits) <= 15:
         raise ValueError("phone must have 10-15 digits")
     return digits
+
+
+def iso_date_text(value: object) -> object:
+    """Only a date written YYYY-MM-DD, as api.md says: no number (0 was 1970-01-01),
+    no timestamp, no other spelling that a lax parser would turn into a date."""
+    if not isinstance(value, str) or not ISO_DATE.fullmatch(value):
+        raise ValueError("must be a date written YYYY-MM-DD")
+    return value
 
 
 def check_birth_date(value: date, today: date | None = None) -> date:

@@ -154,3 +154,22 @@ def test_good_amounts(amount):
 def test_bad_amounts(amount):
     with pytest.raises(ValidationError):
         AmountRequest.model_validate({"amount": amount})
+
+
+@pytest.mark.parametrize(
+    "written", [0, "0", 19900203, "1990-2-3", "1990-02-03T00:00:00", "03/02/1990", True]
+)
+def test_a_birth_date_is_only_ever_written_yyyy_mm_dd(written):
+    """pydantic's lax date took 0 (and "0") as 1970-01-01: api.md says YYYY-MM-DD."""
+    with pytest.raises(ValidationError, match="YYYY-MM-DD"):
+        build(date_of_birth=written)
+    with pytest.raises(ValidationError, match="YYYY-MM-DD"):
+        ProfileUpdate(date_of_birth=written)
+    assert build(date_of_birth="1990-02-03").date_of_birth == date(1990, 2, 3)
+
+
+@pytest.mark.parametrize("said", ["yes", "true", 1, 0, "1", "on"])
+def test_consent_is_a_json_boolean_not_a_word_or_a_number(said):
+    with pytest.raises(ValidationError):
+        build(marketing_emails_consent=said)
+    assert build(marketing_emails_consent=True).marketing_emails_consent is True
