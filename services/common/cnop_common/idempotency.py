@@ -52,7 +52,12 @@ class StoredResponse:
 
 
 class IdempotentRequest:
-    """One request carrying an Idempotency-Key, scoped to its user and operation."""
+    """One request carrying an Idempotency-Key, scoped to its user in this service.
+
+    The key names one request, whichever endpoint it went to: the record is the
+    user's and the key's alone, and the fingerprint covers the operation, so the
+    key reused on another endpoint of the service (a deposit's key on a
+    withdrawal) is refused like one reused with another body."""
 
     def __init__(
         self, store: Store, table: str, *, user: str, operation: str, key: str, payload: Any
@@ -60,7 +65,7 @@ class IdempotentRequest:
         self.store = store
         self.logical_table = table
         self.table = store.table(table)
-        self.scope_key = f"{user}#{operation}#{key}"
+        self.scope_key = f"{user}#{key}"
         canonical = json.dumps(payload, sort_keys=True, separators=(",", ":"), default=str)
         self.fingerprint = hashlib.sha256(f"{operation}:{canonical}".encode()).hexdigest()
 
@@ -73,7 +78,8 @@ class IdempotentRequest:
             raise ApiError(
                 409,
                 "IDEMPOTENCY_KEY_REUSED",
-                "This Idempotency-Key was already used with a different request body.",
+                "This Idempotency-Key was already used for a different request"
+                " (another body, or another endpoint).",
             )
         return StoredResponse(int(item["status_code"]), json.loads(str(item["body"])))
 

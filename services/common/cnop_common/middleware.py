@@ -73,11 +73,12 @@ class RequestContextMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        user = _header(scope, b"x-user-id")
         request_id, trace, finish_span = begin_request(
             f"{scope['method']} {self.service}",
             _header(scope, b"x-request-id"),
             _header(scope, b"traceparent"),
-            user=_header(scope, b"x-user-id"),
+            user=user,
         )
         status = 500
         started = time.perf_counter()
@@ -90,6 +91,9 @@ class RequestContextMiddleware:
                 headers = MutableHeaders(scope=message)
                 headers["X-Request-ID"] = request_id
                 headers["traceparent"] = trace.traceparent()
+                if user:
+                    # One user's answer: no browser, proxy or CDN may keep it.
+                    headers["Cache-Control"] = "no-store"
             await send(message)
 
         try:

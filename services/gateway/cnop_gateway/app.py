@@ -36,6 +36,10 @@ access_log = get_logger("access")
 security_log = get_logger("security")
 
 
+SAFE = frozenset({"GET", "HEAD"})
+NO_STORE = (b"cache-control", b"no-store")
+
+
 class Gateway:
     """Routing, authentication, limits and forwarding for the public API."""
 
@@ -158,6 +162,17 @@ class Gateway:
         return reply
 
     async def _route(self, call: Call) -> Reply:
+        reply = await self._dispatch(call)
+        route = call.route
+        if route is None or route.auth == "protected" or call.scope["method"] not in SAFE:
+            # Only a public GET may be kept by a browser or a proxy (the catalogue's
+            # answers carry their own caching); anything for one user, a token
+            # included (login), never.
+            reply.headers = [(k, v) for k, v in reply.headers if k != b"cache-control"]
+            reply.headers.append(NO_STORE)
+        return reply
+
+    async def _dispatch(self, call: Call) -> Reply:
         found = self.table.match(call.scope["method"], call.scope["raw_path"])
         if found is None:
             return error(404, "ROUTE_NOT_FOUND", "No such route.", call.request_id)

@@ -177,6 +177,18 @@ def test_idempotent_deposit_and_key_reuse(alice: Clients):
     assert_error(other, 409, "IDEMPOTENCY_KEY_REUSED")
 
 
+def test_a_key_reused_on_another_endpoint_is_refused_and_moves_nothing(alice: Clients):
+    headers = {"Idempotency-Key": "one-request"}
+    assert (
+        alice.user.post("/balance/deposit", json={"amount": "30"}, headers=headers).status_code
+        == 201
+    )
+    elsewhere = alice.user.post("/balance/withdraw", json={"amount": "30"}, headers=headers)
+    assert_error(elsewhere, 409, "IDEMPOTENCY_KEY_REUSED")
+    assert "another endpoint" in elsewhere.json()["detail"]
+    assert alice.user.get("/balance").json()["current_balance"] == "30.00"
+
+
 def test_idempotent_refusal_is_replayed(alice: Clients):
     headers = {"Idempotency-Key": "wd-1"}
     refused = alice.user.post("/balance/withdraw", json={"amount": "5"}, headers=headers)
