@@ -292,12 +292,22 @@ def test_a_validly_signed_token_with_a_lifetime_we_never_issue_is_refused(
     )
 
 
-def test_a_respelled_token_dies_with_the_original_at_logout(gateway_url):
-    # Issue 12 #7: "=" appended to the signature still verifies at auth; the variant
-    # was a cache entry of its own that outlived the logout for up to the cache bound.
-    member = gateway_user(gateway_url, "respelled")
-    variant = {"Authorization": f"Bearer {member.token}="}
-    assert httpx.get(f"{gateway_url}{PROTECTED}", headers=variant).status_code == 200  # cached
-    assert member.post("/auth/logout", json={}).status_code == 200
-    assert httpx.get(f"{gateway_url}{PROTECTED}", headers=variant).status_code == 401  # at once
-    member.close()
+def test_a_token_spelled_another_way_is_refused_even_while_the_original_is_cached(
+    gateway_url, local_platform, user
+):
+    """Issue 21: "=" appended to a good token's signature decodes to the same bytes;
+    the gateway refuses the spelling before its cache (which knows the original) and
+    auth refuses it too, so it never reaches a backend."""
+    assert user.get("/balance").status_code == 200  # the original, now cached
+    request_id = f"respelled-{secrets.token_hex(6)}"
+    answer = httpx.get(
+        f"{gateway_url}{PROTECTED}",
+        headers={"Authorization": f"Bearer {user.token}=", "X-Request-ID": request_id},
+        trust_env=False,
+    )
+    assert answer.status_code == 401
+    assert answer.json()["code"] == "INVALID_TOKEN"
+    assert_never_reached(local_platform, "user", request_id)
+    assert user.get("/balance").status_code == 200  # the original still works
+    # Before, the spelling was accepted and had to share the original's revoked mark
+    # (issue 12 #7); refused outright, it has nothing left to outlive.

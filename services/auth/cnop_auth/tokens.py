@@ -15,6 +15,8 @@ from typing import Any, Literal
 
 import jwt
 
+from cnop_auth.callers import canonical_b64url
+
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "role", "iat", "nbf", "exp", "jti")
 FORBIDDEN_HEADERS = frozenset({"jku", "x5u", "jwk", "x5c", "x5t", "x5t#S256", "crit"})
@@ -104,6 +106,9 @@ class TokenService:
 
         Revocation is checked by the caller (it needs the store).
         """
+        if not all(canonical_b64url(part) for part in token.split(".")):
+            # PyJWT decodes other spellings too ("=" appended): one token, one string.
+            raise TokenRejected("token_invalid", "not canonical base64url")
         key = self._key_for(token)
         try:
             claims = jwt.decode(

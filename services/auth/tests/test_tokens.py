@@ -204,3 +204,15 @@ def test_case_11_structure(token):
 
 def test_oversized_token_is_refused_before_parsing():
     rejected("a" * 5000)
+
+
+def test_a_token_spelled_another_way_is_refused():
+    """Issue 21: PyJWT decodes "=" appended to a segment; one token, one string."""
+    token, _issued = service().issue("alice", "customer")
+    header, payload, signature = token.split(".")
+    for respelled in (
+        f"{token}=",
+        f"{header}.{payload}=.{signature}",
+        f"{header}=.{payload}.{signature}",
+    ):
+        rejected(respelled)

@@ -26,6 +26,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+import re
 import time
 from collections.abc import Collection
 from dataclasses import dataclass
@@ -151,7 +152,26 @@ def _b64(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
 
 
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+# The base64url characters whose value has no bits set below the last full byte.
+_TRAILING = {2: "AQgw", 3: "AEIMQUYcgkosw048"}
+
+
+def canonical_b64url(text: str) -> bool:
+    """True for the one spelling an encoder writes: base64url letters only, no
+    padding, and no stray bits in the last character. Decoders take others too
+    ("=" appended, a last character with low bits set, letters outside the
+    alphabet dropped), and a signature or token with two spellings is two
+    strings meaning one thing: everything we parse takes this one only."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        return False
+    rest = len(text) % 4
+    return rest == 0 or text[-1] in _TRAILING[rest]
+
+
 def _unb64(text: str) -> bytes:
+    if not canonical_b64url(text):
+        raise ValueError("not canonical base64url")
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 import time
 from pathlib import Path
@@ -86,3 +87,20 @@ def test_internal_callers_are_named_by_their_own_keys(keys):
     token = keys["user"].assertion("inventory")
     assert keys["inventory"].verify(token, {"user", "order"})["iss"] == "user"
     assert refused(keys, token, issuers=("order",)) == "wrong_caller"
+
+
+def test_an_assertion_spelled_another_way_is_refused(keys):
+    """Issue 21: the signature with "=" appended, or with stray bits in its last
+    character, decodes to the same bytes and used to verify."""
+    good = keys["gateway"].assertion("inventory", subject="alice")
+    version, kid, body, signature = good.split(".")
+    assert keys["inventory"].verify(good, {"gateway"})
+    assert refused(keys, f"{version}.{kid}.{body}.{signature}=") == "bad_assertion"
+    assert refused(keys, f"{version}.{kid}.{body}=.{signature}") == "bad_assertion"
+    # The last character of an Ed25519 signature (64 bytes) carries 4 unused bits:
+    # setting one decodes to the very same signature, which verified before.
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+    stray = alphabet[alphabet.index(signature[-1]) + 1]
+    respelled = f"{signature[:-1]}{stray}"
+    assert base64.urlsafe_b64decode(respelled + "==") == base64.urlsafe_b64decode(signature + "==")
+    assert refused(keys, f"{version}.{kid}.{body}.{respelled}") == "bad_assertion"

@@ -8,7 +8,7 @@ import re
 from prometheus_client import Counter
 
 from cnop_common.assertions import HEADER as ASSERTION_HEADER
-from cnop_common.assertions import Signer
+from cnop_common.assertions import Signer, canonical_b64url
 from cnop_common.logging import get_logger
 from cnop_gateway.cache import Identity, ValidationCache, token_key
 from cnop_gateway.headers import Headers, values
@@ -82,6 +82,12 @@ class AuthGate:
             return unauthorized(
                 "INVALID_TOKEN", "Authorization must be 'Bearer <token>'.", request_id
             )
+        if not all(canonical_b64url(part) for part in token.split(".")):
+            # Another spelling of a token ("=" appended, stray bits): refused before
+            # the cache, which would otherwise know the canonical one.
+            AUTH_OUTCOMES.labels("malformed").inc()
+            log.info("auth_rejected", reason="non_canonical_token")
+            return unauthorized("INVALID_TOKEN", "The token is not valid.", request_id)
         if key is None:
             key = token_key(token)
         cached = self.cache.get(key)
