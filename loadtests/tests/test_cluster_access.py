@@ -26,11 +26,11 @@ def test_each_query_api_is_forwarded_through_the_deploys_context_to_loopback():
         assert command[command.index("--address") + 1] == "127.0.0.1"
     assert commands["CNOP_TARGET_PROMETHEUS"][-2:] == [
         "service/kube-prometheus-stack-prometheus",
-        "19090:9090",
+        "18990:9090",
     ]
     # Loki's gateway Service listens on 80 (its nginx on 8080 in the pod).
-    assert commands["CNOP_TARGET_LOKI"][-2:] == ["service/loki-gateway", "19180:80"]
-    assert commands["CNOP_TARGET_TEMPO"][-2:] == ["service/tempo", "19200:3200"]
+    assert commands["CNOP_TARGET_LOKI"][-2:] == ["service/loki-gateway", "18991:80"]
+    assert commands["CNOP_TARGET_TEMPO"][-2:] == ["service/tempo", "18992:3200"]
 
 
 def test_a_stack_is_verified_at_the_apis_own_name(monkeypatch):

@@ -18,12 +18,29 @@ from tests.helpers import extra_process
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
-PORTS = {"gateway": extra("slow clients: gateway"), "web": extra("slow clients: web UI")}
+PORTS = {
+    "gateway": extra("slow clients: gateway"),
+    "web": extra("slow clients: web UI"),
+    "auth": extra("slow clients: auth"),
+}
 QUICK = {"HEADER_TIMEOUT_SECONDS": "1", "BODY_TIMEOUT_SECONDS": "1"}
-PROMISED_BODY = (
-    b"POST /api/v1/auth/login HTTP/1.1\r\nHost: x\r\nX-Requested-With: cnop-web\r\n"
-    b"Content-Type: application/json\r\nContent-Length: 50\r\n\r\n{"
-)
+# A POST each server waits on the body of (auth's routes have no /api/v1 prefix).
+BODY_ROUTES = {
+    "gateway": b"/api/v1/auth/login",
+    "web": b"/api/v1/auth/login",
+    "auth": b"/auth/tokens",
+}
+
+
+def promised_body(server: str) -> bytes:
+    """A request whose body is promised and never comes."""
+    component = next(name for name, port in PORTS.items() if server.endswith(f":{port}"))
+    return (
+        b"POST "
+        + BODY_ROUTES[component]
+        + b" HTTP/1.1\r\nHost: x\r\nX-Requested-With: cnop-web\r\n"
+        b"Content-Type: application/json\r\nContent-Length: 50\r\n\r\n{"
+    )
 
 
 @pytest.fixture(scope="module", params=sorted(PORTS))
@@ -52,7 +69,7 @@ def test_two_hundred_slow_connections_do_not_stop_a_normal_client(server):
             if index % 3 == 0:
                 sock.sendall(b"GET /health HTTP/1.1\r\nHost: x\r\nX-Slow: ")
             elif index % 3 == 1:
-                sock.sendall(PROMISED_BODY)
+                sock.sendall(promised_body(server))
         assert httpx.get(f"{server}/health", timeout=5, trust_env=False).status_code == 200
         answers = [_answer(sock) for sock in slow]
         assert {status for status, _body in answers} == {408}
@@ -75,3 +92,12 @@ def test_a_64_mib_header_is_refused_with_431_and_never_forwarded(server):
         status, body = _answer(sock)
     assert (status, body["code"]) == (431, "HEADERS_TOO_LARGE")
     assert sent < 8 * 1024 * 1024
+
+
+def test_what_is_not_http_gets_the_json_error_format(server):
+    """Issue 21: uvicorn answered unparsable bytes with a plain-text 400."""
+    with _connect(server) as sock:
+        sock.sendall(b"GET /health HTTP/1.1\r\nHost x\r\n\r\n")  # a header without its colon
+        status, body = _answer(sock)
+    assert (status, body["code"]) == (400, "MALFORMED_REQUEST")
+    assert httpx.get(f"{server}/health", timeout=5, trust_env=False).status_code == 200

@@ -57,15 +57,16 @@ EXTRA_PROCESSES = {
     "web logout: gateway": 18_580,
     "slow clients: web UI": 18_630,
     "slow clients: gateway": 18_680,
+    "slow clients: auth": 18_683,
     "shared limits: first replica": 18_780,
     "shared limits: second replica": 18_781,
     "shared limits: gateway without its store": 18_782,
     "store budgets: gateway with a long cache": 18_880,
     "web loading: web UI": 18_980,
     # `make verify STACK=staging|prod`: kubectl port-forwards to the cluster's query APIs.
-    "verify: prometheus port-forward": 19_090,
-    "verify: loki port-forward": 19_180,
-    "verify: tempo port-forward": 19_200,
+    "verify: prometheus port-forward": 18_990,
+    "verify: loki port-forward": 18_991,
+    "verify: tempo port-forward": 18_992,
 }
 # Ports a test names on purpose because nothing listens there (a dead upstream).
 NOTHING_LISTENS = {

@@ -9,8 +9,19 @@ from pydantic import ValidationError
 from cnop_auth import tracing
 from cnop_auth.app import create_app
 from cnop_auth.contain import ContainErrors
-from cnop_auth.observability import configure_logging
+from cnop_auth.guarded_http import Limits, guarded_protocol
+from cnop_auth.observability import REFUSED_REQUESTS, configure_logging
 from cnop_auth.settings import AuthSettings
+
+
+def limits(settings: AuthSettings) -> Limits:
+    """The guarded protocol's bounds, from the settings every server shares."""
+    return Limits(
+        header_timeout=settings.header_timeout_seconds,
+        body_timeout=settings.body_timeout_seconds,
+        max_header_bytes=settings.max_header_bytes,
+        max_headers=settings.max_headers,
+    )
 
 
 def main() -> int:
@@ -27,6 +38,10 @@ def main() -> int:
     tracing.configure()
     uvicorn.run(
         ContainErrors(create_app(settings)),
+        # The same slow-client, header-size and malformed-request bounds as every
+        # other server of the platform (its own copy: auth imports nothing shared).
+        http=guarded_protocol("auth", limits(settings), REFUSED_REQUESTS),
+        limit_concurrency=settings.max_connections,
         host=settings.host,
         port=settings.port,
         proxy_headers=False,

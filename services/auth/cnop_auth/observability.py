@@ -37,6 +37,12 @@ REVOKED = Counter("auth_tokens_revoked_total", "Tokens revoked.")
 REFUSED_CALLERS = Counter(
     "auth_refused_callers_total", "Calls refused because the caller may not make them.", ["path"]
 )
+REFUSED_REQUESTS = Counter(
+    "http_requests_refused_total",
+    "Requests refused before the application: too slow (408), headers too large (431)"
+    " or not HTTP at all (400).",
+    ["service", "status"],
+)
 REQUESTS = Counter(
     "http_requests_total", "HTTP requests handled.", ["service", "route", "method", "status"]
 )

@@ -32,6 +32,13 @@ class AuthSettings(BaseSettings):
     port: int = Field(ge=1, le=65535)
     # /metrics is served here, never on the API port: only Prometheus reaches it.
     admin_port: int = Field(ge=1, le=65535)
+    # Slow or oversized requests are refused before the application (guarded_http.py),
+    # with the same settings and bounds as every other server of the platform.
+    header_timeout_seconds: float = Field(default=10.0, gt=0, le=120)
+    body_timeout_seconds: float = Field(default=30.0, gt=0, le=600)
+    max_header_bytes: int = Field(default=32 * 1024, ge=4096, le=1024 * 1024)
+    max_headers: int = Field(default=100, ge=10, le=1000)
+    max_connections: int = Field(default=1000, ge=10, le=100_000)
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_file: Path | None = None
     trusted_networks: Annotated[tuple[IPv4Network | IPv6Network, ...], NoDecode] = (

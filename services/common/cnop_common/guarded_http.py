@@ -12,7 +12,9 @@ header or nothing at all stayed open for minutes. Here, per connection:
   and close (unless the application already answered);
 - the header section may hold at most `max_header_bytes` bytes and
   `max_headers` fields, else 431 and close: counted as bytes arrive, so memory
-  stays bounded whatever the client sends.
+  stays bounded whatever the client sends;
+- bytes the parser cannot read as HTTP/1.1 get 400 and close (uvicorn's own
+  answer is plain text).
 
 Answers are JSON in the API's error format. Connections per process are
 capped by uvicorn's own `limit_concurrency` (see server.py).
@@ -24,12 +26,14 @@ import asyncio
 import json
 from dataclasses import dataclass
 
+from prometheus_client import Counter
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
 from cnop_common.metrics import SLOW_OR_OVERSIZED
 
-REASONS = {408: "Request Timeout", 431: "Request Header Fields Too Large"}
+REASONS = {400: "Bad Request", 408: "Request Timeout", 431: "Request Header Fields Too Large"}
 MESSAGES = {
+    400: ("MALFORMED_REQUEST", "The request is not well-formed HTTP/1.1."),
     408: ("REQUEST_TIMEOUT", "The request did not arrive in time."),
     431: ("HEADERS_TOO_LARGE", "The request's headers are too large or too many."),
 }
@@ -45,12 +49,16 @@ class Limits:
     max_headers: int = 100
 
 
-def guarded_protocol(service: str, limits: Limits) -> type[HttpToolsProtocol]:
-    """The protocol class to hand uvicorn (`http=`), bound to these limits."""
+def guarded_protocol(
+    service: str, limits: Limits, refused: Counter = SLOW_OR_OVERSIZED
+) -> type[HttpToolsProtocol]:
+    """The protocol class to hand uvicorn (`http=`), bound to these limits; `refused`
+    counts what it refuses, by service and status."""
 
     class Guarded(GuardedHttpProtocol):
         SERVICE = service
         LIMITS = limits
+        REFUSED = refused
 
     return Guarded
 
@@ -60,6 +68,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
 
     SERVICE = "service"
     LIMITS = Limits()
+    REFUSED: Counter
 
     def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
         super().connection_made(transport)
@@ -134,6 +143,11 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         self._disarm()
         super().connection_lost(exc)
 
+    def send_400_response(self, msg: str) -> None:
+        """uvicorn's answer to what its parser cannot read, in the API's error format."""
+        del msg  # the parser's words are for uvicorn's log, not for the client
+        self._refuse(400)
+
     def _too_slow(self) -> None:
         self._deadline = None
         answered = self.cycle is not None and self.cycle.response_started
@@ -148,7 +162,7 @@ class GuardedHttpProtocol(HttpToolsProtocol):
             return
         self._refused = True
         self._disarm()
-        SLOW_OR_OVERSIZED.labels(self.SERVICE, str(status)).inc()
+        self.REFUSED.labels(self.SERVICE, str(status)).inc()
         code, message = MESSAGES[status]
         body = json.dumps({"detail": message, "code": code, "request_id": ""}).encode()
         head = (

@@ -34,7 +34,8 @@ STORE_ERRORS = Counter(
 )
 SLOW_OR_OVERSIZED = Counter(
     "http_requests_refused_total",
-    "Requests refused before the application: too slow (408) or headers too large (431).",
+    "Requests refused before the application: too slow (408), headers too large (431)"
+    " or not HTTP at all (400).",
     ["service", "status"],
 )
 STORE_CALLS = Counter(

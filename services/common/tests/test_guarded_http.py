@@ -16,12 +16,28 @@ from collections.abc import Iterator
 import pytest
 import uvicorn
 from fastapi import FastAPI, Request
+from prometheus_client import CollectorRegistry, Counter
 
-from cnop_common.guarded_http import Limits, guarded_protocol
+from cnop_auth import guarded_http as auth_guarded
+from cnop_common import guarded_http as common_guarded
 
 pytestmark = pytest.mark.integration
 
-LIMITS = Limits(header_timeout=0.5, body_timeout=0.5, max_header_bytes=8 * 1024, max_headers=20)
+# Both copies (auth keeps its own: it imports nothing shared), held to every case.
+IMPLEMENTATIONS = {"cnop_common": common_guarded, "auth": auth_guarded}
+# Each service counts in its own process; here one counter of the test's own serves both.
+REFUSED = Counter(
+    "test_refused_total",
+    "Refused in this test.",
+    ["service", "status"],
+    registry=CollectorRegistry(),
+)
+LIMITS = {
+    name: module.Limits(
+        header_timeout=0.5, body_timeout=0.5, max_header_bytes=8 * 1024, max_headers=20
+    )
+    for name, module in IMPLEMENTATIONS.items()
+}
 
 
 def _app() -> FastAPI:
@@ -38,15 +54,16 @@ def _app() -> FastAPI:
     return app
 
 
-@pytest.fixture(scope="module")
-def port() -> Iterator[int]:
+@pytest.fixture(scope="module", params=sorted(IMPLEMENTATIONS))
+def port(request: pytest.FixtureRequest) -> Iterator[int]:
+    module = IMPLEMENTATIONS[request.param]
     config = uvicorn.Config(
         _app(),
         host="127.0.0.1",
         port=0,
         log_config=None,
         lifespan="off",
-        http=guarded_protocol("test", LIMITS),
+        http=module.guarded_protocol("test", LIMITS[request.param], REFUSED),
         limit_concurrency=1000,
     )
     server = uvicorn.Server(config)
@@ -160,3 +177,22 @@ def test_two_hundred_slow_connections_do_not_stop_a_normal_client(port):
     finally:
         for sock in slow:
             sock.close()
+
+
+@pytest.mark.parametrize(
+    "garbage",
+    [
+        b"\x16\x03\x01\x02\x00\x01\x00\x01\xfc\x03\x03" + b"\x00" * 40 + b"\r\n\r\n",  # TLS hello
+        b"GET /hello HTTP/9.9\r\nHost: x\r\n\r\n",
+        b"GET /hello HTTP/1.1\r\nHost x\r\n\r\n",  # a header without its colon
+        b"NOT A REQUEST\r\n\r\n",
+    ],
+)
+def test_what_is_not_http_gets_a_json_400_and_is_closed(port, garbage):
+    """Issue 21: uvicorn answered these in plain text, not the API's error format."""
+    with connect(port) as sock:
+        sock.sendall(garbage)
+        status, body, closed = answer(sock)
+    assert (status, body["code"]) == (400, "MALFORMED_REQUEST")
+    assert closed
+    assert hello(port) == 200  # the server is none the worse
