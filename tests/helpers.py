@@ -20,6 +20,7 @@ from cnop_catalogue import BY_NAME
 from cnop_common.assertions import HEADER as ASSERTION_HEADER
 from cnop_common.assertions import Signer
 from cnop_platform.local.ports import admin_port
+from cnop_platform.local.processes import end
 from cnop_platform.local.runner import LocalPlatform, down, running_pid, start, up, wait_ready
 
 T = TypeVar("T")
@@ -252,12 +253,7 @@ def extra_process(
         _wait_ready(url, process, wait_for)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        end(process)
         output.close()
 
 

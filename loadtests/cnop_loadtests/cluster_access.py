@@ -19,6 +19,7 @@ import httpx
 
 from cnop_platform.components.verification import LOKI, PROMETHEUS, TEMPO
 from cnop_platform.local.ports import extra
+from cnop_platform.local.processes import end
 
 # Query API → (its in-cluster URL, a path that answers when it is up). The same URLs
 # the PostSync Job is given (cnop_platform/components/verification.py).
@@ -62,7 +63,7 @@ def forwarded(stack: str) -> Iterator[dict[str, str]]:
                 stderr=subprocess.PIPE,
                 text=True,
             )
-            processes.callback(_end, process)
+            processes.callback(end, process)
             url = f"http://127.0.0.1:{local}"
             _wait_answering(process, f"{url}{ready_path}", name)
             urls[variable] = url
@@ -82,12 +83,3 @@ def _wait_answering(process: subprocess.Popen[str], url: str, name: str) -> None
             pass
         time.sleep(0.5)
     raise SystemExit(f"{name} did not answer through its port-forward within {READY_SECONDS:.0f} s")
-
-
-def _end(process: subprocess.Popen[str]) -> None:
-    process.terminate()
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()

@@ -27,6 +27,7 @@ from cnop_loadtests.plans import SHAPE_NAMES, ShapeSettings, plan
 from cnop_loadtests.report import write_reports
 from cnop_loadtests.sampler import ProcessSampler, Sample
 from cnop_loadtests.stats import Timeline
+from cnop_platform.local.processes import end
 from cnop_policies import slo
 
 LOADTESTS = Path(__file__).resolve().parents[1]
@@ -129,12 +130,7 @@ def run_locust(
         done.set()
         sampler.__exit__()
         for process in processes:
-            if process.poll() is None:
-                process.terminate()
-                try:
-                    process.wait(timeout=10)
-                except subprocess.TimeoutExpired:
-                    process.kill()
+            end(process)
         log.close()
     return code, sampler.samples
 

@@ -16,18 +16,7 @@ from typing import Any
 
 import yaml
 
-from cnop_platform.render import REPO, SECRET_SIG, run
-
-
-def _plain(value: Any) -> Any:
-    """Values without Pulumi's secret marker (secrets show as the render's stand-ins)."""
-    if isinstance(value, dict):
-        if value.get(SECRET_SIG) is not None and "value" in value:
-            return _plain(value["value"])
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
+from cnop_platform.render import REPO, plain_values, run
 
 
 def releases(stack: str) -> list[dict[str, Any]]:
@@ -38,7 +27,7 @@ def releases(stack: str) -> list[dict[str, Any]]:
             "version": inputs["version"],
             "repo": inputs["repositoryOpts"]["repo"],
             "namespace": inputs["namespace"],
-            "values": _plain(inputs.get("values", {})),
+            "values": plain_values(inputs.get("values", {})),
         }
         for typ, _name, inputs in run(stack, apps=False).resources
         if typ == "kubernetes:helm.sh/v3:Release"

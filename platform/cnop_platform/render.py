@@ -186,17 +186,17 @@ def _ensure_event_loop() -> None:
 SECRET_SIG = "4dabf18193072939515e22adb298388d"  # noqa: S105 - Pulumi's secret marker
 
 
-def _clean(value: Any) -> Any:
+def plain_values(value: Any) -> Any:
     # Mocks hand numbers back as floats (manifests want integers) and secrets
     # wrapped in Pulumi's marker (the value, not the marker, is the object's).
     if isinstance(value, float) and value.is_integer():
         return int(value)
     if isinstance(value, dict):
         if value.get(SECRET_SIG) is not None and "value" in value:
-            return _clean(value["value"])
-        return {k: _clean(v) for k, v in value.items()}
+            return plain_values(value["value"])
+        return {k: plain_values(v) for k, v in value.items()}
     if isinstance(value, list):
-        return [_clean(v) for v in value]
+        return [plain_values(v) for v in value]
     return value
 
 
@@ -209,7 +209,7 @@ def objects_with(stack: str, overrides: dict[str, str]) -> list[dict[str, Any]]:
     """objects() with config `overrides` on top of the stack file."""
     found = []
     for declared in run(stack, overrides).objects:
-        obj = _clean(declared)
+        obj = plain_values(declared)
         if obj["kind"] == "Secret":
             for field in ("data", "stringData"):
                 if field in obj:

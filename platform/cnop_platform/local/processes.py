@@ -8,6 +8,8 @@ from __future__ import annotations
 import contextlib
 import os
 import socket
+import subprocess
+from typing import Any
 
 HOST = "127.0.0.1"
 
@@ -43,3 +45,15 @@ def alive(pid: int) -> bool:
     except PermissionError:
         return True  # alive, but someone else's
     return True
+
+
+def end(process: subprocess.Popen[Any], grace_seconds: float = 10.0) -> None:
+    """Stop a process this program started: asked first, killed if it will not go."""
+    if process.poll() is not None:
+        return
+    process.terminate()
+    try:
+        process.wait(timeout=grace_seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
