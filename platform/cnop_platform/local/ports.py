@@ -61,6 +61,9 @@ EXTRA_PROCESSES = {
     "shared limits: first replica": 18_780,
     "shared limits: second replica": 18_781,
     "shared limits: gateway without its store": 18_782,
+    "shared limits: replica whose store comes back": 18_783,
+    "shared limits: its peer": 18_784,
+    "shared limits: a store that goes and comes back": 18_785,
     "store budgets: gateway with a long cache": 18_880,
     "web loading: web UI": 18_980,
     # `make verify STACK=staging|prod`: kubectl port-forwards to the cluster's query APIs.

@@ -48,8 +48,30 @@ LIMITS_STORE = "limits-store"
 # gateway trusts X-Forwarded-For only from it: the browser's address is kept,
 # and no other local caller can claim one.
 WEB_SOURCE_ADDRESS = "127.0.0.3"
-# The limits store in memory only, on loopback: counters that live a minute need no disk.
-REDIS_IN_MEMORY = ["--save", "", "--appendonly", "no", "--protected-mode", "yes"]
+
+
+def limits_store_command(port: int, data_dir: Path) -> list[str]:
+    """Redis on loopback, persisting to an append-only file in `data_dir` (synced each
+    second, as ElastiCache replicates in a cluster): a login block or failure count
+    survives the store's restart, losing at most its last second."""
+    data_dir.mkdir(parents=True, exist_ok=True)
+    return [
+        "redis-server",
+        "--bind",
+        HOST,
+        "--port",
+        str(port),
+        "--protected-mode",
+        "yes",
+        "--save",
+        "",
+        "--appendonly",
+        "yes",
+        "--appendfsync",
+        "everysec",
+        "--dir",
+        str(data_dir),
+    ]
 
 
 class StartupError(RuntimeError):
@@ -115,6 +137,10 @@ class LocalPlatform:
         """Where the pid of a running process is kept."""
         return self.root / "run" / f"{name}.pid"
 
+    def limits_store_data(self) -> Path:
+        """Where the limits store keeps its append-only file (delete it to start empty)."""
+        return self.root / "data" / LIMITS_STORE
+
     def output_file(self, name: str) -> Path:
         """Where a process's stdout and stderr go."""
         return self.root / "log" / f"{name}.out"
@@ -129,8 +155,7 @@ class LocalPlatform:
             store = ["-m", "cnop_platform.local.store", "--port", str(self.port(STORE))]
             return [sys.executable, *store, "--host", HOST]
         if name == LIMITS_STORE:
-            port = str(self.port(LIMITS_STORE))
-            return ["redis-server", "--bind", HOST, "--port", port, *REDIS_IN_MEMORY]
+            return limits_store_command(self.port(LIMITS_STORE), self.limits_store_data())
         if name == PROMETHEUS:
             return prometheus_command(self)
         if name == ALERTMANAGER:

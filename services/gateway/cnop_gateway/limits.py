@@ -162,6 +162,22 @@ class LoginGuard:
                 started.append(key[0])
         return started
 
+    def pending(self) -> tuple[dict[tuple[str, str], list[float]], dict[tuple[str, str], float]]:
+        """What this guard counted on its own (while the shared store was away): recent
+        failures by (scope, value) as seconds ago, and blocks as seconds still to run."""
+        now = self.clock()
+        failures = {
+            key: [now - t for t in times if t > now - self.window_seconds]
+            for key, times in self._failures.items()
+        }
+        blocks = {key: until - now for key, until in self._blocked_until.items() if until > now}
+        return {key: ages for key, ages in failures.items() if ages}, blocks
+
+    def forget_failures(self) -> None:
+        """Drop the failures counted here once the shared store holds them (blocks stay
+        until they run out: they are checked beside the store's)."""
+        self._failures.clear()
+
     def _forget_stale(self, now: float) -> None:
         # Keeps memory bounded under a spray of usernames or addresses.
         if len(self._failures) + len(self._blocked_until) < self.max_tracked:

@@ -20,7 +20,11 @@ If Redis does not answer, the gateway keeps serving with its own in-memory
 limits (limits.py, cache.py), counts every such call in
 `gateway_limits_store_fallbacks_total`, reports `gateway_limits_store_up 0`,
 and leaves Redis alone for a few seconds before trying again; the
-LimitsStoreUnavailable alert fires.
+LimitsStoreUnavailable alert fires. What the replica counted meanwhile is not
+lost when Redis answers again: its login failures and blocks are written into
+Redis first (MERGE), and its own blocks are still checked until they run out.
+What is lost where (a replica restarting during an outage, Redis restarting) is
+in services/gateway/README.md.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from redis.exceptions import RedisError
 
 from cnop_common.logging import get_logger
 from cnop_gateway.cache import REVOKED_MEMORY_SECONDS, ValidationCache
+from cnop_gateway.limit_scripts import ADMIT, BEGIN, END, MERGE, RATE_KEY_SECONDS
 from cnop_gateway.limits import (
     LOGIN_BLOCKED_ATTEMPTS,
     LOGIN_BLOCKS,
@@ -72,58 +77,6 @@ for _operation in OPERATIONS:
 RETRY_SECONDS = 2.0
 TIMEOUT_SECONDS = 0.25
 PREFIX = "cnop:gw:"
-
-# KEYS: the address's counter for this minute, [the token's revoked mark]
-# ARGV: the counter's lifetime in seconds
-ADMIT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
-if #KEYS < 2 then return {count, -1} end
-return {count, redis.call('EXISTS', KEYS[2])}
-"""
-RATE_KEY_SECONDS = 120  # the minute counted and the next: clocks of replicas differ a little
-
-# KEYS: failures(user), failures(ip), in-flight(user), in-flight(ip), block(user), block(ip)
-# ARGV: now, window, limit(user), limit(ip), in-flight ttl
-# → {0, 0} reserved; {1, ms} blocked for ms; {2, ms} the budget is taken by attempts ahead
-BEGIN = """
-local now = tonumber(ARGV[1])
-local wait = math.max(redis.call('PTTL', KEYS[5]), redis.call('PTTL', KEYS[6]))
-if wait > 0 then return {1, wait} end
-for i = 1, 2 do
-  redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - tonumber(ARGV[2]))
-  local used = redis.call('ZCARD', KEYS[i]) + tonumber(redis.call('GET', KEYS[i + 2]) or '0')
-  if used >= tonumber(ARGV[2 + i]) then return {2, 1000} end
-end
-for i = 3, 4 do
-  redis.call('INCR', KEYS[i])
-  redis.call('EXPIRE', KEYS[i], ARGV[5])
-end
-return {0, 0}
-"""
-# KEYS as BEGIN; ARGV: now, window, limit(user), limit(ip), failed (0/1), member, block ms
-# → the scopes (1 user, 2 ip) that this failure started blocking
-END = """
-for i = 3, 4 do
-  if tonumber(redis.call('GET', KEYS[i]) or '0') > 0 then redis.call('DECR', KEYS[i]) end
-end
-local started = {}
-if ARGV[5] == '1' then
-  local now = tonumber(ARGV[1])
-  for i = 1, 2 do
-    redis.call('ZADD', KEYS[i], now, ARGV[6])
-    redis.call('ZREMRANGEBYSCORE', KEYS[i], '-inf', now - tonumber(ARGV[2]))
-    redis.call('PEXPIRE', KEYS[i], math.ceil(tonumber(ARGV[2]) * 1000))
-    if redis.call('ZCARD', KEYS[i]) >= tonumber(ARGV[2 + i])
-       and redis.call('PTTL', KEYS[4 + i]) <= 0 then
-      redis.call('SET', KEYS[4 + i], '1', 'PX', ARGV[7])
-      redis.call('DEL', KEYS[i])
-      table.insert(started, i)
-    end
-  end
-end
-return started
-"""
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +115,9 @@ class SharedLimits:
         self._admit = self.redis.register_script(ADMIT) if self.redis else None
         self._begin = self.redis.register_script(BEGIN) if self.redis else None
         self._end = self.redis.register_script(END) if self.redis else None
+        self._merge = self.redis.register_script(MERGE) if self.redis else None
         self._skip_until = 0.0
+        self._was_down = False  # a fallback happened: merge before the next shared call
         if self.redis is not None:  # no store configured: no series, no alert
             STORE_UP.set(1)
 
@@ -178,6 +133,8 @@ class SharedLimits:
         if self.redis is not None and time.monotonic() >= self._skip_until:
             ROUND_TRIPS.labels(operation).inc()
             try:
+                if self._was_down:
+                    await self._merge_local_state()
                 result = await call(self.redis)
             except (RedisError, OSError, TimeoutError) as exc:
                 self._skip_until = time.monotonic() + RETRY_SECONDS
@@ -190,7 +147,27 @@ class SharedLimits:
                 return result
         if self.redis is not None:
             FALLBACKS.labels(operation).inc()
+            self._was_down = True
         return local()
+
+    async def _merge_local_state(self) -> None:
+        """Write what this replica's guard counted alone into the store (MERGE)."""
+        assert self._merge is not None
+        failures, blocks = self.guard.pending()
+        now = self.clock()
+        for scope, value in set(failures) | set(blocks):
+            ages = failures.get((scope, value), [])
+            left_ms = int(blocks.get((scope, value), 0.0) * 1000)
+            await self._merge(
+                keys=[
+                    self._login_key("fail", scope, value),
+                    self._login_key("block", scope, value),
+                ],
+                args=[now, self.guard.window_seconds, left_ms, *(now - age for age in ages)],
+            )
+        self.guard.forget_failures()
+        self._was_down = False
+        log.info("limits_store_merged", scopes=len(set(failures) | set(blocks)))
 
     async def admit(self, client_ip: str, token_key: bytes | None) -> Admission:
         """Count one request of `client_ip` in this minute across every replica and,
@@ -215,19 +192,22 @@ class SharedLimits:
 
         return await self._shared("rate", shared, local)
 
-    def _login_keys(self, username: str, client_ip: str) -> list[str]:
+    def _login_key(self, kind: str, scope: str, value: str) -> str:
         # Keyed by the guard's settings too, as the rate limit is by its budget.
         guard = self.guard
         tag = (
             f"{guard.limits['user']}-{guard.limits['ip']}"
             f"-{guard.window_seconds:g}-{guard.block_seconds:g}"
         )
+        return f"{PREFIX}login:{tag}:{kind}:{scope}:{value}"
+
+    def _login_keys(self, username: str, client_ip: str) -> list[str]:
         scopes = (("user", username), ("ip", client_ip))
         # The order the scripts' KEYS expect: fail, flight, block; user before ip.
         return [
-            f"{PREFIX}login:{tag}:{kind}:{s}:{v}"
+            self._login_key(kind, scope, value)
             for kind in ("fail", "flight", "block")
-            for s, v in scopes
+            for scope, value in scopes
         ]
 
     def _login_args(self) -> list[Any]:
@@ -236,6 +216,11 @@ class SharedLimits:
 
     async def login_begin(self, username: str, client_ip: str) -> int:
         """Reserve a place for one login attempt: 0, or seconds to wait (LoginGuard.begin)."""
+        # A block this replica made while the store was away holds until it runs out,
+        # whatever the store says (it may have lost it, or never heard of it).
+        held = self.guard.blocked_for(username, client_ip)
+        if held:
+            return held
 
         async def shared(_redis: Redis) -> int:
             assert self._begin is not None

@@ -245,3 +245,26 @@ def test_the_login_guard_keys_any_username_json_can_spell():
     assert login_name(b'{"username": " Alice_01 "}') == "alice_01"
     assert login_name(b'{"username": 5}') == ""
     assert login_name(b"not json") == ""
+
+
+def test_what_the_guard_counted_alone_is_handed_over_then_forgotten_but_its_blocks_hold():
+    clock = Clock()
+    guard = LoginGuard(
+        max_per_user=3, max_per_ip=100, window_seconds=60, block_seconds=300, clock=clock
+    )
+    for _ in range(2):
+        guard.record_failure("bob", "10.0.0.1")
+    clock.now += 10
+    failures, blocks = guard.pending()
+    assert failures[("user", "bob")] == [10.0, 10.0]  # seconds ago, for the store
+    assert blocks == {}
+    assert guard.record_failure("bob", "10.0.0.1") == ["user"]
+    _failures, blocks = guard.pending()
+    assert blocks == {("user", "bob"): 300.0}
+    guard.forget_failures()  # the store has them now
+    assert guard.pending()[0] == {}
+    assert guard.blocked_for("bob", "10.0.0.2") == 300  # the block stays
+    clock.now += 61  # failures older than the window are not handed over
+    guard.record_failure("eve", "10.0.0.3")
+    clock.now += 61
+    assert ("user", "eve") not in guard.pending()[0]
