@@ -150,13 +150,29 @@ def security() -> Dashboard:
         ),
         timeseries_panel(
             "Rejected tokens by reason",
-            "Tokens the auth service rejected, by reason.",
+            "Tokens the auth service rejected, by reason, and those the gateway refused"
+            " before asking it (a malformed header, a token in another spelling).",
             "reqps",
             Query(
                 f'sum by (reason) (rate(auth_validations_total{{outcome="rejected"}}[{RATE}]))',
                 "{{reason}}",
             ),
+            Query(
+                f'sum(rate(gateway_auth_outcomes_total{{outcome="malformed"}}[{RATE}]))',
+                "gateway: malformed",
+            ),
             position=grid(3),
+        ),
+        timeseries_panel(
+            "Refused before the application",
+            "Requests every server refused before its application saw them: too slow (408),"
+            " headers too large (431), not HTTP at all (400).",
+            "reqps",
+            Query(
+                f"sum by (service, status) (rate(http_requests_refused_total[{RATE}]))",
+                "{{service}} {{status}}",
+            ),
+            position=grid(4),
         ),
     ]
     board = new_dashboard(

@@ -55,6 +55,9 @@ def guarded_protocol(
     """The protocol class to hand uvicorn (`http=`), bound to these limits; `refused`
     counts what it refuses, by service and status."""
 
+    for status in REASONS:  # every series from start-up: the security dashboard reads them
+        refused.labels(service, str(status))
+
     class Guarded(GuardedHttpProtocol):
         SERVICE = service
         LIMITS = limits
