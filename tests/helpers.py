@@ -17,7 +17,6 @@ from typing import Any, TypeVar
 import httpx
 
 from cnop_catalogue import BY_NAME
-from cnop_common.assertions import HEADER as ASSERTION_HEADER
 from cnop_common.assertions import Signer
 from cnop_platform.local.ports import admin_port
 from cnop_platform.local.processes import end
@@ -76,18 +75,82 @@ def signer_of(platform: LocalPlatform, service: str) -> Signer:
 
 
 def asserted(
-    platform: LocalPlatform, audience: str, issuer: str = "gateway", username: str = ""
+    platform: LocalPlatform,
+    audience: str,
+    method: str,
+    target: str,
+    body: bytes = b"",
+    *,
+    issuer: str = "gateway",
+    username: str = "",
 ) -> dict[str, str]:
-    """The signed assertion header of one call from `issuer` to `audience`."""
-    token = signer_of(platform, issuer).assertion(
-        audience, subject=username or None, role="customer" if username else None
+    """The signature headers of one call from `issuer` to `audience` (`target`: the raw
+    path and query exactly as sent; `body`: exactly the bytes sent)."""
+    return signer_of(platform, issuer).sign(
+        method,
+        target,
+        body,
+        audience,
+        subject=username or None,
+        role="customer" if username else None,
     )
-    return {ASSERTION_HEADER: token}
+
+
+def signing_hook(
+    signer: Signer, audience: str, username: str = ""
+) -> Callable[[httpx.Request], None]:
+    """An httpx request hook that signs each request as it is sent (its final bytes)."""
+
+    def sign(request: httpx.Request) -> None:
+        if "signature" in request.headers:
+            return  # a test that signed this request itself
+        request.headers.update(
+            signer.sign(
+                request.method,
+                request.url.raw_path.decode("ascii"),
+                request.content,
+                audience,
+                subject=username or None,
+                role="customer" if username else None,
+            )
+        )
+
+    return sign
+
+
+def signed_client(
+    platform: LocalPlatform,
+    audience: str,
+    *,
+    issuer: str = "gateway",
+    username: str = "",
+    headers: Mapping[str, str] | None = None,
+) -> httpx.Client:
+    """A client whose every request `issuer` signs for `audience` (and `username`)."""
+    return httpx.Client(
+        headers=dict(headers or {}),
+        timeout=30.0,
+        trust_env=False,
+        event_hooks={"request": [signing_hook(signer_of(platform, issuer), audience, username)]},
+    )
+
+
+def signed_by(
+    platform: LocalPlatform, issuer: str, audience: str, username: str = ""
+) -> Callable[[httpx.Request], httpx.Request]:
+    """An httpx `auth=` that signs the request, as sent, as `issuer` calling `audience`."""
+    sign = signing_hook(signer_of(platform, issuer), audience, username)
+
+    def auth(request: httpx.Request) -> httpx.Request:
+        sign(request)
+        return request
+
+    return auth
 
 
 class ServiceClient:
     """Calls one backend the way the gateway does: from 127.0.0.1 with its markers,
-    and, when given the gateway's key, its signed assertion on every request."""
+    and, when given the gateway's key, its signature on every request."""
 
     def __init__(
         self, base_url: str, username: str = "", *, signer: Signer | None = None, audience: str = ""
@@ -96,19 +159,13 @@ class ServiceClient:
         if username:
             headers["X-User-ID"] = username
             headers["X-User-Role"] = "customer"
-
-        def sign(request: httpx.Request) -> None:
-            if signer is not None and ASSERTION_HEADER not in request.headers:
-                request.headers[ASSERTION_HEADER] = signer.assertion(
-                    audience, subject=username or None, role="customer" if username else None
-                )
-
+        hooks = [signing_hook(signer, audience, username)] if signer is not None else []
         self.http = httpx.Client(
             base_url=base_url,
             headers=headers,
             timeout=30.0,
             trust_env=False,
-            event_hooks={"request": [sign]},
+            event_hooks={"request": hooks},
         )
 
     def get(self, path: str, **kwargs: Any) -> httpx.Response:

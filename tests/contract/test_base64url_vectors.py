@@ -14,7 +14,7 @@ import os
 
 import pytest
 
-from cnop_auth.callers import canonical_b64url as auth_rule
+from cnop_auth.tokens import canonical_b64url as auth_rule
 from cnop_common.assertions import canonical_b64url as common_rule
 
 pytestmark = pytest.mark.unit

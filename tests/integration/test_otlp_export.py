@@ -73,8 +73,8 @@ def test_spans_are_exported_under_the_callers_trace(local_platform, collector, c
     port, path, headers = TARGETS[component]
     request_id = f"otlp-{component}-{secrets.token_hex(6)}"
     env = {"OTEL_EXPORTER_OTLP_ENDPOINT": collector, "OTEL_BSP_SCHEDULE_DELAY": "100"}
-    if headers:  # the gateway's markers come with its signed assertion
-        headers = {**headers, **asserted(local_platform, component)}
+    if headers:  # the gateway's markers come with its signature of this very call
+        headers = {**headers, **asserted(local_platform, component, "GET", path)}
     with extra_process(local_platform, component, port, **env) as url:
         response = httpx.get(
             f"{url}{path}",

@@ -6,13 +6,12 @@ import time
 import httpx
 import pytest
 
-from cnop_common.assertions import HEADER as ASSERTION_HEADER
-from cnop_common.assertions import sign
 from tests.helpers import GATEWAY_MARKERS, asserted, signer_of
 
 pytestmark = pytest.mark.integration
 
-FORGED = {**GATEWAY_MARKERS, "X-User-ID": "victim_user", "X-User-Role": "admin"}
+FORGED = {**GATEWAY_MARKERS, "x-user-id": "victim_user", "x-user-role": "customer"}
+BODY = b'{"amount":"1"}'
 # A loopback address outside TRUSTED_NETWORKS (127.0.0.1/32): a stranger on the network.
 OUTSIDE = "127.0.0.5"
 ROUTES = [
@@ -92,24 +91,29 @@ def test_probes_and_metrics_stay_open(local_platform):
         assert httpx.get(f"{local_platform.url(service)}/metrics").status_code == 404
 
 
-def _forgeries(platform, service: str) -> dict[str, dict[str, str]]:
-    """Gateway-looking requests for victim_user that no gateway signed as such."""
-    now = int(time.time())
-    gateway = signer_of(platform, "gateway")
-    stale = {
-        "iss": "gateway",
-        "aud": service,
-        "iat": now - 120,
-        "exp": now - 90,
-        "sub": "victim_user",
-        "role": "customer",
-    }
+def _forgeries(platform, service: str, method: str, path: str) -> dict[str, dict[str, str]]:
+    """Gateway-looking calls for victim_user that no gateway signed as such."""
+
+    def signed(**changes: object) -> dict[str, str]:
+        call = {"audience": service, "body": BODY, "issuer": "gateway", **changes}
+        signer = signer_of(platform, str(call["issuer"]))
+        return signer.sign(
+            method,
+            path,
+            call["body"],  # type: ignore[arg-type]
+            str(call["audience"]),
+            subject="victim_user",
+            role="customer",
+            created=call.get("created"),  # type: ignore[arg-type]
+        )
+
     return {
         "missing_assertion": {},
-        "wrong_caller": asserted(platform, service, "order", username="victim_user"),
-        "assertion_mismatch": asserted(platform, service, username="alice_other"),
-        "stale_assertion": {ASSERTION_HEADER: sign(stale, gateway.kid, gateway.key)},
-        "bad_assertion": asserted(platform, "auth", username="victim_user"),  # another audience
+        "wrong_caller": signed(issuer="order"),
+        # Signed for another body: the digest it covers is not this body's.
+        "assertion_mismatch": signed(body=b'{"amount":"1000"}'),
+        "stale_assertion": signed(created=int(time.time()) - 120),
+        "bad_assertion": signed(audience="auth"),  # for another service
     }
 
 
@@ -127,9 +131,45 @@ def test_a_forged_identity_from_a_trusted_address_is_refused_by_every_backend(
     response = httpx.request(
         method,
         f"{local_platform.url(service)}{path}",
-        headers={**FORGED, **_forgeries(local_platform, service)[forgery]},
-        json={"amount": "1"},
+        headers={**FORGED, **_forgeries(local_platform, service, method, path)[forgery]},
+        content=BODY,
     )
     assert response.status_code == 403, response.text
     assert response.json()["code"] == "UNTRUSTED_SOURCE"
     assert refused_count(local_platform, service, forgery) == before + 1
+
+
+def test_a_signed_call_is_good_once_and_for_that_call_only(local_platform, funded):
+    """Issue 21 #3: Alice's captured `GET /balance` assertion was replayed as
+    `POST /balance/withdraw`, three times. A signature now covers the method, path,
+    query and body, and its nonce is accepted once."""
+    user_url = local_platform.url("user")
+    signed = {
+        **GATEWAY_MARKERS,
+        **asserted(local_platform, "user", "GET", "/balance", username=funded.username),
+    }
+    assert httpx.get(f"{user_url}/balance", headers=signed).status_code == 200
+    before = refused_count(local_platform, "user", "replayed_assertion")
+    again = httpx.get(f"{user_url}/balance", headers=signed)
+    assert again.status_code == 403
+    assert refused_count(local_platform, "user", "replayed_assertion") == before + 1
+    # Captured, then sent as a withdrawal: another method, path and body.
+    fresh = {
+        **GATEWAY_MARKERS,
+        **asserted(local_platform, "user", "GET", "/balance", username=funded.username),
+    }
+    stolen = httpx.post(
+        f"{user_url}/balance/withdraw",
+        headers={**fresh, "content-type": "application/json"},
+        content=b'{"amount":"100"}',
+    )
+    assert stolen.status_code == 403
+    assert funded.user.get("/balance").json()["current_balance"] == "1000.00"
+
+
+def test_the_user_named_in_a_call_must_be_the_one_signed(local_platform, funded):
+    """A signature for one user does not carry another's name in the headers."""
+    signed = asserted(local_platform, "user", "GET", "/balance", username=funded.username)
+    forged = {**GATEWAY_MARKERS, **signed, "x-user-id": "victim_user"}
+    answer = httpx.get(f"{local_platform.url('user')}/balance", headers=forged)
+    assert answer.status_code == 403

@@ -7,6 +7,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
 import jwt
@@ -14,7 +15,7 @@ import pytest
 
 from cnop_platform.local.ports import admin_port, extra
 from cnop_platform.local.runner import LocalPlatform
-from tests.helpers import asserted, extra_process, gateway_user
+from tests.helpers import extra_process, gateway_user, signed_by
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -62,9 +63,13 @@ def _keyring(path, keys):
     return str(path)
 
 
-def _as(caller: str) -> dict[str, str]:
-    """A caller's markers and signed assertion (the session platform's keys)."""
-    return {"X-Source": caller, **asserted(_PLATFORM[0], "auth", caller)}
+def _as(caller: str, headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """Keyword arguments of an httpx call as `caller` to auth: its marker and its
+    signature over the request as sent (the session platform's keys)."""
+    return {
+        "headers": {**(headers or {}), "X-Source": caller},
+        "auth": signed_by(_PLATFORM[0], caller, "auth"),
+    }
 
 
 _PLATFORM: list[LocalPlatform] = []  # the session platform, set by the fixture below
@@ -79,16 +84,14 @@ def _mint(auth_url):
     response = httpx.post(
         f"{auth_url}/auth/tokens",
         json={"username": "rotation_user", "role": "customer"},
-        headers=_as("user"),
+        **_as("user"),
     )
     assert response.status_code == 201, response.text
     return response.json()["access_token"]
 
 
 def _validate(auth_url, token):
-    return httpx.post(
-        f"{auth_url}/auth/validate-jwt", json={"token": token}, headers=_as("gateway")
-    )
+    return httpx.post(f"{auth_url}/auth/validate-jwt", json={"token": token}, **_as("gateway"))
 
 
 def test_case_14_rotation_keeps_old_tokens_until_their_key_is_retired(local_platform, tmp_path):
@@ -215,15 +218,18 @@ def test_tokens_endpoint_is_only_for_the_user_service(local_platform):
         response = httpx.post(f"{auth}/auth/tokens", json=body, headers=source)
         assert response.status_code == 403
     with httpx.Client(transport=httpx.HTTPTransport(local_address="127.0.0.5")) as outside:
-        response = outside.post(f"{auth}/auth/tokens", json=body, headers=_as("user"))
+        response = outside.post(f"{auth}/auth/tokens", json=body, **_as("user"))
     assert response.status_code == 403
     # From a trusted address, naming the user service is not enough: only its own
     # signature obtains a token (before, any pod that reached auth could).
-    unsigned = {"X-Source": "user"}
-    signed_by_another = {"X-Source": "user", **asserted(local_platform, "auth", "order")}
-    for headers in (unsigned, signed_by_another):
-        assert httpx.post(f"{auth}/auth/tokens", json=body, headers=headers).status_code == 403
-    assert httpx.post(f"{auth}/auth/tokens", json=body, headers=_as("user")).status_code == 201
+    unsigned: dict[str, Any] = {"headers": {"X-Source": "user"}}
+    signed_by_another = {
+        "headers": {"X-Source": "user"},
+        "auth": signed_by(local_platform, "order", "auth"),
+    }
+    for call in (unsigned, signed_by_another):
+        assert httpx.post(f"{auth}/auth/tokens", json=body, **call).status_code == 403
+    assert httpx.post(f"{auth}/auth/tokens", json=body, **_as("user")).status_code == 201
 
 
 def test_auth_is_not_reachable_through_the_gateway(gateway_url):
@@ -252,16 +258,14 @@ def test_no_backend_imports_a_jwt_library():
 def test_forward_auth_verify_endpoint(local_platform, gateway_url):
     auth = local_platform.url("auth")
     user = gateway_user(gateway_url, "verify")
-    ok = httpx.get(f"{auth}/auth/verify", headers={**user.auth, **_as("gateway")})
+    ok = httpx.get(f"{auth}/auth/verify", **_as("gateway", user.auth))
     assert ok.status_code == 200
     assert ok.headers["x-auth-user"] == user.username
     assert ok.headers["x-auth-role"] == "customer"
-    bad = httpx.get(
-        f"{auth}/auth/verify", headers={"Authorization": "Bearer x.y.z", **_as("gateway")}
-    )
+    bad = httpx.get(f"{auth}/auth/verify", **_as("gateway", {"Authorization": "Bearer x.y.z"}))
     assert bad.status_code == 401
     assert "x-auth-user" not in bad.headers
-    assert httpx.get(f"{auth}/auth/verify", headers=_as("gateway")).status_code == 401
+    assert httpx.get(f"{auth}/auth/verify", **_as("gateway")).status_code == 401
     # Naming the gateway without its signature, from a trusted address: refused.
     unsigned = httpx.get(f"{auth}/auth/verify", headers={**user.auth, "X-Source": "gateway"})
     assert unsigned.status_code == 403

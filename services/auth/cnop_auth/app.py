@@ -17,7 +17,6 @@ from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from cnop_auth import SERVICE
-from cnop_auth.callers import CALLER_HEADER, CallerKeys
 from cnop_auth.keyring import KeyringFollower
 from cnop_auth.observability import (
     ISSUED,
@@ -29,6 +28,7 @@ from cnop_auth.observability import (
 )
 from cnop_auth.revocations import Revocations, StoreDown
 from cnop_auth.settings import AuthSettings
+from cnop_auth.signed_calls import SignedCallMiddleware, Verifier
 from cnop_auth.tokens import MAX_TOKEN_LENGTH, Claims, TokenRejected, TokenService
 
 log = structlog.stdlib.get_logger("auth")
@@ -102,6 +102,10 @@ def create_app(settings: AuthSettings) -> FastAPI:
 
     _add_token_routes(app, settings, tokens, revocations)
     _add_operations_routes(app, settings, revocations)
+    keys = settings.identity_public_keys_file
+    app.add_middleware(
+        SignedCallMiddleware, verifier=Verifier.load(keys, "auth") if keys is not None else None
+    )
     app.add_middleware(RequestContext)
     return app
 
@@ -163,11 +167,7 @@ class Checks:
         self.tokens = tokens
         self.revocations = revocations
         self.keyring = KeyringFollower(settings, tokens)
-        self.callers = (
-            CallerKeys.load(settings.identity_public_keys_file)
-            if settings.identity_public_keys_file
-            else None
-        )
+        self.signed = settings.identity_public_keys_file is not None
 
     def caller_may(self, request: Request, allowed: Collection[str]) -> bool:
         """A trusted peer naming itself, once, as one of `allowed`."""
@@ -181,16 +181,21 @@ class Checks:
         sources = request.headers.getlist("x-source")
         if not (trusted and len(sources) == 1 and sources[0] in allowed):
             return False
-        if self.callers is None:
+        if not self.signed:
             return True  # development without keys: the network check alone
-        proven = self.callers.issuer(request.headers.get(CALLER_HEADER), allowed)
-        return proven == sources[0]
+        # SignedCallMiddleware checked this very call's signature (signed_calls.py).
+        return bool(getattr(request.state, "signed_by", None) == sources[0])
 
     @staticmethod
     def refuse(request: Request) -> JSONResponse:
         """403 for a caller that may not use this endpoint, counted and logged."""
         REFUSED_CALLERS.labels(request.url.path).inc()
-        log.warning("caller_refused", path=request.url.path, source=request.headers.get("x-source"))
+        log.warning(
+            "caller_refused",
+            path=request.url.path,
+            source=request.headers.get("x-source"),
+            reason=getattr(request.state, "refusal", None) or "not_allowed_here",
+        )
         return _error(403, "UNTRUSTED_SOURCE", "This caller may not use this endpoint.", request)
 
     def check_token(self, token: str) -> Claims:

@@ -8,14 +8,13 @@ carry extensions (`crit`) are refused outright, so nothing is ever fetched.
 
 from __future__ import annotations
 
+import re
 import secrets
 import time
 from dataclasses import dataclass
 from typing import Any, Literal
 
 import jwt
-
-from cnop_auth.callers import canonical_b64url
 
 ALGORITHM = "HS256"
 REQUIRED_CLAIMS = ("iss", "aud", "sub", "role", "iat", "nbf", "exp", "jti")
@@ -144,3 +143,17 @@ class TokenService:
         if claims["exp"] - claims["iat"] > self.ttl_seconds + self.leeway_seconds:
             raise TokenRejected("token_invalid", "lifetime longer than issued tokens have")
         return Claims(claims["sub"], claims["role"], claims["jti"], claims["exp"])
+
+
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+# The base64url characters whose value has no bits set below the last full byte.
+_TRAILING = {2: "AQgw", 3: "AEIMQUYcgkosw048"}
+
+
+def canonical_b64url(text: str) -> bool:
+    """True for the one spelling an encoder writes (no padding, no stray bits, only
+    the alphabet): a token segment in any other is refused."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        return False
+    rest = len(text) % 4
+    return rest == 0 or text[-1] in _TRAILING[rest]

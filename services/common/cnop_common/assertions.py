@@ -1,33 +1,29 @@
-"""Signed identity assertions: who is calling, provable beyond a network address.
+"""Signed calls between our services: who is calling, for which call, once.
 
 A backend used to believe `X-User-ID` from any address in TRUSTED_NETWORKS; in
-a cluster that is every pod a NetworkPolicy fails to stop. Now every call
-between our services carries `X-Identity-Assertion`: a short-lived statement
-signed with the caller's own Ed25519 key (never auth's token keys), naming
+a cluster that is every pod a NetworkPolicy fails to stop. Then a signed
+assertion named the caller and the user, but not the call, and could be used
+again for 30 s: captured on the path, it minted tokens, guessed passwords past
+the gateway's guard and replayed a GET as a withdrawal. Now every call between
+our services is signed as RFC 9421 HTTP Message Signatures (signatures.py): the
+method, path, query, a digest of the body, the service called and the user are
+covered, the signature lives MAX_AGE_SECONDS, and its nonce is accepted once.
 
-- `iss`: the calling service (the gateway for users' requests),
-- `aud`: the service called,
-- `sub`/`role`: the user the gateway authenticated (users' requests only),
-- `rid`: the request id, `iat`/`exp`: now and now + MAX_AGE_SECONDS.
-
-A callee holds only public keys, by `kid`, each bound to one issuer: it can
-check a signature but never make one, so no backend can speak as the gateway,
-and no service but user can obtain tokens from auth. The network check stays
-as a second layer.
-
-Wire format, `v1.<kid>.<claims>.<signature>`: the claims are base64url JSON and
-the signature is Ed25519 over `v1.<kid>.<claims>`. Not a JWT: backends do no
-JWT work and import no JWT library (the trust model), and there is no
-algorithm to choose, so none to confuse.
+Each service signs with its own Ed25519 key (never auth's token keys); a callee
+holds only public keys, by `keyid`, each bound to one issuer: it can check a
+signature but never make one, so no backend can speak as the gateway, and no
+service but user can obtain tokens from auth. The network check stays as a
+second layer. What a signature does not do: hide the call (the transport is
+plain HTTP inside the cluster; mTLS would add that, docs/architecture.md).
 """
 
 from __future__ import annotations
 
 import base64
-import binascii
 import json
 import re
 import time
+from collections import OrderedDict
 from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,15 +33,29 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-HEADER = "x-identity-assertion"
-VERSION = "v1"
-MAX_AGE_SECONDS = 30
-MAX_LENGTH = 2048
+from cnop_common.signatures import (
+    AUDIENCE_HEADER,
+    LABEL,
+    MAX_AGE_SECONDS,
+    Call,
+    Parameters,
+    SignatureRefused,
+    content_digest,
+    covered_for,
+    new_nonce,
+    parse_input,
+    parse_signature,
+    signature_base,
+)
+
+# The headers a signed call carries (their presence marks a signed call).
+SIGNATURE_HEADERS = ("signature-input", "signature", "content-digest", AUDIENCE_HEADER)
 SKEW_SECONDS = 5
+REPLAY_MEMORY = 100_000  # nonces remembered per receiver (10 s of calls at 10 000/s)
 
 
 class AssertionRefused(Exception):  # noqa: N818 - an outcome, named as the metric names it
-    """Why an assertion is not believed (the reason is a metric label)."""
+    """Why a signed call is not believed (the reason is a metric label)."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -69,36 +79,45 @@ class Signer:
             raise ValueError(f"{path}: the identity key must be an Ed25519 private key")
         return cls(raw["issuer"], raw["kid"], key)
 
-    def assertion(
+    def sign(
         self,
+        method: str,
+        target: str,
+        body: bytes,
         audience: str,
         *,
         subject: str | None = None,
         role: str | None = None,
-        request_id: str | None = None,
-    ) -> str:
-        """A fresh assertion for one call to `audience`."""
-        now = int(time.time())
-        claims: dict[str, Any] = {
-            "iss": self.issuer,
-            "aud": audience,
-            "iat": now,
-            "exp": now + MAX_AGE_SECONDS,
-        }
+        created: int | None = None,
+    ) -> dict[str, str]:
+        """The headers that sign one call to `audience` (`target`: raw path and query).
+        `created`: now, unless a test needs a signature made earlier."""
+        path, _, query = target.partition("?")
+        headers = {AUDIENCE_HEADER: audience, "content-digest": content_digest(body)}
         if subject is not None:
-            claims["sub"] = subject
-            claims["role"] = role or "customer"
-        if request_id:
-            claims["rid"] = request_id
-        return sign(claims, self.kid, self.key)
+            headers["x-user-id"] = subject
+            headers["x-user-role"] = role or "customer"
+        created = int(time.time()) if created is None else created
+        params = Parameters(
+            covered_for(headers), created, created + MAX_AGE_SECONDS, new_nonce(), self.kid
+        )
+        base = signature_base(
+            Call(method, path, query, headers, body), params.components, params.serialized()
+        )
+        signature = base64.b64encode(self.key.sign(base)).decode()
+        headers["signature-input"] = f"{LABEL}={params.serialized()}"
+        headers["signature"] = f"{LABEL}=:{signature}:"
+        return headers
 
 
-@dataclass(frozen=True)
 class Verifier:
-    """Public keys by kid, each bound to the one issuer it may sign for."""
+    """Public keys by kid, each bound to the one issuer it may sign for; the nonces
+    this receiver has accepted, each until its signature expires."""
 
-    audience: str
-    keys: dict[str, tuple[str, Ed25519PublicKey]]
+    def __init__(self, audience: str, keys: dict[str, tuple[str, Ed25519PublicKey]]) -> None:
+        self.audience = audience
+        self.keys = keys
+        self._seen: OrderedDict[str, float] = OrderedDict()
 
     @classmethod
     def load(cls, path: Path, audience: str) -> Verifier:
@@ -111,68 +130,71 @@ class Verifier:
             keys[kid] = (entry["issuer"], key)
         return cls(audience, keys)
 
-    def verify(self, token: str | None, issuers: Collection[str]) -> dict[str, Any]:
-        """The claims of a good assertion by one of `issuers`; AssertionRefused otherwise."""
-        if not token:
+    def verify(self, call: Call, issuers: Collection[str]) -> dict[str, Any]:
+        """Who signed this very call (one of `issuers`), for whom; AssertionRefused if
+        it is unsigned, signed otherwise, for another call or receiver, old, or seen."""
+        if "signature-input" not in call.headers or "signature" not in call.headers:
             raise AssertionRefused("missing_assertion")
-        parts = token.split(".")
-        if len(token) > MAX_LENGTH or len(parts) != 4 or parts[0] != VERSION:
+        try:
+            params = parse_input(call.headers["signature-input"])
+            signature = parse_signature(call.headers["signature"])
+        except SignatureRefused as refused:
+            raise AssertionRefused(refused.reason) from None
+        if params.keyid not in self.keys:
             raise AssertionRefused("bad_assertion")
-        _version, kid, body, signature = parts
-        if kid not in self.keys:
-            raise AssertionRefused("bad_assertion")
-        issuer, key = self.keys[kid]
+        issuer, key = self.keys[params.keyid]
         if issuer not in issuers:
             raise AssertionRefused("wrong_caller")
-        try:
-            key.verify(_unb64(signature), f"{VERSION}.{kid}.{body}".encode())
-            claims = json.loads(_unb64(body))
-        except (InvalidSignature, ValueError, binascii.Error) as exc:
-            raise AssertionRefused("bad_assertion") from exc
-        if not isinstance(claims, dict) or claims.get("iss") != issuer:
+        if params.components != covered_for(call.headers):
+            raise AssertionRefused("assertion_mismatch")  # the user, say, left uncovered
+        now = time.time()
+        lifetime = params.expires - params.created
+        if not 0 < lifetime <= MAX_AGE_SECONDS:
             raise AssertionRefused("bad_assertion")
-        if claims.get("aud") != self.audience:
-            raise AssertionRefused("bad_assertion")
-        iat, exp, now = claims.get("iat"), claims.get("exp"), time.time()
-        if not isinstance(iat, int) or not isinstance(exp, int):
-            raise AssertionRefused("bad_assertion")
-        if exp + SKEW_SECONDS < now or iat > now + SKEW_SECONDS or exp - iat > MAX_AGE_SECONDS:
+        if params.expires + SKEW_SECONDS < now or params.created > now + SKEW_SECONDS:
             raise AssertionRefused("stale_assertion")
-        return claims
+        if call.headers[AUDIENCE_HEADER] != self.audience:
+            raise AssertionRefused("bad_assertion")
+        try:
+            key.verify(signature, signature_base(call, params.components, params.serialized()))
+        except (InvalidSignature, SignatureRefused) as exc:
+            raise AssertionRefused("bad_assertion") from exc
+        if call.headers["content-digest"] != content_digest(call.body):
+            raise AssertionRefused("assertion_mismatch")  # signed for another body
+        self._accept_once(params.nonce, params.expires + SKEW_SECONDS, now)
+        return {
+            "iss": issuer,
+            "sub": call.headers.get("x-user-id"),
+            "role": call.headers.get("x-user-role"),
+            "nonce": params.nonce,
+        }
 
-
-def sign(claims: dict[str, Any], kid: str, key: Ed25519PrivateKey) -> str:
-    """`v1.<kid>.<claims>.<signature>` (see the module's text)."""
-    body = _b64(json.dumps(claims, separators=(",", ":"), sort_keys=True).encode())
-    signing_input = f"{VERSION}.{kid}.{body}"
-    return f"{signing_input}.{_b64(key.sign(signing_input.encode()))}"
-
-
-def _b64(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
-
-
-_B64URL = re.compile(r"[A-Za-z0-9_-]*")
-# The base64url characters whose value has no bits set below the last full byte.
-_TRAILING = {2: "AQgw", 3: "AEIMQUYcgkosw048"}
+    def _accept_once(self, nonce: str, until: float, now: float) -> None:
+        """Remember a nonce until its signature expires; refuse one seen before."""
+        while self._seen and next(iter(self._seen.values())) < now:
+            self._seen.popitem(last=False)  # oldest first: they expire in order
+        if nonce in self._seen:
+            raise AssertionRefused("replayed_assertion")
+        self._seen[nonce] = until
+        while len(self._seen) > REPLAY_MEMORY:
+            self._seen.popitem(last=False)
 
 
 def canonical_b64url(text: str) -> bool:
     """True for the one spelling an encoder writes: base64url letters only, no
     padding, and no stray bits in the last character. Decoders take others too
     ("=" appended, a last character with low bits set, letters outside the
-    alphabet dropped), and a signature or token with two spellings is two
-    strings meaning one thing: everything we parse takes this one only."""
+    alphabet dropped), and a token with two spellings is two strings meaning one
+    thing: everything we parse takes this one only."""
     if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
         return False
     rest = len(text) % 4
     return rest == 0 or text[-1] in _TRAILING[rest]
 
 
-def _unb64(text: str) -> bytes:
-    if not canonical_b64url(text):
-        raise ValueError("not canonical base64url")
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+# The base64url characters whose value has no bits set below the last full byte.
+_TRAILING = {2: "AQgw", 3: "AEIMQUYcgkosw048"}
 
 
 def new_identity_keys(issuer: str, kid: str) -> tuple[dict[str, str], dict[str, str]]:

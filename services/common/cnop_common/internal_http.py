@@ -6,11 +6,10 @@ from typing import Any
 
 import httpx
 
-from cnop_common.assertions import HEADER as ASSERTION_HEADER
 from cnop_common.assertions import Signer
 from cnop_common.errors import UpstreamUnavailable
 from cnop_common.logging import get_logger
-from cnop_common.tracing import current_request_id, propagation_headers
+from cnop_common.tracing import propagation_headers
 
 log = get_logger("internal_http")
 
@@ -48,8 +47,13 @@ class InternalClient:
         return self._send("POST", path, json=json)
 
     def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
+        request = self._client.build_request(method, path, headers=propagation_headers(), **kwargs)
+        if self.signer is not None:
+            # This very call, signed (assertions.py): what is sent is what is covered.
+            target = request.url.raw_path.decode("ascii")
+            request.headers.update(self.signer.sign(method, target, request.content, self.peer))
         try:
-            response = self._client.request(method, path, headers=self._headers(), **kwargs)
+            response = self._client.send(request)
         except httpx.HTTPError as exc:
             log.warning("peer_unreachable", peer=self.peer, error_type=type(exc).__name__)
             raise UpstreamUnavailable(self.peer) from exc
@@ -57,15 +61,6 @@ class InternalClient:
             log.warning("peer_error", peer=self.peer, status=response.status_code)
             raise UpstreamUnavailable(self.peer)
         return response
-
-    def _headers(self) -> dict[str, str]:
-        headers = propagation_headers()
-        if self.signer is not None:
-            # Proof of who calls, fresh for each call (assertions.py).
-            headers[ASSERTION_HEADER] = self.signer.assertion(
-                self.peer, request_id=current_request_id()
-            )
-        return headers
 
     def check(self) -> None:
         """Readiness: the peer answers its liveness endpoint."""

@@ -18,14 +18,14 @@ from dataclasses import dataclass
 from ipaddress import ip_address
 
 from fastapi import Request
-from starlette.types import ASGIApp, Receive, Scope, Send
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from cnop_common.assertions import HEADER as ASSERTION_HEADER
-from cnop_common.assertions import AssertionRefused, Verifier
+from cnop_common.assertions import SIGNATURE_HEADERS, AssertionRefused, Verifier
 from cnop_common.errors import ApiError, error_response
 from cnop_common.logging import get_logger
 from cnop_common.metrics import UNTRUSTED_REQUESTS
 from cnop_common.settings import Network
+from cnop_common.signatures import Call
 
 log = get_logger("security")
 
@@ -39,8 +39,10 @@ IDENTITY_HEADERS = (
     b"x-user-role",
     b"x-source",
     b"x-auth-service",
-    ASSERTION_HEADER.encode(),
+    *(name.encode() for name in SIGNATURE_HEADERS),
 )
+# The most body a signed call may carry: its digest is checked, so it is read first.
+MAX_SIGNED_BODY = 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,23 +77,23 @@ REFUSAL_REASONS = (
     "unknown_internal_caller",
     "missing_gateway_headers",
     "missing_user",
-    # The signed assertion (assertions.py): absent, unverifiable, too old, by a
-    # caller not allowed here, or saying something else than the headers.
+    # The call's signature (assertions.py): absent, unverifiable, too old, by a
+    # caller not allowed here, for another call (body, user), or seen before.
     "missing_assertion",
     "bad_assertion",
     "stale_assertion",
     "wrong_caller",
     "assertion_mismatch",
+    "replayed_assertion",
+    "body_too_large",
 )
 
 
 def refusal_reason(
-    scope: Scope,
-    networks: Iterable[Network],
-    internal_callers: Collection[str],
-    verifier: Verifier | None = None,
+    scope: Scope, networks: Iterable[Network], internal_callers: Collection[str]
 ) -> str | None:
-    """Why this request must be refused, or None when it comes from a trusted source."""
+    """Why this request must be refused before its signature is even looked at (the
+    network, the markers), or None."""
     if not peer_is_trusted(scope, networks):
         return "untrusted_network"
     # A repeated trust header means someone other than the gateway wrote it.
@@ -101,36 +103,68 @@ def refusal_reason(
         source = _values(scope, b"x-source")
         if not source or source[0].decode("latin-1") not in internal_callers:
             return "unknown_internal_caller"
-        return _assertion_problem(scope, verifier, internal_callers, internal=True)
+        return None
     for name, expected in GATEWAY_MARKERS.items():
         if _values(scope, name) != [expected]:
             return "missing_gateway_headers"
-    return _assertion_problem(scope, verifier, ("gateway",), internal=False)
+    return None
 
 
-def _assertion_problem(
-    scope: Scope, verifier: Verifier | None, issuers: Collection[str], *, internal: bool
+def signature_problem(
+    scope: Scope, body: bytes, verifier: Verifier, internal_callers: Collection[str]
 ) -> str | None:
-    """The signed assertion must vouch for exactly what the headers say."""
-    if verifier is None:
-        return None  # development without keys: the network check alone
-    token = _values(scope, ASSERTION_HEADER.encode())
+    """The signature must cover exactly this call, by the caller the markers name."""
+    internal = scope["path"].startswith(INTERNAL_PREFIX)
+    headers = {
+        key.decode("latin-1").lower(): value.decode("latin-1")
+        for key, value in scope.get("headers", ())
+    }
+    call = Call(
+        scope["method"],
+        scope.get("raw_path", scope["path"].encode()).decode("latin-1"),
+        scope.get("query_string", b"").decode("latin-1"),
+        headers,
+        body,
+    )
     try:
-        claims = verifier.verify(token[0].decode("latin-1") if token else None, issuers)
+        claims = verifier.verify(call, internal_callers if internal else ("gateway",))
     except AssertionRefused as refused:
         return refused.reason
-    if internal:
-        source = _values(scope, b"x-source")[0].decode("latin-1")
-        return None if claims["iss"] == source else "assertion_mismatch"
-    user = [v.decode("latin-1") for v in _values(scope, b"x-user-id")]
-    role = [v.decode("latin-1") for v in _values(scope, b"x-user-role")]
-    said = (user[0] if user else None, role[0] if role else None)
-    vouched = (claims.get("sub"), claims.get("role"))
-    return (
-        None
-        if said == vouched or (said[0] is None and vouched[0] is None)
-        else "assertion_mismatch"
-    )
+    if internal and claims["iss"] != headers.get("x-source"):
+        return "assertion_mismatch"
+    return None
+
+
+async def read_signed_body(receive: Receive) -> bytes | None:
+    """The whole request body (None past MAX_SIGNED_BODY): its digest is signed."""
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > MAX_SIGNED_BODY:
+            return None
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            break
+    return b"".join(chunks)
+
+
+def replaying(body: bytes, receive: Receive) -> Receive:
+    """A receive that hands the application the body already read, then the rest."""
+    sent = False
+
+    async def replay() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replay
 
 
 class TrustedSourceMiddleware:
@@ -156,7 +190,14 @@ class TrustedSourceMiddleware:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS:
             await self.app(scope, receive, send)
             return
-        reason = refusal_reason(scope, self.networks, self.internal_callers, self.verifier)
+        reason = refusal_reason(scope, self.networks, self.internal_callers)
+        if reason is None and self.verifier is not None:  # none: development without keys
+            body = await read_signed_body(receive)
+            if body is None:
+                reason = "body_too_large"
+            else:
+                receive = replaying(body, receive)
+                reason = signature_problem(scope, body, self.verifier, self.internal_callers)
         if reason is None:
             await self.app(scope, receive, send)
             return

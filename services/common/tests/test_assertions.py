@@ -1,106 +1,160 @@
-"""Signed identity assertions: who may speak for whom (issue 12, identity a pod cannot forge)."""
+"""Signed calls (RFC 9421): who may speak for whom, for which call, once (issues 12, 21)."""
 
 from __future__ import annotations
 
 import base64
 import json
-import time
 from pathlib import Path
 
 import pytest
 
-from cnop_common.assertions import (
-    MAX_AGE_SECONDS,
-    AssertionRefused,
-    Signer,
-    Verifier,
-    new_identity_keys,
-    sign,
-)
+from cnop_common.assertions import AssertionRefused, Signer, Verifier, new_identity_keys
+from cnop_common.signatures import Call, content_digest
 
 pytestmark = pytest.mark.unit
 
+BODY = b'{"amount":"10.00"}'
 
-@pytest.fixture(scope="module")
-def keys(tmp_path_factory) -> dict[str, Signer | Verifier]:
-    folder: Path = tmp_path_factory.mktemp("identity")
+
+@pytest.fixture
+def keys(tmp_path: Path) -> dict[str, Signer | Verifier]:
+    """Fresh keys and a fresh receiver (its memory of nonces) for each test."""
     public = {}
     signers = {}
     for issuer in ("gateway", "user", "order"):
         private, entry = new_identity_keys(issuer, f"{issuer}-1")
-        (folder / f"{issuer}.json").write_text(json.dumps(private))
+        (tmp_path / f"{issuer}.json").write_text(json.dumps(private))
         public[f"{issuer}-1"] = entry
-        signers[issuer] = Signer.load(folder / f"{issuer}.json")
-    (folder / "public.json").write_text(json.dumps(public))
-    return {**signers, "inventory": Verifier.load(folder / "public.json", "inventory")}
+        signers[issuer] = Signer.load(tmp_path / f"{issuer}.json")
+    (tmp_path / "public.json").write_text(json.dumps(public))
+    return {**signers, "user-service": Verifier.load(tmp_path / "public.json", "user")}
 
 
-def refused(keys, token, issuers=("gateway",)) -> str:
+def signed_call(
+    signer: Signer,
+    *,
+    method: str = "POST",
+    target: str = "/balance/withdraw",
+    body: bytes = BODY,
+    audience: str = "user",
+    subject: str | None = "alice",
+    **changes: object,
+) -> Call:
+    """A call as the receiver sees it: the signer's headers on exactly this request."""
+    headers = signer.sign(method, target, body, audience, subject=subject, **changes)  # type: ignore[arg-type]
+    path, _, query = target.partition("?")
+    return Call(method, path, query, headers, body)
+
+
+def refused(keys, call: Call, issuers=("gateway",)) -> str:
     with pytest.raises(AssertionRefused) as caught:
-        keys["inventory"].verify(token, issuers)
+        keys["user-service"].verify(call, issuers)
     return caught.value.reason
 
 
-def test_a_good_assertion_names_the_user_the_gateway_vouches_for(keys):
-    token = keys["gateway"].assertion(
-        "inventory", subject="alice", role="customer", request_id="r1"
-    )
-    claims = keys["inventory"].verify(token, {"gateway"})
-    assert (claims["iss"], claims["sub"], claims["role"], claims["rid"]) == (
-        "gateway",
-        "alice",
-        "customer",
-        "r1",
-    )
+def test_a_signed_call_names_its_caller_and_user(keys):
+    claims = keys["user-service"].verify(signed_call(keys["gateway"]), {"gateway"})
+    assert (claims["iss"], claims["sub"], claims["role"]) == ("gateway", "alice", "customer")
+
+
+def test_a_call_is_accepted_once(keys):
+    call = signed_call(keys["gateway"])
+    keys["user-service"].verify(call, {"gateway"})
+    assert refused(keys, call) == "replayed_assertion"
+
+
+@pytest.mark.parametrize(
+    ("change", "value"),
+    [
+        ("method", "GET"),  # issue 21 #3: a GET's signature used for a withdrawal
+        ("path", "/balance/deposit"),
+        ("query", "limit=5"),
+    ],
+)
+def test_a_signature_is_for_one_method_path_and_query(keys, change, value):
+    call = signed_call(keys["gateway"], target="/balance/withdraw?limit=1")
+    other = _replace(call, change, value)
+    assert refused(keys, other) == "bad_assertion"
+
+
+def _replace(call: Call, field: str, value: str) -> Call:
+    parts = {
+        "method": call.method,
+        "path": call.path,
+        "query": call.query,
+        "headers": call.headers,
+        "body": call.body,
+    }
+    parts[field] = value
+    return Call(**parts)  # type: ignore[arg-type]
+
+
+def test_a_signature_is_for_one_body(keys):
+    call = signed_call(keys["gateway"])
+    assert refused(keys, _replace(call, "body", b'{"amount":"9999.00"}')) == "assertion_mismatch"  # type: ignore[arg-type]
+
+
+def test_a_signature_is_for_one_user_and_role(keys):
+    call = signed_call(keys["gateway"])
+    for name, value in (("x-user-id", "mallory"), ("x-user-role", "admin")):
+        headers = {**call.headers, name: value}
+        assert refused(keys, _replace(call, "headers", headers)) == "bad_assertion"  # type: ignore[arg-type]
+    # A user named beside a signature that covers none.
+    anonymous = signed_call(keys["gateway"], subject=None)
+    named = _replace(anonymous, "headers", {**anonymous.headers, "x-user-id": "mallory"})  # type: ignore[arg-type]
+    assert refused(keys, named) == "assertion_mismatch"
+
+
+def test_a_signature_is_for_one_receiver(keys):
+    assert refused(keys, signed_call(keys["gateway"], audience="auth")) == "bad_assertion"
 
 
 def test_a_service_cannot_speak_as_the_gateway(keys):
-    # order holds its own key only: its assertion is order's, whatever it claims.
-    token = keys["order"].assertion("inventory", subject="alice")
-    assert refused(keys, token) == "wrong_caller"
-    now = int(time.time())
-    claims = {"iss": "gateway", "aud": "inventory", "iat": now, "exp": now + 10, "sub": "alice"}
-    forged = sign(claims, "gateway-1", keys["order"].key)
-    assert refused(keys, forged) == "bad_assertion"  # gateway's kid, order's signature
+    assert refused(keys, signed_call(keys["order"])) == "wrong_caller"
 
 
-def test_missing_stale_and_misaddressed_assertions_are_refused(keys):
-    assert refused(keys, None) == "missing_assertion"
-    assert refused(keys, "not.an.assertion") == "bad_assertion"
-    good = keys["gateway"].assertion("inventory", subject="alice")
-    version, kid, body, signature = good.split(".")
-    tampered_body = body[:-2] + ("AA" if body[-2:] != "AA" else "BB")
-    assert refused(keys, f"{version}.{kid}.{tampered_body}.{signature}") == "bad_assertion"
-    to_user = keys["gateway"].assertion("user", subject="alice")
-    assert refused(keys, to_user) == "bad_assertion"  # meant for another service
-    now = int(time.time())
-
-    def signed(iat: int, exp: int) -> str:
-        claims = {"iss": "gateway", "aud": "inventory", "iat": iat, "exp": exp}
-        return sign(claims, "gateway-1", keys["gateway"].key)
-
-    assert refused(keys, signed(now - 120, now - 90)) == "stale_assertion"
-    assert refused(keys, signed(now, now + 10 * MAX_AGE_SECONDS)) == "stale_assertion"
+def test_old_and_future_signatures_are_refused(keys):
+    old = signed_call(keys["gateway"], created=1_600_000_000)
+    assert refused(keys, old) == "stale_assertion"
+    future = signed_call(keys["gateway"], created=4_000_000_000)
+    assert refused(keys, future) == "stale_assertion"
 
 
-def test_internal_callers_are_named_by_their_own_keys(keys):
-    token = keys["user"].assertion("inventory")
-    assert keys["inventory"].verify(token, {"user", "order"})["iss"] == "user"
-    assert refused(keys, token, issuers=("order",)) == "wrong_caller"
+def test_what_is_not_this_profile_is_refused(keys):
+    call = signed_call(keys["gateway"])
+    signature_input = call.headers["signature-input"]
+    signature = call.headers["signature"]
+    for name, value in (
+        ("signature-input", signature_input.replace('alg="ed25519"', 'alg="hmac-sha256"')),
+        ("signature-input", signature_input.replace("expires=", "expires=9")),  # lives too long
+        ("signature-input", f"other={signature_input[5:]}"),
+        ("signature", signature.replace("cnop=", "other=")),
+        ("signature", signature[:-3] + "=:"),  # another length
+    ):
+        headers = {**call.headers, name: value}
+        assert refused(keys, _replace(call, "headers", headers)) in {  # type: ignore[arg-type]
+            "bad_assertion",
+            "stale_assertion",
+        }
+    assert refused(keys, _replace(call, "headers", {})) == "missing_assertion"  # type: ignore[arg-type]
 
 
-def test_an_assertion_spelled_another_way_is_refused(keys):
-    """Issue 21: the signature with "=" appended, or with stray bits in its last
-    character, decodes to the same bytes and used to verify."""
-    good = keys["gateway"].assertion("inventory", subject="alice")
-    version, kid, body, signature = good.split(".")
-    assert keys["inventory"].verify(good, {"gateway"})
-    assert refused(keys, f"{version}.{kid}.{body}.{signature}=") == "bad_assertion"
-    assert refused(keys, f"{version}.{kid}.{body}=.{signature}") == "bad_assertion"
-    # The last character of an Ed25519 signature (64 bytes) carries 4 unused bits:
-    # setting one decodes to the very same signature, which verified before.
-    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-    stray = alphabet[alphabet.index(signature[-1]) + 1]
-    respelled = f"{signature[:-1]}{stray}"
-    assert base64.urlsafe_b64decode(respelled + "==") == base64.urlsafe_b64decode(signature + "==")
-    assert refused(keys, f"{version}.{kid}.{body}.{respelled}") == "bad_assertion"
+def test_a_signature_spelled_another_way_is_refused(keys):
+    """The last base64 character of an Ed25519 signature (64 bytes) carries 4 unused
+    bits: setting one decodes to the very same signature (issue 21)."""
+    call = signed_call(keys["gateway"])
+    value = call.headers["signature"][len("cnop=:") : -1]
+    alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+    last = value[-3]  # before "=="
+    stray = alphabet[alphabet.index(last) + 1]
+    respelled = f"{value[:-3]}{stray}=="
+    assert base64.b64decode(respelled) == base64.b64decode(value)
+    headers = {**call.headers, "signature": f"cnop=:{respelled}:"}
+    assert refused(keys, _replace(call, "headers", headers)) == "bad_assertion"  # type: ignore[arg-type]
+
+
+def test_the_digest_is_rfc_9530s_sha_256():
+    # RFC 9530 §B.1: the digest of {"hello": "world"}\n.
+    assert content_digest(b'{"hello": "world"}\n') == (
+        "sha-256=:RK/0qy18MlBSVnWgjwz6lZEWjP/lF5HF9bvEF8FabDg=:"
+    )

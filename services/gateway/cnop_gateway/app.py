@@ -13,7 +13,6 @@ import structlog
 from starlette.types import Receive, Scope, Send
 
 from cnop_common import tracing
-from cnop_common.assertions import HEADER as ASSERTION_HEADER
 from cnop_common.logging import get_logger
 from cnop_common.metrics import HTTP_LATENCY, HTTP_REQUESTS
 from cnop_common.middleware import begin_request
@@ -225,17 +224,22 @@ class Gateway:
         if call.identity is not None:
             injected["x-user-id"] = call.identity.username
             injected["x-user-role"] = call.identity.role
-        if self.signer is not None:
-            identity = call.identity
-            injected[ASSERTION_HEADER] = self.signer.assertion(
-                call.route.upstream,
-                subject=identity.username if identity else None,
-                role=identity.role if identity else None,
-                request_id=call.request_id,
-            )
         target = call.scope["raw_path"][len(PREFIX) :].decode("latin-1")
         if call.scope["query_string"]:
             target += "?" + call.scope["query_string"].decode("latin-1")
+        if self.signer is not None:
+            # This very call, signed: method, target, body, upstream, user (assertions.py).
+            identity = call.identity
+            injected.update(
+                self.signer.sign(
+                    call.scope["method"],
+                    target,
+                    call.body,
+                    call.route.upstream,
+                    subject=identity.username if identity else None,
+                    role=identity.role if identity else None,
+                )
+            )
         upstream = self.upstreams[call.route.upstream]
         try:
             answer = await upstream.request(

@@ -7,7 +7,6 @@ import re
 
 from prometheus_client import Counter
 
-from cnop_common.assertions import HEADER as ASSERTION_HEADER
 from cnop_common.assertions import Signer, canonical_b64url
 from cnop_common.logging import get_logger
 from cnop_gateway.cache import Identity, ValidationCache, token_key
@@ -42,11 +41,11 @@ class AuthGate:
         self.shared = shared
         self.signer = signer
 
-    def _to_auth(self, forward: dict[str, str]) -> dict[str, str]:
-        """Headers of a call to auth: we are the gateway, and can prove it."""
+    def _to_auth(self, forward: dict[str, str], path: str, body: bytes) -> dict[str, str]:
+        """Headers of one POST to auth: we are the gateway, and sign this very call."""
         headers = {**forward, "x-source": "gateway", "content-type": "application/json"}
         if self.signer is not None:
-            headers[ASSERTION_HEADER] = self.signer.assertion("auth")
+            headers.update(self.signer.sign("POST", path, body, "auth"))
         return headers
 
     @staticmethod
@@ -104,7 +103,7 @@ class AuthGate:
         self, token: str, key: bytes, request_id: str, forward: dict[str, str]
     ) -> Identity | Reply:
         body = json.dumps({"token": token}).encode()
-        headers = self._to_auth(forward)
+        headers = self._to_auth(forward, "/auth/validate-jwt", body)
         try:
             answer = await self.auth.request("POST", "/auth/validate-jwt", headers, body)
         except UpstreamDown as down:
@@ -137,8 +136,7 @@ class AuthGate:
     async def revoke(self, token: str, forward: dict[str, str]) -> int:
         """Revoke at auth and forget locally; the status auth answered."""
         await self.shared.revoke(token_key(token))
-        headers = self._to_auth(forward)
-        answer = await self.auth.request(
-            "POST", "/auth/revoke", headers, json.dumps({"token": token}).encode()
-        )
+        body = json.dumps({"token": token}).encode()
+        headers = self._to_auth(forward, "/auth/revoke", body)
+        answer = await self.auth.request("POST", "/auth/revoke", headers, body)
         return answer.status

@@ -18,6 +18,11 @@ IDENTITY = frozenset(
         b"x-auth-service",
         b"x-authenticated",
         b"x-identity-assertion",
+        # A client's own signature headers: the gateway signs each call itself.
+        b"signature-input",
+        b"signature",
+        b"content-digest",
+        b"x-cnop-audience",
     }
 )
 # Hop-by-hop (RFC 9110 §7.6.1) plus what the gateway sets itself.

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 
 import aiohttp
 from prometheus_client import Histogram
+from yarl import URL
 
 from cnop_gateway.breaker import CircuitBreaker
 from cnop_gateway.headers import Headers, from_upstream
@@ -65,7 +66,8 @@ class Upstream:
         try:
             async with self.session.request(
                 method,
-                self.base_url + path_and_query,
+                # As is: the receiver checks the signature over the exact target.
+                URL(self.base_url + path_and_query, encoded=True),
                 headers=headers,
                 data=body or None,
                 timeout=self.timeout,

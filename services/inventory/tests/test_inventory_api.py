@@ -1,10 +1,12 @@
 """The inventory service's routes against a real process."""
 
+from typing import Any
+
 import httpx
 import pytest
 
 from cnop_inventory.catalogue import DETAIL_FIELDS
-from tests.helpers import Clients, asserted
+from tests.helpers import Clients, signed_by
 
 pytestmark = pytest.mark.integration
 
@@ -54,17 +56,19 @@ def test_detail_errors(anonymous: Clients, asset_id, status):
 def test_internal_prices_only_for_named_callers(local_platform, anonymous: Clients):
     base = local_platform.url("inventory")
 
-    def proof(caller: str) -> dict[str, str]:
-        return {"X-Source": caller, **asserted(local_platform, "inventory", caller)}
+    def proof(caller: str, signer: str = "") -> dict[str, Any]:
+        """httpx keyword arguments: `caller`'s marker, the call signed by `signer`'s key."""
+        auth = signed_by(local_platform, signer or caller, "inventory")
+        return {"headers": {"X-Source": caller}, "auth": auth}
 
-    as_order = httpx.get(f"{base}/internal/assets/BTC", headers=proof("order"))
+    as_order = httpx.get(f"{base}/internal/assets/BTC", **proof("order"))
     assert as_order.status_code == 200
     assert as_order.json()["asset_id"] == "BTC"
-    assert httpx.get(f"{base}/internal/assets", headers=proof("user")).status_code == 200
+    assert httpx.get(f"{base}/internal/assets", **proof("user")).status_code == 200
     # The gateway's markers do not open internal routes, nor does an unknown name.
     assert anonymous.inventory.get("/internal/assets").status_code == 403
     assert httpx.get(f"{base}/internal/assets", headers={"X-Source": "web"}).status_code == 403
     # Naming a caller is not being it: without its signature, or with another's, 403.
     assert httpx.get(f"{base}/internal/assets", headers={"X-Source": "order"}).status_code == 403
-    as_user_claiming_order = {"X-Source": "order", **asserted(local_platform, "inventory", "user")}
-    assert httpx.get(f"{base}/internal/assets", headers=as_user_claiming_order).status_code == 403
+    as_user_claiming_order = proof("order", signer="user")
+    assert httpx.get(f"{base}/internal/assets", **as_user_claiming_order).status_code == 403
