@@ -64,6 +64,11 @@ EXTRA_PROCESSES = {
     "shared limits: replica whose store comes back": 18_783,
     "shared limits: its peer": 18_784,
     "shared limits: a store that goes and comes back": 18_785,
+    # tests/security/test_captured_calls.py: an on-path observer's recording proxies.
+    "capture: proxy to the user service": 18_786,
+    "capture: proxy to auth": 18_787,
+    "capture: gateway through the proxy": 18_788,
+    "capture: user service through the proxy": 18_789,
     "store budgets: gateway with a long cache": 18_880,
     "web loading: web UI": 18_980,
     # `make verify STACK=staging|prod`: kubectl port-forwards to the cluster's query APIs.
