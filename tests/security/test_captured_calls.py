@@ -52,7 +52,7 @@ def recording_proxy(port: int, upstream: str) -> Iterator[list[Captured]]:
             body = self.rfile.read(int(self.headers.get("content-length") or 0))
             headers = {k.lower(): v for k, v in self.headers.items() if k.lower() not in HOP_BY_HOP}
             calls.append(Captured(self.command, self.path, headers, body))
-            connection = http.client.HTTPConnection(target.hostname, target.port, timeout=30)
+            connection = http.client.HTTPConnection(target.netloc, timeout=30)
             connection.request(self.command, self.path, body=body, headers=headers)
             answer = connection.getresponse()
             content = answer.read()
