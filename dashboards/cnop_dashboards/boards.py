@@ -140,11 +140,16 @@ def security() -> Dashboard:
         ),
         timeseries_panel(
             "Untrusted requests at backends",
-            "Requests backends refused as not coming through the gateway.",
+            "Requests backends refused as not coming through the gateway, by reason (a"
+            " replayed or re-purposed signed call among them), and calls auth refused.",
             "reqps",
             Query(
                 f"sum by (service, reason) (rate(untrusted_requests_total[{RATE}]))",
                 "{{service}} {{reason}}",
+            ),
+            Query(
+                f"sum by (path) (rate(auth_refused_callers_total[{RATE}]))",
+                "auth {{path}}",
             ),
             position=grid(2),
         ),

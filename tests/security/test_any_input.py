@@ -18,7 +18,7 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from tests.helpers import GatewayUser, gateway_user, registration, unique_username
+from tests.helpers import PASSWORD, GatewayUser, gateway_user, registration, unique_username
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -172,23 +172,47 @@ def test_a_value_of_the_wrong_json_type_is_422_and_changes_nothing(member, route
     assert member.get("/balance").json()["current_balance"] == before
 
 
-@pytest.mark.parametrize("field", ["username", "password"])
-def test_the_web_ui_answers_any_login_text_below_500(local_platform, field):
-    web = httpx.Client(base_url=local_platform.url("web"), trust_env=False, timeout=30)
+@pytest.fixture(scope="module")
+def web_session(local_platform, member) -> Iterator[httpx.Client]:
+    """A browser's session at the web UI: logged in, its cookie kept by the client."""
+    web = httpx.Client(
+        base_url=f"{local_platform.url('web')}/api/v1",
+        trust_env=False,
+        timeout=30,
+        headers={"X-Requested-With": "cnop-web"},
+    )
+    logged_in = web.post("/auth/login", json={"username": member.username, "password": PASSWORD})
+    assert logged_in.status_code == 200, logged_in.text
+    yield web
+    web.close()
+
+
+@pytest.mark.parametrize(("route", "field"), FIELDS)
+def test_the_web_ui_answers_any_text_in_any_body_field_below_500(web_session, route, field):
+    base, _types = BODIES[route]
+    method, path = route
 
     @EXAMPLES
     @known_examples
     @given(text=ANY_TEXT)
     def check(text: str) -> None:
-        body = {**fresh({"username": "nobody_here", "password": "Wr0ng!pass-xx"}), field: text}
-        answer = web.post(
-            "/api/v1/auth/login",
-            content=json.dumps(body).encode(),
-            headers={"Content-Type": "application/json", "X-Requested-With": "cnop-web"},
+        body = json.dumps({**fresh(base), field: text}).encode()
+        answer = web_session.request(
+            method, path, content=body, headers={"Content-Type": "application/json"}
         )
-        assert answer.status_code < 500, (field, repr(text), answer.text)
+        assert answer.status_code < 500, (route, field, repr(text), answer.text)
 
-    try:
-        check()
-    finally:
-        web.close()
+    check()
+
+
+@pytest.mark.parametrize("path", PATHS)
+def test_the_web_ui_answers_any_text_in_a_path_or_query_below_500(web_session, path):
+    @EXAMPLES
+    @known_examples
+    @given(text=ANY_TEXT)
+    def check(text: str) -> None:
+        raw = quote(text.encode("utf-8", "surrogatepass"), safe="")
+        answer = web_session.get(path.format(raw))
+        assert answer.status_code < 500, (path, repr(text), answer.text)
+
+    check()

@@ -37,6 +37,9 @@ REVOKED = Counter("auth_tokens_revoked_total", "Tokens revoked.")
 REFUSED_CALLERS = Counter(
     "auth_refused_callers_total", "Calls refused because the caller may not make them.", ["path"]
 )
+# Every series from start-up: the security dashboard reads them.
+for _path in ("/auth/validate-jwt", "/auth/verify", "/auth/tokens", "/auth/revoke"):
+    REFUSED_CALLERS.labels(_path)
 REFUSED_REQUESTS = Counter(
     "http_requests_refused_total",
     "Requests refused before the application: too slow (408), headers too large (431)"
