@@ -95,6 +95,9 @@ VERIFIERS = tuple(
     c.name for c in COMPONENTS if not c.public and any(c.name in o.peers for o in COMPONENTS)
 )
 STORE_USERS = tuple(sorted(c.name for c in COMPONENTS if c.uses_store))
+# Who uses the limits store (Redis): the public gateway for its limits, and every
+# component that checks signed calls, for the nonces all its replicas share.
+LIMITS_STORE_USERS = tuple(sorted({c.name for c in COMPONENTS if c.public} | set(VERIFIERS)))
 # Every image a stack runs: one per component, plus the verification image
 # (loadtests/Dockerfile) of the post-deploy check and the in-cluster Locust.
 VERIFY_IMAGE = "verify"

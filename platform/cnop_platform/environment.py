@@ -85,4 +85,7 @@ def _identity(component: Component, site: Site) -> dict[str, str]:
         env["IDENTITY_SIGNING_KEY_FILE"] = site.identity_key_files[component.name]
     if site.identity_public_keys_file and component.name in VERIFIERS:
         env["IDENTITY_PUBLIC_KEYS_FILE"] = site.identity_public_keys_file
+        if site.limits_store_url is not None:
+            # Every replica of a receiver claims the nonces it accepts there.
+            env["NONCE_STORE_URL"] = site.limits_store_url
     return env

@@ -140,6 +140,17 @@ def build(config: StackConfig, apps: bool) -> None:
         pulumi.export("webCdnDomain", edge.cdn.distribution.domain_name)
 
 
+def limits_store_env(component: Component) -> dict[str, tuple[str, str]]:
+    """Where a component finds the limits store's URL (the Secret LimitsStore makes):
+    the gateway for its limits, a receiver of signed calls for its shared nonces."""
+    found = {}
+    if component.public:
+        found["LIMITS_STORE_URL"] = (URL_SECRET, URL_KEY)
+    if component.name in VERIFIERS:
+        found["NONCE_STORE_URL"] = (URL_SECRET, URL_KEY)
+    return found
+
+
 def declare_apps(
     config: StackConfig, keys: AuthKeys, opts: pulumi.ResourceOptions
 ) -> list[pulumi.Resource]:
@@ -159,9 +170,7 @@ def declare_apps(
                 env_from_config={"CORS_ORIGINS": (EDGE_CONFIG, "CORS_ORIGINS")}
                 if component.public
                 else {},
-                env_from_secret={"LIMITS_STORE_URL": (URL_SECRET, URL_KEY)}
-                if component.public
-                else {},
+                env_from_secret=limits_store_env(component),
                 # Where Pulumi applies the app layer, a new keyring rolls auth.
                 pod_annotations={KEYRING_CHECKSUM: keys.checksum}
                 if component.name == "auth" and config.apps_via == "pulumi"

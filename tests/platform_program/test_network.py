@@ -111,12 +111,14 @@ def expected_edges(stack: str) -> set[tuple[str, str, str]]:
     if stack == "prod":
         # Its ALB (the web Ingress, behind CloudFront) lives in the public subnets.
         edges.add(("ip:10.0.0.0/19", "cnop/web", TCP % 3000))
-    # The gateway alone reaches the shared limits store: its pod locally,
-    # ElastiCache in the pod subnets (10.0.32.0/20 and 10.0.48.0/20) on AWS.
-    if stack == "local":
-        edges.add(("cnop/gateway", "cnop/limits-store", TCP % 6379))
-    else:
-        edges.add(("cnop/gateway", "ip:10.0.32.0/19", TCP % 6379))
+    # The shared limits store: the gateway for its limits, every receiver of signed
+    # calls for the nonces its replicas share. Its pod locally, ElastiCache in the
+    # pod subnets (10.0.32.0/20 and 10.0.48.0/20) on AWS.
+    for user in ("gateway", "auth", "user", "inventory", "order"):
+        if stack == "local":
+            edges.add((f"cnop/{user}", "cnop/limits-store", TCP % 6379))
+        else:
+            edges.add((f"cnop/{user}", "ip:10.0.32.0/19", TCP % 6379))
     return edges
 
 

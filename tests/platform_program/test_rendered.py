@@ -166,14 +166,24 @@ def test_auth_secret_is_mounted_only_into_auth_and_never_rendered(
 
 
 @pytest.mark.parametrize("stack", STACK_NAMES)
-def test_only_the_gateway_reads_the_limits_store_url(objects, stack):
+def test_the_limits_store_url_reaches_the_gateway_and_the_receivers_of_signed_calls(objects, stack):
+    """The gateway keeps its limits there; auth, user, inventory and order the nonces
+    of the signed calls they accept, shared by their replicas. Nobody else reads it."""
+    secret = {"name": "gateway-limits-store", "key": "url"}
+    readers = {}
     for deployment in of_kind(objects[stack], "Deployment"):
         env = deployment["spec"]["template"]["spec"]["containers"][0].get("env", [])
-        refs = [
-            e["valueFrom"]["secretKeyRef"] for e in env if "secretKeyRef" in e.get("valueFrom", {})
-        ]
-        expected = [{"name": "gateway-limits-store", "key": "url"}]
-        assert refs == (expected if deployment["metadata"]["name"] == "gateway" else [])
+        refs = {
+            e["name"]: e["valueFrom"]["secretKeyRef"]
+            for e in env
+            if "secretKeyRef" in e.get("valueFrom", {})
+        }
+        if refs:
+            readers[deployment["metadata"]["name"]] = refs
+    assert readers == {
+        "gateway": {"LIMITS_STORE_URL": secret},
+        **{name: {"NONCE_STORE_URL": secret} for name in ("auth", "user", "inventory", "order")},
+    }
 
 
 def test_prod_has_two_replicas_a_pdb_and_an_hpa_for_every_service(objects):

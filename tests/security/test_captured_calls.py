@@ -24,7 +24,14 @@ import httpx
 import pytest
 
 from cnop_platform.local.ports import extra
-from tests.helpers import PASSWORD, extra_process, gateway_user, signed_client
+from tests.helpers import (
+    GATEWAY_MARKERS,
+    PASSWORD,
+    asserted,
+    extra_process,
+    gateway_user,
+    signed_client,
+)
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
 
@@ -180,4 +187,34 @@ def test_a_captured_token_request_mints_nothing_else(local_platform, gateway_url
     admin = b'{"username":"victim_user","role":"admin"}'
     assert replay(auth_service, tokens, body=admin).status_code == 403
     assert replay(auth_service, tokens).status_code == 403  # as it was: once only
+    member.close()
+
+
+def test_a_call_accepted_by_one_replica_is_refused_by_every_other(local_platform, gateway_url):
+    """Each replica remembers the nonces it accepted, and claims them in the shared
+    store too: a capture cannot be spent once more at another replica of the same
+    service within its 10 s (architecture.md, trust model point 3)."""
+    member = gateway_user(gateway_url, "replicas", deposit="10")
+    body = b'{"username":"' + member.username.encode() + b'","role":"customer"}'
+    to_auth = {
+        "x-source": "user",
+        "content-type": "application/json",
+        **asserted(local_platform, "auth", "POST", "/auth/tokens", body, issuer="user"),
+    }
+    to_user = {
+        **GATEWAY_MARKERS,
+        **asserted(local_platform, "user", "GET", "/balance", username=member.username),
+    }
+    with (
+        extra_process(local_platform, "user", extra("nonces: a second user service")) as user_b,
+        extra_process(local_platform, "auth", extra("nonces: a second auth")) as auth_b,
+    ):
+        first = httpx.get(f"{local_platform.url('user')}/balance", headers=to_user)
+        assert first.status_code == 200
+        assert httpx.get(f"{user_b}/balance", headers=to_user).status_code == 403
+        minted = httpx.post(
+            f"{local_platform.url('auth')}/auth/tokens", headers=to_auth, content=body
+        )
+        assert minted.status_code == 201
+        assert httpx.post(f"{auth_b}/auth/tokens", headers=to_auth, content=body).status_code == 403
     member.close()

@@ -17,7 +17,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
-from cnop_catalogue import LIMITS_STORE_PORT
+from cnop_catalogue import LIMITS_STORE_PORT, LIMITS_STORE_USERS
 from cnop_platform.components.netpol import declare_policies
 from cnop_platform.components.pod import (
     SCRATCH,
@@ -187,7 +187,9 @@ def _in_cluster(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
         "policyTypes": ["Ingress"],
         "ingress": [
             {
-                "from": [{"podSelector": {"matchLabels": labels("gateway")}}],
+                "from": [
+                    {"podSelector": {"matchLabels": labels(user)}} for user in LIMITS_STORE_USERS
+                ],
                 "ports": [{"protocol": "TCP", "port": LIMITS_STORE_PORT}],
             }
         ],

@@ -15,7 +15,14 @@ from typing import Any
 
 import pulumi
 
-from cnop_catalogue import COMPONENTS, LIMITS_STORE_PORT, STORE_PORT, STORE_USERS, Component
+from cnop_catalogue import (
+    COMPONENTS,
+    LIMITS_STORE_PORT,
+    LIMITS_STORE_USERS,
+    STORE_PORT,
+    STORE_USERS,
+    Component,
+)
 from cnop_platform.components.data import pod_identity_accounts
 from cnop_platform.components.limits_store import NAME as LIMITS_STORE
 from cnop_platform.components.loadgen import role_labels
@@ -102,8 +109,9 @@ def egress_rules(component: Component, config: StackConfig) -> list[dict[str, An
     by_name = {c.name: c for c in COMPONENTS}
     rules = [{"to": _pods(peer), "ports": _tcp(by_name[peer].port)} for peer in component.peers]
     rules.append(TEMPO_EGRESS)
-    if component.public:
-        # The shared limits store: its pod here, or ElastiCache in the pod subnets.
+    if component.name in LIMITS_STORE_USERS:
+        # The shared limits store (the gateway's limits, the receivers' nonces):
+        # its pod here, or ElastiCache in the pod subnets.
         store: list[dict[str, Any]] = (
             [{"ipBlock": {"cidr": cidr}} for cidr in pod_networks(config)]
             if config.create_cluster

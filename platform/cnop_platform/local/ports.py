@@ -69,6 +69,8 @@ EXTRA_PROCESSES = {
     "capture: proxy to auth": 18_787,
     "capture: gateway through the proxy": 18_788,
     "capture: user service through the proxy": 18_789,
+    "nonces: a second user service": 18_790,
+    "nonces: a second auth": 18_791,
     "store budgets: gateway with a long cache": 18_880,
     "web loading: web UI": 18_980,
     # `make verify STACK=staging|prod`: kubectl port-forwards to the cluster's query APIs.

@@ -20,6 +20,7 @@ from cnop_auth import SERVICE
 from cnop_auth.keyring import KeyringFollower
 from cnop_auth.observability import (
     ISSUED,
+    NONCE_FALLBACKS,
     REFUSED_CALLERS,
     REVOKED,
     VALIDATION_LATENCY,
@@ -28,7 +29,7 @@ from cnop_auth.observability import (
 )
 from cnop_auth.revocations import Revocations, StoreDown
 from cnop_auth.settings import AuthSettings
-from cnop_auth.signed_calls import SignedCallMiddleware, Verifier
+from cnop_auth.signed_calls import NonceStore, SignedCallMiddleware, Verifier
 from cnop_auth.tokens import MAX_TOKEN_LENGTH, Claims, TokenRejected, TokenService
 
 log = structlog.stdlib.get_logger("auth")
@@ -103,8 +104,15 @@ def create_app(settings: AuthSettings) -> FastAPI:
     _add_token_routes(app, settings, tokens, revocations)
     _add_operations_routes(app, settings, revocations)
     keys = settings.identity_public_keys_file
+    nonces = (
+        NonceStore(settings.nonce_store_url, NONCE_FALLBACKS.labels("auth"))
+        if settings.nonce_store_url
+        else None
+    )
     app.add_middleware(
-        SignedCallMiddleware, verifier=Verifier.load(keys, "auth") if keys is not None else None
+        SignedCallMiddleware,
+        verifier=Verifier.load(keys, "auth") if keys is not None else None,
+        nonces=nonces,
     )
     app.add_middleware(RequestContext)
     return app

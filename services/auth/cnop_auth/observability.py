@@ -40,6 +40,11 @@ REFUSED_CALLERS = Counter(
 # Every series from start-up: the security dashboard reads them.
 for _path in ("/auth/validate-jwt", "/auth/verify", "/auth/tokens", "/auth/revoke"):
     REFUSED_CALLERS.labels(_path)
+NONCE_FALLBACKS = Counter(
+    "signed_call_nonce_store_fallbacks_total",
+    "Signed calls whose nonce only this replica remembered: the shared store did not answer.",
+    ["service"],
+)
 REFUSED_REQUESTS = Counter(
     "http_requests_refused_total",
     "Requests refused before the application: too slow (408), headers too large (431)"

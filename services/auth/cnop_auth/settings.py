@@ -53,6 +53,9 @@ class AuthSettings(BaseSettings):
     # The callers' public keys (not ours): who may ask for tokens or validations
     # is proven by their signed assertion, not by their address alone.
     identity_public_keys_file: Path | None = None
+    # Redis where every replica claims the nonces of the calls it accepts; unset:
+    # each replica remembers its own (signed_calls.NonceStore).
+    nonce_store_url: str | None = None
 
     @field_validator("identity_public_keys_file", mode="before")
     @classmethod

@@ -35,6 +35,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 LABEL = "cnop"
 ALGORITHM = "ed25519"
@@ -206,6 +208,7 @@ class Verifier:
             "sub": call.headers.get("x-user-id"),
             "role": call.headers.get("x-user-role"),
             "nonce": params.nonce,
+            "until": params.expires + SKEW_SECONDS,
         }
 
     def _accept_once(self, nonce: str, until: float, now: float) -> None:
@@ -221,15 +224,46 @@ class Verifier:
 
 OPEN_PATHS = frozenset({"/health", "/ready", "/metrics", "/docs", "/openapi.json"})
 MAX_SIGNED_BODY = 1024 * 1024
+NONCE_TIMEOUT_SECONDS = 0.25
+NONCE_RETRY_SECONDS = 2.0
+
+
+class NonceStore:
+    """First use of a nonce across every auth replica, in Redis (SET … NX PX): auth's
+    own copy of cnop_common.nonces. `fallbacks` counts the calls only this replica's
+    memory judged, while Redis did not answer."""
+
+    def __init__(self, url: str, fallbacks: Any) -> None:
+        self.redis = Redis.from_url(
+            url, socket_timeout=NONCE_TIMEOUT_SECONDS, socket_connect_timeout=NONCE_TIMEOUT_SECONDS
+        )
+        self.fallbacks = fallbacks
+        self._skip_until = 0.0
+
+    async def first_use(self, nonce: str, until: float) -> bool:
+        """True unless some replica claimed `nonce` before (True too while Redis is away)."""
+        if time.monotonic() >= self._skip_until:
+            ttl_ms = max(1, int((until - time.time()) * 1000))
+            try:
+                return bool(
+                    await self.redis.set(f"cnop:nonce:auth:{nonce}", b"1", nx=True, px=ttl_ms)
+                )
+            except (RedisError, OSError, TimeoutError):
+                self._skip_until = time.monotonic() + NONCE_RETRY_SECONDS
+        self.fallbacks.inc()
+        return True
 
 
 class SignedCallMiddleware:
     """Check every call's signature before the routes run; they read the verdict from
     `request.state.signed_by` (the issuer, or None) and `.refusal` (why not)."""
 
-    def __init__(self, app: Any, verifier: Verifier | None) -> None:
+    def __init__(
+        self, app: Any, verifier: Verifier | None, nonces: NonceStore | None = None
+    ) -> None:
         self.app = app
         self.verifier = verifier
+        self.nonces = nonces
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] in OPEN_PATHS or self.verifier is None:
@@ -251,8 +285,13 @@ class SignedCallMiddleware:
             )
             issuers = {issuer for issuer, _key in self.verifier.keys.values()}
             try:
-                state["signed_by"] = self.verifier.verify(call, issuers)["iss"]
-                state["refusal"] = None
+                claims = self.verifier.verify(call, issuers)
+                state["signed_by"], state["refusal"] = claims["iss"], None
+                if self.nonces is not None and not await self.nonces.first_use(
+                    claims["nonce"], claims["until"]
+                ):
+                    # Another replica accepted this very call.
+                    state["signed_by"], state["refusal"] = None, "replayed_assertion"
             except SignatureRefused as refused:
                 state["refusal"] = refused.reason
         await self.app(scope, receive, send)

@@ -13,6 +13,7 @@ from cnop_common.errors import install_error_handlers
 from cnop_common.health import ReadyCheck, health_router
 from cnop_common.logging import get_logger
 from cnop_common.middleware import RequestContextMiddleware
+from cnop_common.nonces import NonceStore
 from cnop_common.schema import TableSpec
 from cnop_common.settings import ServiceSettings
 from cnop_common.store import Store
@@ -87,6 +88,7 @@ def create_service_app(
         verifier=Verifier.load(settings.identity_public_keys_file, service)
         if settings.identity_public_keys_file
         else None,
+        nonces=NonceStore(settings.nonce_store_url, service) if settings.nonce_store_url else None,
     )
     app.add_middleware(RequestContextMiddleware, service=service)
     return app

@@ -167,6 +167,7 @@ class Verifier:
             "sub": call.headers.get("x-user-id"),
             "role": call.headers.get("x-user-role"),
             "nonce": params.nonce,
+            "until": params.expires + SKEW_SECONDS,
         }
 
     def _accept_once(self, nonce: str, until: float, now: float) -> None:

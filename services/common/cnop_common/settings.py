@@ -37,6 +37,9 @@ class ProcessSettings(BaseSettings):
     # if it calls our services, and the public keys of the callers it believes.
     identity_signing_key_file: Path | None = None
     identity_public_keys_file: Path | None = None
+    # Redis where every replica claims the nonces of the signed calls it accepts
+    # (nonces.py); unset: each replica remembers its own.
+    nonce_store_url: str | None = None
 
     @field_validator("identity_signing_key_file", "identity_public_keys_file", mode="before")
     @classmethod

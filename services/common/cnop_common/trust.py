@@ -24,6 +24,7 @@ from cnop_common.assertions import SIGNATURE_HEADERS, AssertionRefused, Verifier
 from cnop_common.errors import ApiError, error_response
 from cnop_common.logging import get_logger
 from cnop_common.metrics import UNTRUSTED_REQUESTS
+from cnop_common.nonces import NonceStore
 from cnop_common.settings import Network
 from cnop_common.signatures import Call
 
@@ -110,10 +111,15 @@ def refusal_reason(
     return None
 
 
-def signature_problem(
-    scope: Scope, body: bytes, verifier: Verifier, internal_callers: Collection[str]
+async def signature_problem(
+    scope: Scope,
+    body: bytes,
+    verifier: Verifier,
+    internal_callers: Collection[str],
+    nonces: NonceStore | None = None,
 ) -> str | None:
-    """The signature must cover exactly this call, by the caller the markers name."""
+    """The signature must cover exactly this call, by the caller the markers name, and
+    be the first use of its nonce here and (with `nonces`) on every replica."""
     internal = scope["path"].startswith(INTERNAL_PREFIX)
     headers = {
         key.decode("latin-1").lower(): value.decode("latin-1")
@@ -132,6 +138,8 @@ def signature_problem(
         return refused.reason
     if internal and claims["iss"] != headers.get("x-source"):
         return "assertion_mismatch"
+    if nonces is not None and not await nonces.first_use(claims["nonce"], claims["until"]):
+        return "replayed_assertion"  # another replica accepted this very call
     return None
 
 
@@ -175,10 +183,13 @@ class TrustedSourceMiddleware:
         app: ASGIApp,
         service: str,
         networks: Iterable[Network],
+        *,
         internal_callers: Collection[str] = (),
         verifier: Verifier | None = None,
+        nonces: NonceStore | None = None,
     ) -> None:
         self.app = app
+        self.nonces = nonces
         self.service = service
         self.networks = tuple(networks)
         self.internal_callers = frozenset(internal_callers)
@@ -197,7 +208,9 @@ class TrustedSourceMiddleware:
                 reason = "body_too_large"
             else:
                 receive = replaying(body, receive)
-                reason = signature_problem(scope, body, self.verifier, self.internal_callers)
+                reason = await signature_problem(
+                    scope, body, self.verifier, self.internal_callers, self.nonces
+                )
         if reason is None:
             await self.app(scope, receive, send)
             return

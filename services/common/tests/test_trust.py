@@ -1,16 +1,20 @@
 """The trusted-source decision, on ASGI scopes built by hand."""
 
+import asyncio
+import time
 from ipaddress import ip_network
 
 import pytest
 from prometheus_client import REGISTRY
 
+from cnop_common.nonces import NonceStore
 from cnop_common.trust import (
     REFUSAL_REASONS,
     TrustedSourceMiddleware,
     peer_is_trusted,
     refusal_reason,
 )
+from cnop_platform.local.ports import NOTHING_LISTENS
 
 pytestmark = pytest.mark.unit
 
@@ -95,3 +99,14 @@ def test_every_refusal_reason_is_a_series_from_the_start():
         for reason in REFUSAL_REASONS
     }
     assert values == dict.fromkeys(REFUSAL_REASONS, 0.0)
+
+
+def test_without_its_nonce_store_a_receiver_judges_alone_and_counts_it():
+    """A store that does not answer costs nothing but the shared memory: the call is
+    judged by this replica's own, and the fallback is counted (nonces.py)."""
+    dead = NOTHING_LISTENS["shared limits: a limits store that is down"]
+    store = NonceStore(f"redis://127.0.0.1:{dead}/0", "nonce-fallback-check")
+    sample = ("signed_call_nonce_store_fallbacks_total", {"service": "nonce-fallback-check"})
+    before = REGISTRY.get_sample_value(*sample)
+    assert asyncio.run(store.first_use("n" * 22, time.time() + 10)) is True
+    assert REGISTRY.get_sample_value(*sample) == (before or 0) + 1
