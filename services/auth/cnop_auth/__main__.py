@@ -13,6 +13,9 @@ from cnop_auth.guarded_http import Limits, guarded_protocol
 from cnop_auth.observability import REFUSED_REQUESTS, configure_logging
 from cnop_auth.settings import AuthSettings
 
+# As every other server (cnop_common.server): the gateway lets go of idle connections first.
+KEEP_ALIVE_SECONDS = 5
+
 
 def limits(settings: AuthSettings) -> Limits:
     """The guarded protocol's bounds, from the settings every server shares."""
@@ -42,6 +45,7 @@ def main() -> int:
         # other server of the platform (its own copy: auth imports nothing shared).
         http=guarded_protocol("auth", limits(settings), REFUSED_REQUESTS),
         limit_concurrency=settings.max_connections,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
         host=settings.host,
         port=settings.port,
         proxy_headers=False,

@@ -14,6 +14,10 @@ from cnop_common.guarded_http import Limits, guarded_protocol
 from cnop_common.logging import configure_logging
 from cnop_common.settings import ProcessSettings
 
+# How long an idle kept-alive connection stays open (uvicorn's default, named):
+# clients of ours let go of theirs sooner (cnop_gateway/upstreams.py).
+KEEP_ALIVE_SECONDS = 5
+
 
 def serve(
     service: str,
@@ -50,6 +54,7 @@ def serve(
         log_config=None,
         lifespan="on",
         timeout_graceful_shutdown=5,
+        timeout_keep_alive=KEEP_ALIVE_SECONDS,
     )
     if tracer is not None:
         tracer.shutdown()

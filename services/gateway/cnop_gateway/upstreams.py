@@ -9,6 +9,7 @@ import aiohttp
 from prometheus_client import Histogram
 from yarl import URL
 
+from cnop_common.server import KEEP_ALIVE_SECONDS
 from cnop_gateway.breaker import CircuitBreaker
 from cnop_gateway.headers import Headers, from_upstream
 from cnop_gateway.settings import GatewaySettings
@@ -95,10 +96,21 @@ class Upstream:
         return result
 
 
+UPSTREAM_KEEPALIVE_SECONDS = KEEP_ALIVE_SECONDS - 1.0  # below our servers' own
+
+
 def new_session(pool_size: int = 512, per_host: int = 256) -> aiohttp.ClientSession:
     """The pooled client every upstream shares (kept-alive connections, reused)."""
     return aiohttp.ClientSession(
-        connector=aiohttp.TCPConnector(limit=pool_size, limit_per_host=per_host, ttl_dns_cache=300),
+        connector=aiohttp.TCPConnector(
+            limit=pool_size,
+            limit_per_host=per_host,
+            ttl_dns_cache=300,
+            # Our servers (uvicorn) close a connection idle for 5 s; aiohttp would keep
+            # it 15 s and, reusing it just as the server closes it, fail one request
+            # (a validation every 5 s per token is exactly that rhythm). Let go first.
+            keepalive_timeout=UPSTREAM_KEEPALIVE_SECONDS,
+        ),
         auto_decompress=False,
         skip_auto_headers=("User-Agent", "Accept-Encoding"),
         trust_env=False,
