@@ -100,18 +100,27 @@ def replay(base_url: str, call: Captured, **changes: object) -> httpx.Response:
     )
 
 
-def test_a_captured_users_call_is_good_once_and_for_that_call_only(local_platform, gateway_url):
-    alice = gateway_user(gateway_url, "captured", deposit="100")
-    user_service = local_platform.url("user")
+@contextmanager
+def observed_gateway(local_platform) -> Iterator[tuple[str, list[Captured]]]:
+    """A gateway whose calls to the user service pass a recording proxy: its URL,
+    and what the proxy saw."""
+    proxy = extra("capture: proxy to the user service")
     with (
-        recording_proxy(extra("capture: proxy to the user service"), user_service) as calls,
+        recording_proxy(proxy, local_platform.url("user")) as calls,
         extra_process(
             local_platform,
             "gateway",
             extra("capture: gateway through the proxy"),
-            USER_URL=f"http://127.0.0.1:{extra('capture: proxy to the user service')}",
+            USER_URL=f"http://127.0.0.1:{proxy}",
         ) as replica,
     ):
+        yield replica, calls
+
+
+def test_a_captured_users_call_is_good_once_and_for_that_call_only(local_platform, gateway_url):
+    alice = gateway_user(gateway_url, "captured", deposit="100")
+    user_service = local_platform.url("user")
+    with observed_gateway(local_platform) as (replica, calls):
         seen = httpx.get(f"{replica}/api/v1/balance", headers=alice.auth, trust_env=False)
         assert seen.status_code == 200
         (balance,) = [c for c in calls if c.target == "/balance"]
@@ -138,15 +147,7 @@ def test_a_captured_users_call_is_good_once_and_for_that_call_only(local_platfor
 def test_a_captured_login_cannot_be_replayed_to_guess_passwords(local_platform, gateway_url):
     victim = gateway_user(gateway_url, "guessed")
     user_service = local_platform.url("user")
-    with (
-        recording_proxy(extra("capture: proxy to the user service"), user_service) as calls,
-        extra_process(
-            local_platform,
-            "gateway",
-            extra("capture: gateway through the proxy"),
-            USER_URL=f"http://127.0.0.1:{extra('capture: proxy to the user service')}",
-        ) as replica,
-    ):
+    with observed_gateway(local_platform) as (replica, calls):
         wrong = {"username": victim.username, "password": "Wr0ng!pass-xx"}
         assert httpx.post(f"{replica}/api/v1/auth/login", json=wrong).status_code == 401
         (login,) = [c for c in calls if c.target == "/auth/login"]
