@@ -20,6 +20,10 @@ log = get_logger("security")
 AUTH_OUTCOMES = Counter(
     "gateway_auth_outcomes_total", "Authentication outcomes at the gateway.", ["outcome"]
 )
+# The gateway's own outcomes exist from start-up (auth's reasons appear as they come):
+# the security dashboard reads "malformed" whether or not one has been refused yet.
+for _outcome in ("valid", "missing", "malformed", "unavailable"):
+    AUTH_OUTCOMES.labels(_outcome)
 # RFC 6750 b64token, and nothing else on the line: exactly "Bearer <token>".
 _BEARER = re.compile(rb"^Bearer ([A-Za-z0-9\-._~+/]+=*)$")
 MAX_TOKEN_BYTES = 4096
