@@ -65,3 +65,29 @@ def test_trusted_proxy_yields_the_nearest_untrusted_hop():
     assert client_ip("10.0.0.2", headers, proxies) == "198.51.100.4"
     assert client_ip("10.0.0.2", [(b"x-forwarded-for", b"garbage")], proxies) == "10.0.0.2"
     assert client_ip("10.0.0.2", [], proxies) == "10.0.0.2"
+
+
+# Written out here, not read from headers.py: the list a client must never get
+# through, whatever the gateway injects (a public route injects no user at all).
+NEVER_FROM_A_CLIENT = [
+    "x-user-id",
+    "x-user-role",
+    "x-source",
+    "x-auth-service",
+    "x-authenticated",
+    "x-identity-assertion",
+    # The call's signature: the gateway signs each call itself (issue 21).
+    "signature-input",
+    "signature",
+    "content-digest",
+    "x-cnop-audience",
+]
+
+
+@pytest.mark.parametrize("name", NEVER_FROM_A_CLIENT)
+def test_a_clients_identity_or_signature_header_never_passes_even_when_nothing_is_injected(
+    name,
+):
+    for spelling in (name, name.upper(), name.title()):
+        out = for_upstream([(spelling.encode(), b"forged")], {})
+        assert name not in {key.lower() for key in out}, spelling
