@@ -21,6 +21,7 @@ from fastapi import Request
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from cnop_common.assertions import SIGNATURE_HEADERS, AssertionRefused, Verifier
+from cnop_common.bodies import read_bounded
 from cnop_common.errors import ApiError, error_response
 from cnop_common.logging import get_logger
 from cnop_common.metrics import UNTRUSTED_REQUESTS
@@ -143,24 +144,6 @@ async def signature_problem(
     return None
 
 
-async def read_signed_body(receive: Receive) -> bytes | None:
-    """The whole request body (None past MAX_SIGNED_BODY): its digest is signed."""
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > MAX_SIGNED_BODY:
-            return None
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
-
-
 def replaying(body: bytes, receive: Receive) -> Receive:
     """A receive that hands the application the body already read, then the rest."""
     sent = False
@@ -203,7 +186,7 @@ class TrustedSourceMiddleware:
             return
         reason = refusal_reason(scope, self.networks, self.internal_callers)
         if reason is None and self.verifier is not None:  # none: development without keys
-            body = await read_signed_body(receive)
+            body = await read_bounded(receive, MAX_SIGNED_BODY)
             if body is None:
                 reason = "body_too_large"
             else:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 
-from starlette.types import Message, Receive, Send
+from starlette.types import Receive, Send
 
+from cnop_common.bodies import read_bounded
 from cnop_gateway.headers import Headers
 from cnop_gateway.responses import Reply
 
@@ -38,20 +39,11 @@ def login_name(body: bytes) -> str:
 
 
 async def read_body(receive: Receive, limit: int) -> bytes:
-    chunks: list[bytes] = []
-    size = 0
-    while True:
-        message: Message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLarge
-        chunks.append(chunk)
-        if not message.get("more_body", False):
-            break
-    return b"".join(chunks)
+    """The whole request body; BodyTooLarge past `limit` bytes."""
+    body = await read_bounded(receive, limit)
+    if body is None:
+        raise BodyTooLarge
+    return body
 
 
 async def send_reply(send: Send, reply: Reply) -> None:
