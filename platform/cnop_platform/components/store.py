@@ -11,7 +11,7 @@ from cnop_platform.config import StackConfig
 
 
 def in_cluster_store(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
-    """Deployment and ClusterIP Service of the store (moto behind one lock)."""
+    """Deployment and ClusterIP Service of the store (DynamoDB Local, platform/store/)."""
     meta = k8s.meta.v1.ObjectMetaArgs(
         name="store", namespace=config.namespace, labels=labels("store")
     )
@@ -43,6 +43,17 @@ def in_cluster_store(config: StackConfig, opts: pulumi.ResourceOptions) -> None:
                             liveness_probe=k8s.core.v1.ProbeArgs(tcp_socket=tcp, period_seconds=10),
                             readiness_probe=k8s.core.v1.ProbeArgs(tcp_socket=tcp, period_seconds=5),
                             security_context=hardened_container_context(),
+                            # The root is read-only; SQLite may spill temporary files.
+                            volume_mounts=[
+                                # A mount point in the container, not a file of ours.
+                                k8s.core.v1.VolumeMountArgs(name="tmp", mount_path="/tmp")  # noqa: S108
+                            ],
+                        )
+                    ],
+                    volumes=[
+                        k8s.core.v1.VolumeArgs(
+                            name="tmp",
+                            empty_dir=k8s.core.v1.EmptyDirVolumeSourceArgs(size_limit="64Mi"),
                         )
                     ],
                 ),

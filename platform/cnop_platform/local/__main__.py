@@ -1,4 +1,7 @@
-"""`python -m cnop_platform.local up|down|status|env <component>`: the local platform.
+"""`python -m cnop_platform.local up|down|reset|status|env <component>`: the local platform.
+
+`reset` stops the platform and deletes its data (the store's tables, the
+limits store's file): the next `up` starts empty.
 
 `env <component>` prints the settings `make up` gives that component (its ports,
 its peers' URLs, the store, the keys), as `export` lines: run one service alone
@@ -10,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shlex
+import shutil
 import sys
 from pathlib import Path
 
@@ -20,6 +24,8 @@ from cnop_platform.local.runner import (
     down,
     is_ready,
     running_pid,
+    state,
+    supervisor,
     up,
 )
 
@@ -29,11 +35,16 @@ DEFAULT_ROOT = Path("var")
 def main(argv: list[str] | None = None) -> int:
     """Run the verb; exit 1 when a process does not come up."""
     parser = argparse.ArgumentParser(prog="cnop-local", description=__doc__)
-    parser.add_argument("verb", choices=("up", "down", "status", "env"))
+    parser.add_argument("verb", choices=("up", "down", "reset", "status", "env"))
     parser.add_argument("component", nargs="?", help="for env: whose settings to print")
     parser.add_argument("--root", type=Path, default=DEFAULT_ROOT)
+    # Another copy beside `make up` (the tests run one): its ports moved by this much.
+    parser.add_argument("--port-offset", type=int, default=0)
+    parser.add_argument("--no-monitoring", action="store_true", help="no Prometheus/Alertmanager")
     args = parser.parse_args(argv)
-    platform = LocalPlatform(root=args.root.resolve())
+    platform = LocalPlatform(
+        root=args.root.resolve(), port_offset=args.port_offset, monitoring=not args.no_monitoring
+    )
     if args.verb == "env":
         if args.component not in {c.name for c in COMPONENTS}:
             names = ", ".join(c.name for c in COMPONENTS)
@@ -54,6 +65,13 @@ def main(argv: list[str] | None = None) -> int:
         stopped = down(platform)
         print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
         return 0
+    if args.verb == "reset":
+        stopped = down(platform)
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        data = platform.root / "data"
+        shutil.rmtree(data, ignore_errors=True)
+        print(f"deleted the local data in {data}: accounts, balances, orders, limits")
+        return 0
     print_status(platform)
     return 0
 
@@ -66,11 +84,30 @@ def print_environment(platform: LocalPlatform, name: str) -> None:
 
 
 def print_status(platform: LocalPlatform) -> None:
-    """One line per process: name, URL, state, log file."""
+    """One line per process: name, URL, state, restarts and last exit, log file."""
+    keeper = supervisor(platform)
+    if keeper.pid() is None:
+        print("the local platform is not running (make up starts it)")
+        return
+    restarts = keeper.restarts()
+    print(f"{'process':<14}{'url':<25}{'state':<11}{'pid':<8}{'restarts':<10}last exit")
     for name in platform.names():
         pid = running_pid(platform, name)
-        state = "ready" if pid and is_ready(platform, name) else ("starting" if pid else "stopped")
-        print(f"{name:<12} {platform.url(name):<24} {state:<8} logs: {platform.output_file(name)}")
+        if pid:
+            shown = "ready" if is_ready(platform, name) else "starting"
+        else:
+            shown = state(platform, name).lower()
+        record = restarts.get(name, {})
+        last_exit = record.get("last_exit") or "-"
+        if record.get("last_exit_at"):
+            last_exit += f" at {record['last_exit_at']}"
+        if record.get("state", "running") != "running":
+            last_exit += f" [{record['state']}]"
+        print(
+            f"{name:<14}{platform.url(name):<25}{shown:<11}{pid or '-'!s:<8}"
+            f"{record.get('restarts', 0):<10}{last_exit}"
+        )
+    print(f"logs: {platform.output_file('<process>')}; restarts: {keeper.restart_log}")
 
 
 if __name__ == "__main__":

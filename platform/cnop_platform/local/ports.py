@@ -34,6 +34,7 @@ PLATFORMS = {
     "postdeploy": 13_250,  # tests/postdeploy
     "store outage": 20_000,  # tests/integration/test_store_outage.py
     "faults": 20_500,  # tests/security/test_faults.py
+    "lifecycle": 21_250,  # tests/integration/test_local_lifecycle.py
     "observability": 22_000,  # tests/e2e/test_observability.py
 }
 

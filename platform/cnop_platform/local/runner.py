@@ -1,16 +1,16 @@
 """Start, wait for and stop the local platform's processes.
 
-Each process gets a pid file under <root>/run and its output under
-<root>/log, so `down` stops exactly what `up` started and `up` run twice
-starts nothing new. The test fixtures use the same code with other ports and
-another root, so tests never collide with a running `make up`.
+Every process runs under the platform's own supervisord (supervision.py),
+which restarts what dies (restarter.py) and keeps each one's output under
+<root>/log. `down` stops exactly what `up` started, supervisord included,
+and `up` run twice starts nothing new. The test fixtures use the same code
+with other ports and another root, so tests never collide with a running
+`make up`.
 """
 
 from __future__ import annotations
 
 import os
-import signal
-import subprocess
 import sys
 import time
 from collections.abc import Iterable
@@ -30,7 +30,7 @@ from cnop_catalogue import (
     local_web_origins,
 )
 from cnop_platform.environment import Site, service_environment
-from cnop_platform.local import keys
+from cnop_platform.local import dynamodb_local, keys
 from cnop_platform.local.monitoring import (
     ALERTMANAGER,
     PROMETHEUS,
@@ -38,7 +38,8 @@ from cnop_platform.local.monitoring import (
     prometheus_command,
 )
 from cnop_platform.local.ports import EPHEMERAL_PORTS_START
-from cnop_platform.local.processes import alive, redis_answers, signal_group
+from cnop_platform.local.processes import redis_answers
+from cnop_platform.local.supervision import DOWN_STATES, UP_STATES, Program, Supervisor
 
 HOST = "127.0.0.1"
 LOCAL_KID = "local-1"
@@ -48,6 +49,9 @@ LIMITS_STORE = "limits-store"
 # gateway trusts X-Forwarded-For only from it: the browser's address is kept,
 # and no other local caller can claim one.
 WEB_SOURCE_ADDRESS = "127.0.0.3"
+# The store's JVM heap: `make up` (data on disk, the JVM caches pages) and a test platform.
+STORE_HEAP_MB = 512
+TEST_STORE_HEAP_MB = 256
 
 
 def limits_store_command(port: int, data_dir: Path) -> list[str]:
@@ -89,6 +93,9 @@ class LocalPlatform:
     monitoring: bool = True
     # < 1 shortens scrape and evaluation intervals and alert `for:` (test profiles).
     time_scale: float = 1.0
+    # `make up` keeps the store's tables on disk (<root>/data/store); a test
+    # platform keeps them in memory, so each run starts empty and fast.
+    persistent_store: bool = True
 
     def __post_init__(self) -> None:
         # Ports in the kernel's ephemeral range can be taken at any moment by
@@ -133,9 +140,9 @@ class LocalPlatform:
         """Base URL of a component's admin port (/metrics)."""
         return f"http://{HOST}:{_component(name).admin_port + self.port_offset}"
 
-    def pid_file(self, name: str) -> Path:
-        """Where the pid of a running process is kept."""
-        return self.root / "run" / f"{name}.pid"
+    def store_data(self) -> Path:
+        """Where a persistent store keeps its SQLite file (delete it to start empty)."""
+        return self.root / "data" / STORE
 
     def limits_store_data(self) -> Path:
         """Where the limits store keeps its append-only file (delete it to start empty)."""
@@ -152,8 +159,12 @@ class LocalPlatform:
     def command(self, name: str) -> list[str]:
         """The command line that runs a component (or the store)."""
         if name == STORE:
-            store = ["-m", "cnop_platform.local.store", "--port", str(self.port(STORE))]
-            return [sys.executable, *store, "--host", HOST]
+            data = self.store_data() if self.persistent_store else None
+            if data is not None:
+                data.mkdir(parents=True, exist_ok=True)
+            # In memory, a test platform's heap is its whole database: small, bounded.
+            heap = STORE_HEAP_MB if self.persistent_store else TEST_STORE_HEAP_MB
+            return dynamodb_local.command(HOST, self.port(STORE), data_dir=data, max_heap_mb=heap)
         if name == LIMITS_STORE:
             return limits_store_command(self.port(LIMITS_STORE), self.limits_store_data())
         if name == PROMETHEUS:
@@ -218,18 +229,33 @@ def _component(name: str) -> Component:
     raise KeyError(f"unknown component {name!r}")
 
 
+def supervisor(platform: LocalPlatform) -> Supervisor:
+    """The supervisord of this platform's root."""
+    return Supervisor(platform.root)
+
+
+def program(platform: LocalPlatform, name: str) -> Program:
+    """A process as supervisord runs it."""
+    return Program(
+        name=name,
+        argv=platform.command(name),
+        env=platform.environment(name),
+        output=platform.output_file(name),
+    )
+
+
+def state(platform: LocalPlatform, name: str) -> str:
+    """supervisord's state of a process (RUNNING, STARTING, EXITED, ...), STOPPED without it."""
+    info = supervisor(platform).info(name)
+    return str(info["statename"]) if info else "STOPPED"
+
+
 def running_pid(platform: LocalPlatform, name: str) -> int | None:
-    """The pid of a process this platform started that is still alive, if any."""
-    pid_file = platform.pid_file(name)
-    try:
-        pid = int(pid_file.read_text().strip())
-    except (FileNotFoundError, ValueError):
-        pid_file.unlink(missing_ok=True)
+    """The pid of a process of this platform that is running or starting, if any."""
+    info = supervisor(platform).info(name)
+    if info is None or info["statename"] not in UP_STATES or not info["pid"]:
         return None
-    if not alive(pid):
-        pid_file.unlink(missing_ok=True)
-        return None
-    return pid
+    return int(info["pid"])
 
 
 def is_ready(platform: LocalPlatform, name: str) -> bool:
@@ -252,21 +278,15 @@ def start(platform: LocalPlatform, name: str) -> int:
     existing = running_pid(platform, name)
     if existing is not None:
         return existing
-    platform.output_file(name).parent.mkdir(parents=True, exist_ok=True)
-    platform.pid_file(name).parent.mkdir(parents=True, exist_ok=True)
-    with platform.output_file(name).open("ab") as output:
-        process = subprocess.Popen(
-            platform.command(name),
-            env=platform.environment(name),
-            stdout=output,
-            stderr=subprocess.STDOUT,
-            stdin=subprocess.DEVNULL,
-            # Its own session: stopping it stops its children, and Ctrl-C in
-            # the shell that ran `make up` does not.
-            start_new_session=True,
-        )
-    platform.pid_file(name).write_text(str(process.pid))
-    return process.pid
+    keeper = supervisor(platform)
+    keeper.ensure_running([program(platform, each) for each in platform.names()])
+    keeper.write_launch_file(program(platform, name))
+    keeper.start(name)
+    pid = running_pid(platform, name)
+    if pid is None:
+        tail = _output_tail(platform, name)
+        raise StartupError(f"{name} did not start: {state(platform, name)}\n{tail}")
+    return pid
 
 
 def wait_ready(platform: LocalPlatform, name: str, timeout: float = 60.0) -> None:
@@ -275,27 +295,30 @@ def wait_ready(platform: LocalPlatform, name: str, timeout: float = 60.0) -> Non
     while time.monotonic() < deadline:
         if is_ready(platform, name):
             return
-        if running_pid(platform, name) is None:
+        if state(platform, name) in DOWN_STATES:
             break
         time.sleep(0.2)
-    tail = ""
-    if platform.output_file(name).exists():
-        tail = "\n".join(platform.output_file(name).read_text(errors="replace").splitlines()[-20:])
-    raise StartupError(f"{name} did not become ready on {platform.url(name)}\n{tail}")
+    raise StartupError(
+        f"{name} did not become ready on {platform.url(name)}"
+        f" ({state(platform, name)})\n{_output_tail(platform, name)}"
+    )
 
 
-def stop(platform: LocalPlatform, name: str, timeout: float = 10.0) -> bool:
-    """Stop one process (and its process group); True if it was running."""
-    pid = running_pid(platform, name)
-    if pid is None:
+def _output_tail(platform: LocalPlatform, name: str) -> str:
+    if not platform.output_file(name).exists():
+        return ""
+    lines = platform.output_file(name).read_text(errors="replace").splitlines()
+    return "\n".join(lines[-20:])
+
+
+def stop(platform: LocalPlatform, name: str) -> bool:
+    """Stop one process (and its process group); True if it was running.
+
+    A process stopped here stays stopped: the restarter brings back only those that die."""
+    info = supervisor(platform).info(name)
+    if info is None or info["statename"] in DOWN_STATES:
         return False
-    signal_group(pid, signal.SIGTERM)
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline and alive(pid):
-        time.sleep(0.1)
-    if alive(pid):
-        signal_group(pid, signal.SIGKILL)
-    platform.pid_file(name).unlink(missing_ok=True)
+    supervisor(platform).stop(name)
     return True
 
 
@@ -307,9 +330,13 @@ def up(platform: LocalPlatform, names: Iterable[str] | None = None) -> None:
 
 
 def down(platform: LocalPlatform, names: Iterable[str] | None = None) -> list[str]:
-    """Stop every process in reverse order; return the names that were running."""
+    """Stop every process in reverse order; return the names that were running.
+
+    Without `names`, supervisord goes too: nothing of the platform is left."""
     stopped = []
     for name in reversed(list(names or platform.names())):
         if stop(platform, name):
             stopped.append(name)
+    if names is None:
+        supervisor(platform).shutdown()
     return stopped

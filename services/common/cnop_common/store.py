@@ -150,7 +150,10 @@ class Store:
             if code == "ResourceNotFoundException":
                 self._bootstrapped.clear()
             STORE_ERRORS.labels(self.service, operation).inc()
-            log.error("store_error", operation=operation, error_code=code)
+            # The store's message names the broken part of a rejected request
+            # (ValidationException is our bug, not an outage); bounded in length.
+            message = str(exc.response["Error"].get("Message", ""))[:300]
+            log.error("store_error", operation=operation, error_code=code, error_message=message)
             raise StoreUnavailable() from exc
         except BotoCoreError as exc:
             STORE_ERRORS.labels(self.service, operation).inc()

@@ -62,6 +62,9 @@ class RegisterRequest(_Body):
     marketing_emails_consent: StrictBool = False  # true or false, not "yes" or 1
 
 
+REQUIRED_PROFILE_FIELDS = frozenset({"first_name", "last_name", "email"})
+
+
 class ProfileUpdate(_Body):
     """PUT /auth/profile: only the fields given change."""
 
@@ -75,6 +78,17 @@ class ProfileUpdate(_Body):
     def _something_to_change(self) -> ProfileUpdate:
         if not self.model_fields_set:
             raise ValueError("give at least one field to update")
+        # null clears an optional field (phone, date_of_birth); a required one
+        # cannot be cleared: an account without an e-mail could never change it again.
+        cleared = sorted(
+            name
+            for name in self.model_fields_set & REQUIRED_PROFILE_FIELDS
+            if getattr(self, name) is None
+        )
+        if cleared:
+            raise ValueError(
+                f"{', '.join(cleared)} cannot be null: give a new value or leave it out"
+            )
         return self
 
 

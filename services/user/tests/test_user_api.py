@@ -95,6 +95,11 @@ def test_profile_update_and_email_uniqueness(alice: Clients, funded: Clients):
     assert freed.status_code == 200, freed.text
     assert_error(alice.user.put("/auth/profile", json={}), 422, "VALIDATION_ERROR")
     assert_error(alice.user.put("/auth/profile", json={"last_name": "1"}), 422, "VALIDATION_ERROR")
+    # A required field cannot be cleared; the e-mail it would have lost stays, and can move on.
+    assert_error(alice.user.put("/auth/profile", json={"email": None}), 422, "VALIDATION_ERROR")
+    assert alice.user.get("/auth/profile").json()["email"] == f"new.{alice.username}@x.io"
+    moved = alice.user.put("/auth/profile", json={"email": f"third.{alice.username}@x.io"})
+    assert moved.status_code == 200, moved.text
 
 
 def test_deposit_withdraw_and_history(alice: Clients):

@@ -123,6 +123,19 @@ def test_profile_update_needs_a_field():
     assert ProfileUpdate.model_validate({"first_name": "Bob"}).model_fields_set == {"first_name"}
 
 
+@pytest.mark.parametrize("field", ["first_name", "last_name", "email"])
+def test_a_required_profile_field_cannot_be_cleared(field):
+    # An e-mail set to null would also leave its claim in the e-mail table behind.
+    with pytest.raises(ValidationError, match=f"{field} cannot be null"):
+        ProfileUpdate.model_validate({field: None})
+
+
+def test_optional_profile_fields_can_be_cleared():
+    update = ProfileUpdate.model_validate({"phone": None, "date_of_birth": None})
+    assert update.phone is None
+    assert update.date_of_birth is None
+
+
 @pytest.mark.parametrize("amount", ["10", "0.01", 1000000, Decimal("99.99"), "007.50"])
 def test_good_amounts(amount):
     assert AmountRequest.model_validate({"amount": amount}).amount == Decimal(str(amount))
