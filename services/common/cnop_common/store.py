@@ -138,8 +138,8 @@ class Store:
     def errors(self, operation: str) -> Iterator[None]:
         """Turn store failures into 503 STORE_UNAVAILABLE (business conditions pass through).
 
-        A missing table means the store lost its data (the local store keeps it
-        in memory), so the next bootstrap check creates the tables again.
+        A missing table means the store lost its data (a test platform's store
+        keeps it in memory), so the next bootstrap check creates the tables again.
         """
         try:
             yield
