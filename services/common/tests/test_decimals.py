@@ -124,3 +124,77 @@ def test_json_numbers_stay_exact_and_huge_ones_are_marked_not_parsed():
 def test_nesting_too_deep_is_invalid_json_not_a_crash():
     with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
         parse_json(b"[" * 100_000 + b"]" * 100_000)
+
+
+# Issue 25 #5: rounding is half up at every scale, and a tie is decided away from zero.
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0.004999", "0.00"),
+        ("0.005", "0.01"),
+        ("0.015", "0.02"),  # half-even would give 0.02 here, but...
+        ("0.025", "0.03"),  # ...0.02 here: half up does not
+        ("0.0150000001", "0.02"),
+        ("0.011", "0.01"),  # up (away from zero) would give 0.02
+        ("-0.025", "-0.03"),
+        ("-0.011", "-0.01"),
+    ],
+)
+def test_money_rounds_half_up(value, expected):
+    assert money(Decimal(value)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0.123456785", "0.12345679"),
+        ("0.123456775", "0.12345678"),  # half up, not half even (…677|5 → …678)
+        ("0.123456781", "0.12345678"),  # down, whatever sits below half
+        ("0.1234567849", "0.12345678"),
+        ("2.000000005", "2.00000001"),
+    ],
+)
+def test_quantity_rounds_half_up_at_eight_decimals(value, expected):
+    assert quantity(Decimal(value)) == expected
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0.000012345", "0.00001235"),  # more than eight decimals: half up at the eighth
+        ("0.000012344", "0.00001234"),
+        ("0.123456775", "0.12345678"),
+        ("43250.0000000049", "43250.00"),  # rounds to a whole: two decimals shown
+        ("43250.000000005", "43250.00000001"),
+        ("0.1", "0.10"),
+    ],
+)
+def test_price_rounds_half_up_at_eight_decimals_and_keeps_two(value, expected):
+    assert price(Decimal(value)) == expected
+
+
+# Issue 25 #6: the grammar's edges, each refused for a reason of its own.
+@pytest.mark.parametrize(
+    "text",
+    [
+        "10\n",  # `$` would accept a trailing newline; `\Z` does not
+        "1.٥",  # a non-ASCII digit after the point (`\d` would accept it)
+        "٥",
+        "1." + "1" * 19,  # 19 decimals: one too many
+        "1" * 16,  # 16 digits before the point: one too many
+    ],
+)
+def test_the_grammars_edges_are_refused(text):
+    with pytest.raises(ValueError, match="plain decimal"):
+        plain_decimal(text)
+
+
+@pytest.mark.parametrize("text", ["1." + "1" * 18, "9" * 15, "9" * 15 + "." + "9" * 18])
+def test_the_grammars_bounds_are_accepted(text):
+    assert plain_decimal(text) == Decimal(text)
+
+
+@pytest.mark.parametrize("value", [Decimal("NaN"), Decimal("Infinity"), Decimal("-Infinity")])
+def test_a_decimal_object_that_is_not_finite_is_refused(value):
+    with pytest.raises(ValueError, match="plain decimal"):
+        plain_decimal(value)

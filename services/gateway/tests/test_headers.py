@@ -4,7 +4,7 @@ from ipaddress import ip_network
 
 import pytest
 
-from cnop_gateway.headers import client_ip, for_upstream
+from cnop_gateway.headers import client_ip, for_upstream, from_upstream
 
 pytestmark = pytest.mark.unit
 
@@ -91,3 +91,92 @@ def test_a_clients_identity_or_signature_header_never_passes_even_when_nothing_i
     for spelling in (name, name.upper(), name.title()):
         out = for_upstream([(spelling.encode(), b"forged")], {})
         assert name not in {key.lower() for key in out}, spelling
+
+
+# Hop-by-hop headers (RFC 9110 §7.6.1) and those the gateway sets itself: a client's
+# copy must not reach the backend (a forged request id or trace parent, its cookies,
+# its framing). Written out, not read from headers.py.
+NEVER_FORWARDED = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "authorization",
+    "x-request-id",
+    "traceparent",
+    "cookie",
+]
+
+
+@pytest.mark.parametrize("name", NEVER_FORWARDED)
+def test_hop_by_hop_and_gateway_owned_headers_from_a_client_are_dropped(name):
+    client = [(name.encode(), b"from-the-client"), (name.upper().encode(), b"again")]
+    out = for_upstream(client, {})
+    assert name not in {key.lower() for key in out}
+
+
+@pytest.mark.parametrize("name", ["x-request-id", "traceparent", "authorization"])
+def test_the_gateways_own_value_replaces_the_clients(name):
+    out = for_upstream([(name.encode(), b"forged")], {name: "ours"})
+    assert out[name] == "ours"
+
+
+def test_end_to_end_headers_pass_and_repeats_are_folded_in_order():
+    client = [
+        (b"Accept", b"application/json"),
+        (b"X-Custom", b"1"),
+        (b"x-custom", b"2"),
+        (b"Idempotency-Key", b"k-1"),
+    ]
+    out = for_upstream(client, {})
+    assert out == {"accept": "application/json", "x-custom": "1, 2", "idempotency-key": "k-1"}
+
+
+# What an upstream answer may not hand the client: framing the gateway redoes,
+# and the headers the gateway sets on every answer itself.
+NEVER_RELAYED = [
+    "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authenticate",
+    "proxy-authorization",
+    "te",
+    "trailer",
+    "transfer-encoding",
+    "upgrade",
+    "host",
+    "content-length",
+    "x-request-id",
+    "traceparent",
+    "server",
+    "date",
+]
+
+
+@pytest.mark.parametrize("name", NEVER_RELAYED)
+def test_an_upstreams_hop_by_hop_and_gateway_set_headers_are_not_relayed(name):
+    for spelling in (name, name.upper(), name.title()):
+        assert from_upstream([(spelling, "upstream")]) == []
+
+
+def test_an_upstreams_end_to_end_headers_are_relayed_lower_cased_in_order():
+    upstream = [
+        ("Content-Type", "application/json"),
+        ("Retry-After", "1"),
+        ("Set-Cookie", "a=1"),
+        ("set-cookie", "b=2"),
+        ("Content-Length", "12"),
+    ]
+    assert from_upstream(upstream) == [
+        (b"content-type", b"application/json"),
+        (b"retry-after", b"1"),
+        (b"set-cookie", b"a=1"),
+        (b"set-cookie", b"b=2"),
+    ]

@@ -150,6 +150,126 @@ def test_rate_limit_window():
     assert limiter.check("1.2.3.4").allowed
 
 
+def test_the_rate_window_is_one_minute_long_and_counts_across_it():
+    # Issue 25 #2: a test clock that never moved let `now // 60` become `now * 60`
+    # (a new window every call) unseen. Here the clock moves inside the window.
+    start = 60.0 * 1000  # a window's first second
+    clock = Clock(start)
+    limiter = RateLimiter(3, clock=clock)
+    verdicts = []
+    for offset in (0.0, 1.0, 30.0, 59.9):
+        clock.now = start + offset
+        verdicts.append(limiter.check("1.2.3.4").allowed)
+    assert verdicts == [True, True, True, False]
+    clock.now = start + 60.0  # the next window starts on the minute
+    assert limiter.check("1.2.3.4").allowed
+
+
+def test_the_quota_says_when_the_window_ends_and_what_is_left():
+    clock = Clock(60.0 * 1000 + 25)
+    quota = RateLimiter(2, clock=clock).check("1.2.3.4")
+    assert quota.reset_at == 60 * 1001  # drives X-RateLimit-Reset and Retry-After
+    assert quota.headers() == [
+        (b"x-ratelimit-limit", b"2"),
+        (b"x-ratelimit-remaining", b"1"),
+        (b"x-ratelimit-reset", str(60 * 1001).encode()),
+    ]
+
+
+def _full_guard(clock: Clock) -> LoginGuard:
+    guard = LoginGuard(
+        max_per_user=5, max_per_ip=20, window_seconds=60, block_seconds=30, clock=clock
+    )
+    assert [guard.begin("dave", f"10.3.3.{i}") for i in range(5)] == [0] * 5
+    assert guard.begin("dave", "10.3.3.99") == 1  # the budget is full
+    return guard
+
+
+def test_an_attempt_that_ends_gives_back_exactly_one_place():
+    # Issue 25 #3: the release path in end() was not pinned.
+    guard = _full_guard(Clock())
+    guard.end("dave", "10.3.3.0", failed=False)
+    assert guard.begin("dave", "10.3.3.50") == 0
+    assert guard.begin("dave", "10.3.3.51") == 1
+
+
+def test_when_every_attempt_has_ended_the_whole_budget_is_back():
+    guard = _full_guard(Clock())
+    for i in range(5):
+        assert guard.end("dave", f"10.3.3.{i}", failed=False) == []
+    assert [guard.begin("dave", f"10.3.4.{i}") for i in range(6)] == [0] * 5 + [1]
+
+
+def test_a_failed_attempt_keeps_its_place_as_a_failure():
+    guard = _full_guard(Clock())
+    guard.end("dave", "10.3.3.0", failed=True)  # one failure, four still in flight
+    assert guard.begin("dave", "10.3.3.60") == 1
+
+
+def test_a_block_with_under_a_second_left_still_blocks():
+    clock = Clock()
+    guard = LoginGuard(
+        max_per_user=1, max_per_ip=20, window_seconds=60, block_seconds=30, clock=clock
+    )
+    assert guard.record_failure("erin", "10.4.4.4") == ["user"]
+    clock.now += 29.5
+    assert guard.blocked_for("erin", "10.4.4.5") == 1
+    clock.now += 0.5
+    assert guard.blocked_for("erin", "10.4.4.5") == 0
+
+
+def test_failures_while_blocked_do_not_extend_the_block():
+    clock = Clock()
+    guard = LoginGuard(
+        max_per_user=2, max_per_ip=20, window_seconds=60, block_seconds=30, clock=clock
+    )
+    guard.record_failure("fay", "10.5.5.1")
+    assert guard.record_failure("fay", "10.5.5.2") == ["user"]
+    clock.now += 10
+    assert guard.record_failure("fay", "10.5.5.3") == []
+    assert guard.record_failure("fay", "10.5.5.4") == []  # a block is running: none starts
+    assert guard.blocked_for("fay", "10.5.5.9") == 20
+
+
+def test_a_block_served_wipes_the_failures_that_caused_it():
+    # The failures that started a block are paid for: once it ends, one more
+    # mistake (still inside their window) is one failure, not a third.
+    clock = Clock()
+    guard = LoginGuard(
+        max_per_user=2, max_per_ip=20, window_seconds=60, block_seconds=30, clock=clock
+    )
+    guard.record_failure("gus", "10.5.6.1")
+    assert guard.record_failure("gus", "10.5.6.1") == ["user"]
+    clock.now += 30
+    assert guard.record_failure("gus", "10.5.6.1") == []
+    assert guard.blocked_for("gus", "10.5.6.1") == 0
+
+
+def test_a_spray_of_usernames_cannot_lift_an_active_block():
+    # Issue 25 #4: the table is trimmed when full; blocks still running must stay.
+    clock = Clock()
+    guard = LoginGuard(
+        max_per_user=2,
+        max_per_ip=10_000,
+        window_seconds=60,
+        block_seconds=600,
+        clock=clock,
+        max_tracked=8,
+    )
+    guard.record_failure("target", "10.6.6.1")
+    guard.record_failure("target", "10.6.6.1")
+    clock.now += 120  # the failures that blocked are now outside their window
+    for i in range(50):
+        guard.record_failure(f"spray{i}", f"10.7.{i}.1")
+    assert guard.blocked_for("target", "10.8.8.8") == 480
+    # Once the spray is stale, the next failure trims it: only what still counts stays.
+    clock.now += 120
+    guard.record_failure("last", "10.9.9.9")
+    assert set(guard._failures) == {("user", "last"), ("ip", "10.9.9.9")}
+    assert set(guard._blocked_until) == {("user", "target")}
+    assert guard.blocked_for("target", "10.8.8.8") == 360
+
+
 def test_login_guard_blocks_user_after_five_failures_from_any_ip():
     clock = Clock()
     guard = LoginGuard(
