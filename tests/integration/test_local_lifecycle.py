@@ -122,11 +122,11 @@ def test_a_killed_process_comes_back_with_its_data_and_trading_works(lifecycle, 
         pid = running_pid(lifecycle, name)
         assert pid is not None, name
         os.kill(pid, signal.SIGKILL)
-        eventually(partial(_back, lifecycle, name, pid), timeout=BACK_WITHIN_SECONDS)
+        assert eventually(partial(_back, lifecycle, name, pid), timeout=BACK_WITHIN_SECONDS), name
         # The gateway's breaker may still count the outage for a moment: poll the trade,
         # under one idempotency key, so that a retry can never buy twice.
         key = f"after-kill-{name}"
-        eventually(
+        assert eventually(
             partial(_trade_succeeds, gateway, user.username, key), timeout=BACK_WITHIN_SECONDS
         )
     _, holdings, orders = _books(_account(gateway, user.username))

@@ -26,12 +26,22 @@ PR_SET_PDEATHSIG = 1
 
 def end_with_parent() -> None:
     """Have SIGTERM sent when the parent dies; exit now if it already has."""
-    parent = os.getppid()
     libc = ctypes.CDLL(None, use_errno=True)
-    if libc.prctl(PR_SET_PDEATHSIG, signal.SIGTERM, 0, 0, 0) != 0:
+    if libc.prctl(PR_SET_PDEATHSIG, int(signal.SIGTERM), 0, 0, 0) != 0:
         raise OSError(ctypes.get_errno(), "prctl(PR_SET_PDEATHSIG) failed")
-    if os.getppid() != parent:  # the parent died before the request took effect
+    # supervisord may have died while this interpreter started, before the request
+    # above: then the parent is already whoever adopts orphans, and no signal comes.
+    if not parent_is_supervisord():
         sys.exit("supervisord ended before this program started")
+
+
+def parent_is_supervisord() -> bool:
+    """True while this process's parent is a supervisord."""
+    try:
+        command = Path(f"/proc/{os.getppid()}/cmdline").read_bytes()
+    except OSError:
+        return False
+    return b"supervisord" in command
 
 
 def main(argv: list[str] | None = None) -> None:
