@@ -1,5 +1,6 @@
 """Fixed-scale money, quantity and price strings."""
 
+import asyncio
 import json
 from decimal import Decimal
 
@@ -9,6 +10,7 @@ from hypothesis import strategies as st
 
 from cnop_common.decimals import (
     PLAIN_DECIMAL,
+    DecimalJSONRequest,
     NotPlainNumber,
     decimal_places,
     json_number,
@@ -122,8 +124,32 @@ def test_json_numbers_stay_exact_and_huge_ones_are_marked_not_parsed():
 
 
 def test_nesting_too_deep_is_invalid_json_not_a_crash():
-    with pytest.raises(json.JSONDecodeError, match="nested too deeply"):
+    with pytest.raises(json.JSONDecodeError, match="nested too deeply") as raised:
         parse_json(b"[" * 100_000 + b"]" * 100_000)
+    assert raised.value.pos == 0  # the document as a whole, not a place in it
+
+
+def test_a_number_that_is_not_finite_has_no_decimal_places():
+    for value in ("NaN", "Infinity", "-Infinity"):
+        assert decimal_places(Decimal(value)) == 0
+
+
+def test_a_decimal_request_reads_its_body_once_and_keeps_the_numbers_exact():
+    reads = []
+
+    async def receive() -> dict[str, object]:
+        reads.append(1)
+        return {"type": "http.request", "body": b'{"amount": 0.1, "n": 7}', "more_body": False}
+
+    request = DecimalJSONRequest({"type": "http", "method": "POST", "headers": []}, receive)
+
+    async def twice() -> tuple[object, object]:
+        return await request.json(), await request.json()
+
+    first, second = asyncio.run(twice())
+    assert first == {"amount": Decimal("0.1"), "n": 7}
+    assert second is first
+    assert reads == [1]
 
 
 # Issue 25 #5: rounding is half up at every scale, and a tie is decided away from zero.

@@ -180,3 +180,18 @@ def test_an_upstreams_end_to_end_headers_are_relayed_lower_cased_in_order():
         (b"set-cookie", b"a=1"),
         (b"set-cookie", b"b=2"),
     ]
+
+
+@pytest.mark.parametrize("listed", ["X-User-ID", "Keep-Alive", "Cookie"])
+def test_a_header_both_forbidden_and_named_in_connection_is_still_dropped(listed):
+    # The dropped names are a union: a name in two of the sets must not cancel out.
+    client = [(b"Connection", listed.encode()), (listed.encode(), b"forged")]
+    out = for_upstream(client, {})
+    assert listed.lower() not in {key.lower() for key in out}
+
+
+def test_only_the_connection_header_nominates_headers_to_drop():
+    # Names sorting before and after "connection", each naming the other.
+    client = [(b"Accept", b"x-trace-me"), (b"X-Trace-Me", b"accept"), (b"X-Other", b"1")]
+    out = for_upstream(client, {})
+    assert out == {"accept": "x-trace-me", "x-trace-me": "accept", "x-other": "1"}

@@ -1,6 +1,10 @@
 """Breaker transitions, cache bounds, rate limit and login guard, on a fake clock."""
 
+import subprocess
+import sys
+
 import pytest
+from prometheus_client import REGISTRY
 
 from cnop_common.server import KEEP_ALIVE_SECONDS
 from cnop_gateway.asgi import login_name
@@ -398,3 +402,182 @@ def test_the_gateway_lets_go_of_an_idle_upstream_connection_before_the_upstream_
     # Auth's server keeps the same 5 s (cnop_auth/__main__.py; its metrics cannot be
     # imported beside the shared ones in one process).
     assert KEEP_ALIVE_SECONDS > UPSTREAM_KEEPALIVE_SECONDS
+
+
+def test_the_reset_time_is_the_next_minute_in_odd_windows_too():
+    quota = RateLimiter(2, clock=Clock(60.0 * 1001 + 5)).check("1.2.3.4")
+    assert quota.reset_at == 60 * 1002
+
+
+def test_a_clock_stepping_back_a_window_starts_a_fresh_count():
+    clock = Clock(60.0 * 1000)
+    limiter = RateLimiter(1, clock=clock)
+    assert limiter.check("1.2.3.4").allowed
+    assert not limiter.check("1.2.3.4").allowed
+    clock.now -= 60  # the system clock was set back
+    assert limiter.check("1.2.3.4").allowed
+
+
+def _guard(clock: Clock, *, per_user: int = 5, max_tracked: int = 100_000) -> LoginGuard:
+    return LoginGuard(
+        max_per_user=per_user,
+        max_per_ip=1_000,
+        window_seconds=60,
+        block_seconds=30,
+        clock=clock,
+        max_tracked=max_tracked,
+    )
+
+
+def test_failures_older_than_the_window_hold_no_place_in_the_budget():
+    clock = Clock()
+    guard = _guard(clock)
+    for _ in range(4):
+        guard.record_failure("hal", "10.10.0.1")
+    clock.now += 60  # exactly one window later: those failures have expired
+    assert [guard.begin("hal", f"10.10.1.{i}") for i in range(6)] == [0] * 5 + [1]
+
+
+def test_a_block_may_start_again_the_moment_the_last_one_ends():
+    clock = Clock()
+    guard = _guard(clock, per_user=1)
+    assert guard.record_failure("ivy", "10.11.0.1") == ["user"]
+    clock.now += 30
+    assert guard.record_failure("ivy", "10.11.0.1") == ["user"]
+
+
+def test_what_is_handed_over_has_exact_ages_and_no_block_that_has_ended():
+    clock = Clock()
+    guard = _guard(clock, per_user=2)
+    guard.record_failure("jo", "10.12.0.1")
+    clock.now += 10
+    assert guard.record_failure("jo", "10.12.0.1") == ["user"]  # cleared: the block holds
+    guard.record_failure("kim", "10.12.0.2")
+    clock.now += 4
+    failures, blocks = guard.pending()
+    assert failures[("user", "kim")] == [4.0]
+    assert failures[("ip", "10.12.0.1")] == [14.0, 4.0]
+    assert blocks == {("user", "jo"): 26.0}
+    clock.now += 26  # the block ends now: nothing left of it to hand over
+    assert guard.pending()[1] == {}
+
+
+def test_the_table_is_trimmed_once_it_holds_max_tracked_entries():
+    clock = Clock()
+    guard = _guard(clock, per_user=1, max_tracked=3)
+    assert guard.record_failure("lee", "10.13.0.1") == ["user"]  # 2 failures' keys + 1 block
+    clock.now += 60  # their failures expire exactly now, and the block is over
+    guard.record_failure("max", "10.13.0.2")
+    assert set(guard._failures) == {("user", "max"), ("ip", "10.13.0.2")}
+    assert ("user", "lee") not in guard._blocked_until
+
+
+def test_a_block_is_counted_under_its_scope_not_under_the_blocked_name():
+    before = REGISTRY.get_sample_value("gateway_login_blocks_total", {"scope": "user"}) or 0.0
+    guard = _guard(Clock(), per_user=1)
+    assert guard.record_failure("ned", "10.14.0.1") == ["user"]
+    after = REGISTRY.get_sample_value("gateway_login_blocks_total", {"scope": "user"})
+    assert after == before + 1
+    assert REGISTRY.get_sample_value("gateway_login_blocks_total", {"scope": "ned"}) is None
+
+
+def test_the_wait_is_rounded_up_to_whole_seconds_and_never_zero():
+    clock = Clock()
+    guard = _guard(clock, per_user=1)
+    guard.record_failure("oli", "10.15.0.1")
+    clock.now += 0.5
+    assert guard.blocked_for("oli", "10.15.0.1") == 30  # 29.5 s left: 30
+    clock.now += 29.4995
+    assert guard.blocked_for("oli", "10.15.0.1") == 1  # half a millisecond left
+
+
+def test_one_failure_and_one_attempt_in_flight_fill_a_budget_of_two():
+    guard = _guard(Clock(), per_user=2)
+    guard.record_failure("pat", "10.16.0.1")
+    assert guard.begin("pat", "10.16.0.1") == 0
+    assert guard.begin("pat", "10.16.0.2") == 1
+
+
+def test_failures_made_during_a_block_count_once_it_ends():
+    clock = Clock()
+    guard = _guard(clock, per_user=2)
+    guard.record_failure("quin", "10.17.0.1")
+    assert guard.record_failure("quin", "10.17.0.1") == ["user"]
+    clock.now += 10
+    assert guard.record_failure("quin", "10.17.0.2") == []  # during the block
+    assert guard.record_failure("quin", "10.17.0.2") == []
+    assert guard.record_failure("quin", "10.17.0.2") == []
+    clock.now += 20  # the block is over; three failures are still in the window
+    assert guard.begin("quin", "10.17.0.3") == 1
+    assert guard.record_failure("quin", "10.17.0.3") == ["user"]
+
+
+def test_an_end_without_a_begin_gives_no_extra_place():
+    guard = _guard(Clock(), per_user=2)
+    guard.end("ray", "10.18.0.1", failed=False)  # a stray end (a retry's second answer)
+    assert [guard.begin("ray", f"10.18.1.{i}") for i in range(3)] == [0, 0, 1]
+
+
+def test_ending_one_of_two_attempts_keeps_the_other_in_flight():
+    guard = _guard(Clock(), per_user=3)
+    assert guard.begin("sam", "10.19.0.1") == 0
+    assert guard.begin("sam", "10.19.0.2") == 0
+    guard.end("sam", "10.19.0.1", failed=False)
+    assert [guard.begin("sam", f"10.19.1.{i}") for i in range(3)] == [0, 0, 1]
+
+
+def test_a_failure_exactly_a_window_old_and_a_block_already_over_are_not_handed_over():
+    clock = Clock()
+    guard = _guard(clock, per_user=1)
+    guard.record_failure("tess", "10.20.0.1")  # blocks tess for 30 s
+    clock.now += 31
+    _, blocks = guard.pending()
+    assert blocks == {}
+    clock.now += 29  # the ip's failure is now exactly 60 s old
+    assert guard.pending()[0] == {}
+
+
+def test_entries_exactly_at_their_end_are_trimmed():
+    clock = Clock()
+    guard = LoginGuard(
+        max_per_user=1,
+        max_per_ip=1_000,
+        window_seconds=60,
+        block_seconds=60,
+        clock=clock,
+        max_tracked=3,
+    )
+    guard.record_failure("uma", "10.21.0.1")  # 2 failure keys + 1 block, all ending at +60
+    clock.now += 60
+    guard.record_failure("vic", "10.21.0.2")
+    assert set(guard._failures) == {("user", "vic"), ("ip", "10.21.0.2")}
+    assert set(guard._blocked_until) == {("user", "vic")}
+
+
+def test_the_trim_threshold_counts_failures_and_blocks_together():
+    clock = Clock()
+    guard = _guard(clock, per_user=1, max_tracked=5)
+    guard.record_failure("wes", "10.22.0.1")
+    guard.record_failure("xan", "10.22.0.1")  # 3 failure keys and 2 blocks: 5 entries
+    clock.now += 60
+    guard.record_failure("yul", "10.22.0.2")
+    assert set(guard._failures) == {("user", "yul"), ("ip", "10.22.0.2")}
+
+
+def test_each_refusal_of_the_rate_limit_is_counted_once():
+    before = REGISTRY.get_sample_value("gateway_rate_limited_total") or 0.0
+    limiter = RateLimiter(2, clock=Clock(60.0 * 1000))
+    verdicts = [limiter.check("1.2.3.9").allowed for _ in range(5)]
+    assert verdicts == [True, True, False, False, False]
+    assert REGISTRY.get_sample_value("gateway_rate_limited_total") == before + 3
+
+
+def test_both_block_series_exist_from_start_up():
+    # A dashboard shows "no blocks", not "No data": a fresh interpreter, nothing blocked.
+    code = (
+        "from prometheus_client import REGISTRY; import cnop_gateway.limits; "
+        "print([REGISTRY.get_sample_value('gateway_login_blocks_total', {'scope': s})"
+        " for s in ('user', 'ip')])"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[0.0, 0.0]"

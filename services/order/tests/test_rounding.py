@@ -27,3 +27,11 @@ def test_the_half_cent_lot_that_made_money_now_rounds_to_nothing():
     assert order_total("market_buy", Decimal("0.1"), Decimal("1.00")) == Decimal("0.10")
     assert order_total("market_sell", Decimal("0.005"), Decimal("1.00")) == Decimal("0.00")
     assert order_total("market_buy", Decimal("0.005"), Decimal("1.00")) == Decimal("0.01")
+
+
+def test_the_order_type_is_compared_by_value_not_identity():
+    # A request's order type is a string built by the JSON parser, never the
+    # interned literal: a buy must round up whatever object spells it.
+    built = "".join(["market_", "buy"])
+    assert id(built) != id("market_buy")  # another object with the same value
+    assert order_total(built, Decimal("0.005"), Decimal("1.00")) == Decimal("0.01")
