@@ -581,3 +581,22 @@ def test_both_block_series_exist_from_start_up():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[0.0, 0.0]"
+
+
+def test_a_failure_exactly_a_window_old_no_longer_counts_towards_a_block():
+    clock = Clock()
+    guard = _guard(clock, per_user=2)
+    guard.record_failure("zed", "10.23.0.1")
+    clock.now += 60
+    assert guard.record_failure("zed", "10.23.0.1") == []
+
+
+def test_trimming_keeps_a_key_whose_latest_failure_is_recent():
+    clock = Clock()
+    guard = _guard(clock, per_user=3, max_tracked=2)
+    guard.record_failure("abe", "10.24.0.1")
+    clock.now += 59  # the first failure is nearly stale, the second fresh
+    guard.record_failure("abe", "10.24.0.1")
+    clock.now += 2  # the first is now stale: the key stays for its second
+    guard.record_failure("bea", "10.24.0.2")  # the table is full: this trims
+    assert guard.pending()[0][("user", "abe")] == [2.0]
