@@ -279,7 +279,9 @@ def start(platform: LocalPlatform, name: str) -> int:
     if existing is not None:
         return existing
     keeper = supervisor(platform)
-    keeper.ensure_running([program(platform, each) for each in platform.names()])
+    if not keeper.answers():
+        # Every program's command and environment, computed only when supervisord starts.
+        keeper.ensure_running([program(platform, each) for each in platform.names()])
     keeper.write_launch_file(program(platform, name))
     keeper.start(name)
     pid = running_pid(platform, name)
@@ -314,7 +316,9 @@ def _output_tail(platform: LocalPlatform, name: str) -> str:
 def stop(platform: LocalPlatform, name: str) -> bool:
     """Stop one process (and its process group); True if it was running.
 
-    A process stopped here stays stopped: the restarter brings back only those that die."""
+    A process stopped here stays stopped: the restarter brings back only those that die.
+    (One that died a moment before, whose restart is still waiting out its backoff, is
+    started by that pending restart: the restarter's timer cannot be cancelled from here.)"""
     info = supervisor(platform).info(name)
     if info is None or info["statename"] in DOWN_STATES:
         return False

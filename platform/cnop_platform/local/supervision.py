@@ -89,15 +89,14 @@ class Supervisor:
             return False
 
     def ensure_running(self, programs: list[Program], timeout: float = 30.0) -> None:
-        """Start supervisord with these programs unless it already runs."""
+        """Start supervisord with these programs unless it already runs (none starts yet)."""
         if self.answers():
             return
         self.run_dir.mkdir(parents=True, exist_ok=True)
         self.log.parent.mkdir(parents=True, exist_ok=True)
         # A new supervisor counts restarts from nothing.
         self.restarts_file.unlink(missing_ok=True)
-        for program in programs:
-            self.write_launch_file(program)
+        # The launch files are written by each start (write_launch_file), not here.
         self.config.write_text(self._config_text(programs))
         with (self.root / "log" / "supervisord.out").open("ab") as output:
             process = subprocess.Popen(
