@@ -15,10 +15,15 @@ from dataclasses import dataclass
 @dataclass(frozen=True, slots=True)
 class Footprint:
     """What one replica was measured to take (docs/capacity.md): CPU per request/s of the
-    load test's mix (millicores), and resident memory at the knee (MiB)."""
+    load test's mix (millicores), and resident memory at the knee (MiB, all its processes).
+
+    `workers`: the processes one replica runs on its port (cnop_common/workers.py);
+    each makes use of about one core, so the replica's CPU limit is that many cores,
+    and the process reads its worker count back from that limit."""
 
     cpu_millicores_per_rps: float
     memory_mib: int
+    workers: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,7 +84,9 @@ COMPONENTS: tuple[Component, ...] = (
         9080,
         peers=("auth", "user", "inventory", "order"),
         public=True,
-        footprint=Footprint(1.5, 68),
+        # Two processes (and their supervisor): the gateway's cost per request is
+        # Python CPU, so a second core doubles what one replica can front.
+        footprint=Footprint(1.5, 160, workers=2),
     ),
     # The browser's server: pages, and /api/v1 forwarded to the gateway. Not
     # `public`: the gateway is the only Service with a load balancer; people

@@ -34,7 +34,34 @@ def test_requests_cover_each_replicas_share_of_the_steady_rate(objects, stack):
         memory = int(requests["memory"].removesuffix("Mi"))
         assert component.footprint.memory_mib <= memory < component.footprint.memory_mib + 64
         assert limits["memory"] == f"{2 * memory}Mi"
-        assert limits["cpu"] == "1000m"
+        # One core per worker process, in whole cores: what WORKERS is read back from.
+        assert limits["cpu"] == f"{1000 * component.footprint.workers}m"
+
+
+@pytest.mark.parametrize("stack", STACK_NAMES)
+def test_a_multi_process_service_sizes_its_workers_from_its_cpu_limit(objects, stack):
+    for component in COMPONENTS:
+        (container,) = deployment(objects[stack], component.name)["spec"]["template"]["spec"][
+            "containers"
+        ]
+        env = {variable["name"]: variable for variable in container["env"]}
+        if component.footprint.workers == 1:
+            assert "WORKERS" not in env, component.name
+            continue
+        assert env["WORKERS"] == {
+            "name": "WORKERS",
+            "valueFrom": {
+                "resourceFieldRef": {
+                    "containerName": component.name,
+                    "resource": "limits.cpu",
+                    "divisor": "1",
+                }
+            },
+        }
+        # Several processes share a rate limit, login guard and revocations only
+        # through the limits store: the gateway refuses to start without it.
+        limits_store = env.get("LIMITS_STORE_URL", {})
+        assert limits_store.get("value") or limits_store.get("valueFrom"), (stack, component.name)
 
 
 def test_prod_scales_out_before_a_replica_is_saturated(objects):

@@ -33,8 +33,8 @@ def resources(component: Component, config: StackConfig) -> k8s.core.v1.Resource
     """Requests from the measured footprint at the stack's steady rate; limits with headroom.
 
     CPU request: what one replica spends at its share of the steady rate (the
-    HPA scales out at 70 % of it); limit: one core. Memory request: the
-    measured resident size rounded up; limit: twice that.
+    HPA scales out at 70 % of it); limit: one core per worker process. Memory
+    request: the measured resident size rounded up; limit: twice that.
     """
     footprint = component.footprint
     share = config.load_steady_rps / config.replicas
@@ -42,7 +42,10 @@ def resources(component: Component, config: StackConfig) -> k8s.core.v1.Resource
     memory = _round_up(footprint.memory_mib, MEMORY_STEP_MIB)
     return k8s.core.v1.ResourceRequirementsArgs(
         requests={"cpu": f"{cpu}m", "memory": f"{memory}Mi"},
-        limits={"cpu": f"{CPU_LIMIT_MILLICORES}m", "memory": f"{2 * memory}Mi"},
+        limits={
+            "cpu": f"{CPU_LIMIT_MILLICORES * footprint.workers}m",
+            "memory": f"{2 * memory}Mi",
+        },
     )
 
 
@@ -82,6 +85,19 @@ def hardened_pod_context() -> k8s.core.v1.PodSecurityContextArgs:
     )
 
 
+def workers_from_cpu_limit(container: str) -> k8s.core.v1.EnvVarArgs:
+    """WORKERS: the container's CPU limit in whole cores (the downward API rounds a
+    fraction up), so the processes follow the limit wherever it is set."""
+    return k8s.core.v1.EnvVarArgs(
+        name="WORKERS",
+        value_from=k8s.core.v1.EnvVarSourceArgs(
+            resource_field_ref=k8s.core.v1.ResourceFieldSelectorArgs(
+                container_name=container, resource="limits.cpu", divisor="1"
+            )
+        ),
+    )
+
+
 def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
     """Non-root, read-only root filesystem, no escalation, no capabilities, probes, limits."""
     component = args.component
@@ -90,6 +106,8 @@ def hardened_pod_spec(name: str, args: ServiceArgs) -> k8s.core.v1.PodSpecArgs:
         k8s.core.v1.ContainerPortArgs(name="metrics", container_port=component.admin_port),
     ]
     env = [k8s.core.v1.EnvVarArgs(name=k, value=v) for k, v in sorted(args.env.items())]
+    if component.footprint.workers > 1:
+        env.append(workers_from_cpu_limit(name))
     env += [
         k8s.core.v1.EnvVarArgs(
             name=variable,

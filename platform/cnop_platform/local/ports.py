@@ -46,6 +46,8 @@ EXTRA_PROCESSES = {
     "bench: trivial upstream": 12_282,
     "bench: nginx in front of the trivial upstream": 12_283,
     "bench: gateway in front of the trivial upstream": 12_380,
+    "bench: gateway, two workers": 12_181,
+    "bench: gateway, two workers, in front of the trivial upstream": 12_381,
     "otlp: inventory": 18_111,
     "otlp: auth": 18_113,
     "revocation: auth with a rotated keyring": 18_103,
@@ -74,6 +76,8 @@ EXTRA_PROCESSES = {
     "nonces: a second auth": 18_791,
     "store budgets: gateway with a long cache": 18_880,
     "web loading: web UI": 18_980,
+    "workers: gateway of two workers": 18_881,
+    "workers: a gateway to stop": 18_882,
     # `make verify STACK=staging|prod`: kubectl port-forwards to the cluster's query APIs.
     "verify: prometheus port-forward": 18_990,
     "verify: loki port-forward": 18_991,

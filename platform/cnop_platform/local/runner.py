@@ -181,6 +181,8 @@ class LocalPlatform:
         component = _component(name)
         env.update(service_environment(component, self.site(), component.name in STORE_USERS))
         env["LOG_FILE"] = str(self.log_file(name))
+        if component.footprint.workers > 1:  # a cluster reads it from the pod's CPU limit
+            env["WORKERS"] = str(component.footprint.workers)
         env.update(self.extra_env)
         return env
 

@@ -20,9 +20,10 @@ import base64
 import binascii
 import hashlib
 import re
-import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+
+from cnop_common import randomness
 
 LABEL = "cnop"
 ALGORITHM = "ed25519"
@@ -85,7 +86,7 @@ def content_digest(body: bytes) -> str:
 
 def new_nonce() -> str:
     """128 random bits, base64url."""
-    return secrets.token_urlsafe(16)
+    return randomness.token_urlsafe(16)
 
 
 def component_value(call: Call, name: str) -> str:

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
-import secrets
 from contextvars import ContextVar
 from dataclasses import dataclass
+
+from cnop_common import randomness
 
 REQUEST_ID_HEADER = "x-request-id"
 TRACEPARENT_HEADER = "traceparent"
@@ -35,20 +36,20 @@ def accept_request_id(value: str | None) -> str:
     """Keep a well-formed client id (≤ 128 token characters); otherwise mint one."""
     if value is not None and _REQUEST_ID.fullmatch(value):
         return value
-    return secrets.token_hex(16)
+    return randomness.token_hex(16)
 
 
 def continue_trace(traceparent: str | None) -> TraceContext:
     """Start this hop's span under the caller's trace, or a new trace if there is none."""
     # Upper-case hex is not the format (W3C): it starts a new trace, as in the auth copy.
     match = _TRACEPARENT.fullmatch(traceparent.strip()) if traceparent else None
-    span_id = secrets.token_hex(8)
+    span_id = randomness.token_hex(8)
     if match is not None:
         version, trace_id, parent_id, flags = match.groups()
         # Version ff and all-zero ids are invalid by the W3C spec: start afresh.
         if version != "ff" and trace_id != "0" * 32 and parent_id != "0" * 16:
             return TraceContext(trace_id=trace_id, span_id=span_id, flags=flags)
-    return TraceContext(trace_id=secrets.token_hex(16), span_id=span_id)
+    return TraceContext(trace_id=randomness.token_hex(16), span_id=span_id)
 
 
 def bind(request_id: str, trace: TraceContext) -> None:

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from cnop_common.assertions import AssertionRefused, Signer, Verifier, new_identity_keys
-from cnop_common.signatures import Call, content_digest
+from cnop_common.signatures import Call, content_digest, parse_input, signature_base
 
 pytestmark = pytest.mark.unit
 
@@ -158,3 +158,25 @@ def test_the_digest_is_rfc_9530s_sha_256():
     assert content_digest(b'{"hello": "world"}\n') == (
         "sha-256=:RK/0qy18MlBSVnWgjwz6lZEWjP/lF5HF9bvEF8FabDg=:"
     )
+
+
+@pytest.mark.parametrize("length", [63, 65, 0])
+def test_a_signature_of_another_length_is_refused_not_an_error(keys, length):
+    call = signed_call(keys["gateway"])
+    wrong = base64.b64encode(b"\x01" * length).decode()
+    headers = {**call.headers, "signature": f"cnop=:{wrong}:"}
+    assert refused(keys, _replace(call, "headers", headers)) == "bad_assertion"  # type: ignore[arg-type]
+
+
+def test_libsodium_signatures_are_the_ones_cryptography_makes_and_checks(keys):
+    # The signer uses libsodium for speed; auth's own copy of the checker, and any
+    # receiver, may use `cryptography`: Ed25519 is deterministic, so both agree.
+    signer = keys["gateway"]
+    assert isinstance(signer, Signer)
+    call = signed_call(signer)
+    base_header = call.headers["signature"][len("cnop=:") : -1]
+    signature = base64.b64decode(base_header)
+    params = parse_input(call.headers["signature-input"])
+    base = signature_base(call, params.components, params.serialized())
+    assert signer.key.sign(base) == signature
+    signer.key.public_key().verify(signature, base)  # raises InvalidSignature if not

@@ -1,4 +1,8 @@
-"""`python -m cnop_gateway`: public port for the API, admin port for /metrics."""
+"""`python -m cnop_gateway`: public port for the API, admin port for /metrics.
+
+With WORKERS > 1, this process supervises that many gateway processes on the
+same port (cnop_common/workers.py); each of them runs this module again.
+"""
 
 from cnop_common.server import serve_service
 from cnop_gateway import SERVICE
@@ -7,4 +11,10 @@ from cnop_gateway.settings import GatewaySettings
 
 if __name__ == "__main__":
     settings = GatewaySettings()
-    serve_service(SERVICE, Gateway(settings), settings)
+    serve_service(
+        SERVICE,
+        lambda: Gateway(settings),
+        settings,
+        module="cnop_gateway",
+        workers=settings.workers,
+    )

@@ -15,6 +15,8 @@ BREAKER_STATE = Gauge(
     "gateway_circuit_breaker_state",
     "Circuit breaker state per upstream: 0 closed, 1 open, 2 half-open.",
     ["upstream"],
+    # Each worker process has its own breakers: one series per live worker (pid).
+    multiprocess_mode="liveall",
 )
 
 

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from ipaddress import IPv4Network, IPv6Network, ip_network
-from typing import Annotated
+from typing import Annotated, Self
 
-from pydantic import Field, field_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import NoDecode
 
 from cnop_common.settings import ProcessSettings
@@ -55,6 +55,19 @@ class GatewaySettings(ProcessSettings):
     # local runner: the local web UI's; a cluster: the stack's domain, from the edge).
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
+    # Gateway processes sharing the port (cnop_common/workers.py): in a cluster, the
+    # pod's CPU limit in whole cores (the downward API), one process per core.
+    workers: int = Field(default=1, ge=1, le=64)
+
+    @model_validator(mode="after")
+    def _shared_limits_for_workers(self) -> Self:
+        # Each process's in-memory limits would give a client N times each budget.
+        if self.workers > 1 and not self.limits_store_url:
+            raise ValueError(
+                "WORKERS > 1 needs LIMITS_STORE_URL: the rate limit, login guard and"
+                " revocations must be shared by every worker"
+            )
+        return self
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

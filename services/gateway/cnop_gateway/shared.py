@@ -65,7 +65,9 @@ ROUND_TRIPS = Counter(
     ["operation"],
 )
 STORE_UP = Gauge(
-    "gateway_limits_store_up", "1 while the shared limits store answers, 0 while it does not."
+    "gateway_limits_store_up",
+    "1 while the shared limits store answers, 0 while it does not.",
+    multiprocess_mode="liveall",  # one series per live worker process (pid)
 )
 OPERATIONS = ("rate", "login_begin", "login_end", "revoke", "revoked")  # "rate": ADMIT
 for _operation in OPERATIONS:

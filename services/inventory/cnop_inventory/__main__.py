@@ -7,4 +7,4 @@ from cnop_inventory.settings import InventorySettings
 
 if __name__ == "__main__":
     settings = InventorySettings()
-    serve_service(SERVICE, create_app(settings), settings)
+    serve_service(SERVICE, lambda: create_app(settings), settings)

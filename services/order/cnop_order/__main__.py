@@ -7,4 +7,4 @@ from cnop_order.settings import OrderSettings
 
 if __name__ == "__main__":
     settings = OrderSettings()
-    serve_service(SERVICE, create_app(settings), settings)
+    serve_service(SERVICE, lambda: create_app(settings), settings)

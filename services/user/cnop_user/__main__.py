@@ -7,4 +7,4 @@ from cnop_user.settings import UserSettings
 
 if __name__ == "__main__":
     settings = UserSettings()
-    serve_service(SERVICE, create_app(settings), settings)
+    serve_service(SERVICE, lambda: create_app(settings), settings)

@@ -7,4 +7,4 @@ from cnop_web.settings import WebSettings
 
 if __name__ == "__main__":
     settings = WebSettings()
-    serve_service(SERVICE, create_app(settings), settings)
+    serve_service(SERVICE, lambda: create_app(settings), settings)
