@@ -28,10 +28,12 @@ import pytest
 from cnop_common.workers import RESTARTS_PER_MINUTE
 from cnop_platform.local.ports import admin_port, extra
 from tests.helpers import (
+    GATEWAY_MARKERS,
     assert_one_budget_per_window,
     eventually,
     extra_process,
     gateway_user,
+    signer_of,
 )
 
 pytestmark = [pytest.mark.integration, pytest.mark.slow]
@@ -87,7 +89,7 @@ def owner(port: int, client_port: int) -> int:
 
 
 def pinned_clients(
-    url: str, workers: set[int], stack: ExitStack, address: str
+    url: str, workers: set[int], stack: ExitStack, address: str, port: int = PORT
 ) -> dict[int, httpx.Client]:
     """One kept-alive client connection per worker, found by opening fresh ones from
     `address` (a test's own: its rate budget is nobody else's). Only /health is sent,
@@ -105,7 +107,7 @@ def pinned_clients(
         answer = client.get("/health")
         assert answer.status_code == 200
         client_port = answer.extensions["network_stream"].get_extra_info("client_addr")[1]
-        found.setdefault(owner(PORT, client_port), client)
+        found.setdefault(owner(port, client_port), client)
         if set(found) == workers:
             return found
     raise AssertionError(f"connections reached only workers {sorted(found)} of {sorted(workers)}")
@@ -263,3 +265,44 @@ def test_workers_that_keep_failing_stop_the_supervisor(local_platform, tmp_path)
     assert log.count('"worker_exited"') == RESTARTS_PER_MINUTE + 1
     assert '"workers_failing"' in log
     assert not listeners(extra("workers: a gateway to stop"))
+
+
+def test_a_backend_of_two_workers_accepts_a_signed_call_once_whichever_worker_gets_it(
+    local_platform,
+):
+    # Each worker remembers the nonces it accepted, and claims each in the limits
+    # store (NONCE_STORE_URL, required with WORKERS > 1): a call captured on its
+    # way to one worker is refused by the other.
+    port = extra("workers: user service of two workers")
+    with extra_process(local_platform, "user", port, WORKERS="2") as url:
+        _supervisor, workers = supervisor_and_workers(port)
+        assert len(workers) == 2
+        user = gateway_user(local_platform.url("gateway"), "workersreplay")
+        signer = signer_of(local_platform, "gateway")
+        signed = signer.sign("GET", "/balance", b"", "user", subject=user.username)
+        headers = {**GATEWAY_MARKERS, **signed}
+        with ExitStack() as stack:
+            # The user service trusts 127.0.0.1 only: the connections come from there.
+            first, second = pinned_clients(url, workers, stack, "127.0.0.1", port).values()
+            assert first.get("/balance", headers=headers).status_code == 200
+            replayed = second.get("/balance", headers=headers)
+            assert replayed.status_code == 403, replayed.text
+            fresh = signer.sign("GET", "/balance", b"", "user", subject=user.username)
+            assert second.get("/balance", headers={**GATEWAY_MARKERS, **fresh}).status_code == 200
+        user.close()
+
+
+def test_a_backend_of_several_workers_needs_a_shared_nonce_store(local_platform):
+    environment = local_platform.environment("user")
+    environment.update({"WORKERS": "2", "PORT": str(extra("workers: user service of two workers"))})
+    environment.pop("NONCE_STORE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "cnop_user"],
+        env=environment,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert done.returncode != 0
+    assert "WORKERS > 1 needs NONCE_STORE_URL" in done.stderr

@@ -63,6 +63,9 @@ def faults():
             "BREAKER_FAILURE_THRESHOLD": "3",
             "BREAKER_RESET_SECONDS": str(RESET),
             "RATE_LIMIT_PER_MINUTE": "1000000",
+            # Each gateway worker has breakers of its own (test_gateway_workers.py
+            # covers several workers): the cases count one process's failures.
+            "WORKERS": "1",
         },
     ) as platform:
         yield platform

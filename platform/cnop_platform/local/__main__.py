@@ -41,9 +41,23 @@ def main(argv: list[str] | None = None) -> int:
     # Another copy beside `make up` (the tests run one): its ports moved by this much.
     parser.add_argument("--port-offset", type=int, default=0)
     parser.add_argument("--no-monitoring", action="store_true", help="no Prometheus/Alertmanager")
+    parser.add_argument(
+        "--workers",
+        action="append",
+        default=[],
+        metavar="COMPONENT=N",
+        help="worker processes of a component, instead of its footprint's (repeatable)",
+    )
     args = parser.parse_args(argv)
+    try:
+        workers = parse_workers(args.workers)
+    except ValueError as exc:
+        parser.error(str(exc))
     platform = LocalPlatform(
-        root=args.root.resolve(), port_offset=args.port_offset, monitoring=not args.no_monitoring
+        root=args.root.resolve(),
+        port_offset=args.port_offset,
+        monitoring=not args.no_monitoring,
+        workers=workers,
     )
     if args.verb == "env":
         if args.component not in {c.name for c in COMPONENTS}:
@@ -74,6 +88,20 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     print_status(platform)
     return 0
+
+
+def parse_workers(values: list[str]) -> dict[str, int]:
+    """`user=2`-style values as {component: workers}; ValueError names what is wrong."""
+    names = {c.name for c in COMPONENTS if c.name != "auth"}  # auth runs one process
+    workers = {}
+    for value in values:
+        name, _, count = value.partition("=")
+        if name not in names:
+            raise ValueError(f"--workers {value}: the component must be one of {sorted(names)}")
+        if not count.isdigit() or not 1 <= int(count) <= 64:
+            raise ValueError(f"--workers {value}: the count must be a whole number from 1 to 64")
+        workers[name] = int(count)
+    return workers
 
 
 def print_environment(platform: LocalPlatform, name: str) -> None:

@@ -78,6 +78,8 @@ EXTRA_PROCESSES = {
     "web loading: web UI": 18_980,
     "workers: gateway of two workers": 18_881,
     "workers: a gateway to stop": 18_882,
+    "revocation feed: a limits store of its own": 18_883,
+    "workers: user service of two workers": 18_884,
     # `make verify STACK=staging|prod`: kubectl port-forwards to the cluster's query APIs.
     "verify: prometheus port-forward": 18_990,
     "verify: loki port-forward": 18_991,

@@ -96,6 +96,9 @@ class LocalPlatform:
     # `make up` keeps the store's tables on disk (<root>/data/store); a test
     # platform keeps them in memory, so each run starts empty and fast.
     persistent_store: bool = True
+    # Worker processes per component where they differ from the catalogue's footprint
+    # (`--workers user=2`: what one more replica of a service buys, measured locally).
+    workers: dict[str, int] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         # Ports in the kernel's ephemeral range can be taken at any moment by
@@ -181,8 +184,10 @@ class LocalPlatform:
         component = _component(name)
         env.update(service_environment(component, self.site(), component.name in STORE_USERS))
         env["LOG_FILE"] = str(self.log_file(name))
-        if component.footprint.workers > 1:  # a cluster reads it from the pod's CPU limit
-            env["WORKERS"] = str(component.footprint.workers)
+        # A cluster reads it from the pod's CPU limit (the footprint's workers).
+        workers = self.workers.get(name, component.footprint.workers)
+        if workers > 1:
+            env["WORKERS"] = str(workers)
         env.update(self.extra_env)
         return env
 

@@ -40,6 +40,9 @@ class ProcessSettings(BaseSettings):
     # Redis where every replica claims the nonces of the signed calls it accepts
     # (nonces.py); unset: each replica remembers its own.
     nonce_store_url: str | None = None
+    # Processes sharing the port (cnop_common/workers.py); the catalogue's footprint
+    # sets it (in a cluster from the pod's CPU limit).
+    workers: int = Field(default=1, ge=1, le=64)
 
     @field_validator("identity_signing_key_file", "identity_public_keys_file", mode="before")
     @classmethod
@@ -89,6 +92,13 @@ class ServiceSettings(ProcessSettings):
         # network's word alone: allowed only on a developer's machine.
         if self.environment != "development" and self.identity_public_keys_file is None:
             raise ValueError("IDENTITY_PUBLIC_KEYS_FILE is required outside development")
+        # Each worker remembers the nonces it accepted: without a shared store, a
+        # call accepted by one worker could be replayed against another.
+        if self.workers > 1 and self.identity_public_keys_file and not self.nonce_store_url:
+            raise ValueError(
+                "WORKERS > 1 needs NONCE_STORE_URL: every worker must see the nonces"
+                " the others accepted"
+            )
         return self
 
     def table_name(self, logical_name: str) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import time
 
 import structlog
+from prometheus_client import Counter, Histogram
 from starlette.types import Receive, Scope, Send
 
 from cnop_common import tracing
@@ -63,11 +64,13 @@ class Gateway:
         self.readiness = Readiness(self.upstreams)
         self.gate: AuthGate | None = None
         self.handlers = {"logout": self._logout, "login": self._login, "proxy": self._forward}
+        self._series: dict[tuple[str, str, int], tuple[Counter, Histogram]] = {}
 
     async def startup(self) -> None:
         """Open the connection pool and one breaker per upstream."""
         self.upstreams.update(build_upstreams(self.settings))
         self.gate = AuthGate(self.upstreams["auth"], self.cache, self.shared, self.signer)
+        self.shared.start()
 
     async def shutdown(self) -> None:
         """Close the connection pools."""
@@ -113,8 +116,16 @@ class Gateway:
 
     def _observe(self, call: Call, status: int, elapsed: float) -> None:
         method = call.scope["method"]
-        HTTP_REQUESTS.labels(SERVICE, call.route_label, method, str(status)).inc()
-        HTTP_LATENCY.labels(SERVICE, call.route_label, method).observe(elapsed)
+        counted = self._series.get((call.route_label, method, status))
+        if counted is None:
+            # Bound once per route, method and status (a few dozen): labels() per
+            # request is a dict lookup under a lock. Route labels are templates.
+            counted = self._series[(call.route_label, method, status)] = (
+                HTTP_REQUESTS.labels(SERVICE, call.route_label, method, str(status)),
+                HTTP_LATENCY.labels(SERVICE, call.route_label, method),
+            )
+        counted[0].inc()
+        counted[1].observe(elapsed)
         if call.route_label != "/health":
             access_log.info(
                 "request",

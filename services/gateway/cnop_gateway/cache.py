@@ -115,6 +115,10 @@ class ValidationCache:
         while len(self._entries) > self.max_entries:
             self._entries.popitem(last=False)
 
+    def clear(self) -> None:
+        """Forget every validation (the revoked memory stays): each is asked of auth again."""
+        self._entries.clear()
+
     def evict(self, key: bytes) -> None:
         """Forget a token at once and refuse to cache it again (logout on this replica)."""
         self._entries.pop(key, None)

@@ -5,10 +5,10 @@ and the reservation it allows can never be split by another replica's.
 """
 
 # KEYS: the address's counter for this minute, [the token's revoked mark]
-# ARGV: the counter's lifetime in seconds
+# ARGV: the counter's lifetime in seconds, the requests to add (rate_batches.py)
 ADMIT = """
-local count = redis.call('INCR', KEYS[1])
-if count == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
+local count = redis.call('INCRBY', KEYS[1], ARGV[2])
+if count == tonumber(ARGV[2]) then redis.call('EXPIRE', KEYS[1], ARGV[1]) end
 if #KEYS < 2 then return {count, -1} end
 return {count, redis.call('EXISTS', KEYS[2])}
 """

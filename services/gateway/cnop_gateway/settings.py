@@ -55,9 +55,6 @@ class GatewaySettings(ProcessSettings):
     # local runner: the local web UI's; a cluster: the stack's domain, from the edge).
     cors_origins: Annotated[tuple[str, ...], NoDecode] = ()
     max_body_bytes: int = Field(default=1024 * 1024, ge=1024)
-    # Gateway processes sharing the port (cnop_common/workers.py): in a cluster, the
-    # pod's CPU limit in whole cores (the downward API), one process per core.
-    workers: int = Field(default=1, ge=1, le=64)
 
     @model_validator(mode="after")
     def _shared_limits_for_workers(self) -> Self:

@@ -50,6 +50,9 @@ from cnop_gateway.limits import (
     Quota,
     RateLimiter,
 )
+from cnop_gateway.rate_batches import RateBatches
+from cnop_gateway.revocations import CHANNEL as REVOCATIONS_CHANNEL
+from cnop_gateway.revocations import RevocationFeed
 
 log = get_logger("security")
 T = TypeVar("T")
@@ -120,13 +123,26 @@ class SharedLimits:
         self._merge = self.redis.register_script(MERGE) if self.redis else None
         self._skip_until = 0.0
         self._was_down = False  # a fallback happened: merge before the next shared call
+        self.batches = RateBatches(limiter.per_minute)
+        self.feed = RevocationFeed(self.redis, cache)
         if self.redis is not None:  # no store configured: no series, no alert
             STORE_UP.set(1)
 
+    def start(self) -> None:
+        """Start listening for revocations (in the running event loop)."""
+        self.feed.start()
+
     async def close(self) -> None:
-        """Release the connection pool."""
+        """Stop listening and release the connection pool."""
+        await self.feed.stop()
         if self.redis is not None:
             await self.redis.aclose()
+
+    def _store_trusted(self) -> bool:
+        """A store is configured, answered last time, and has nothing to catch up on."""
+        return (
+            self.redis is not None and not self._was_down and time.monotonic() >= self._skip_until
+        )
 
     async def _shared(
         self, operation: str, call: Callable[[Redis], Awaitable[T]], local: Callable[[], T]
@@ -173,18 +189,33 @@ class SharedLimits:
 
     async def admit(self, client_ip: str, token_key: bytes | None) -> Admission:
         """Count one request of `client_ip` in this minute across every replica and,
-        when it carries a bearer token, say whether that token was revoked."""
+        when it carries a bearer token, say whether that token was revoked.
+
+        No store call at all when this process may count the request on its own
+        (rate_batches.py) and, for a token, the revocations channel is live
+        (revocations.py): the common warm request."""
         limit = self.limiter.per_minute
+        window = int(self.clock() // 60)
+        if self._store_trusted() and (token_key is None or self.feed.live):
+            count = self.batches.admit_here(client_ip, window)
+            if count is not None:
+                revoked = None if token_key is None else self.cache.recently_revoked(token_key)
+                return Admission(self.limiter.quota(count, window), revoked)
 
         async def shared(_redis: Redis) -> Admission:
             assert self._admit is not None
-            window = int(self.clock() // 60)
             # Keyed by the budget too: replicas configured alike share one count,
             # a differently configured gateway (a test's) never eats into it.
             keys = [f"{PREFIX}rate:{limit}:{window}:{client_ip}"]
             if token_key is not None:
                 keys.append(_revoked_key(token_key))
-            count, revoked = await self._admit(keys=keys, args=[RATE_KEY_SECONDS])
+            amount = self.batches.take(client_ip, window)
+            try:
+                count, revoked = await self._admit(keys=keys, args=[RATE_KEY_SECONDS, amount])
+            except BaseException:
+                self.batches.settle(client_ip, window, amount, None)
+                raise
+            self.batches.settle(client_ip, window, amount, int(count))
             quota = self.limiter.quota(int(count), window)
             return Admission(quota, None if int(revoked) < 0 else bool(revoked))
 
@@ -265,11 +296,15 @@ class SharedLimits:
         )
 
     async def revoke(self, key: bytes) -> None:
-        """Mark a token revoked on every replica (and forget it here at once)."""
+        """Mark a token revoked on every replica (and forget it here at once): the mark
+        for processes that ask, and a message on the channel for those that listen."""
         self.cache.evict(key)
 
         async def shared(redis: Redis) -> None:
-            await redis.set(_revoked_key(key), b"1", ex=int(REVOKED_MEMORY_SECONDS))
+            async with redis.pipeline(transaction=False) as pipe:
+                pipe.set(_revoked_key(key), b"1", ex=int(REVOKED_MEMORY_SECONDS))
+                pipe.publish(REVOCATIONS_CHANNEL, key.hex())
+                await pipe.execute()
 
         await self._shared("revoke", shared, lambda: None)
 

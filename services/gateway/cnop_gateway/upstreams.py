@@ -56,6 +56,9 @@ class Upstream:
         self.session = session
         self.breaker = breaker
         self.timeout = aiohttp.ClientTimeout(total=timeout_seconds)
+        # Bound once: a labels() lookup per request is a dict lookup under a lock.
+        self._answered = UPSTREAM_LATENCY.labels(name, "answered")
+        self._failed = UPSTREAM_LATENCY.labels(name, "error")
 
     async def request(
         self, method: str, path_and_query: str, headers: dict[str, str], body: bytes
@@ -84,9 +87,9 @@ class Upstream:
                     response.close()
         except (aiohttp.ClientError, TimeoutError) as exc:
             self.breaker.record_failure()
-            UPSTREAM_LATENCY.labels(self.name, "error").observe(time.perf_counter() - started)
+            self._failed.observe(time.perf_counter() - started)
             raise UpstreamDown(self.name, self.breaker.retry_after()) from exc
-        UPSTREAM_LATENCY.labels(self.name, "answered").observe(time.perf_counter() - started)
+        self._answered.observe(time.perf_counter() - started)
         # A 502/504 means the upstream itself is unwell; 503 with a code is its
         # honest "my store is down" and must not open the gateway's breaker.
         if result.status in (502, 504):

@@ -7,4 +7,10 @@ from cnop_inventory.settings import InventorySettings
 
 if __name__ == "__main__":
     settings = InventorySettings()
-    serve_service(SERVICE, lambda: create_app(settings), settings)
+    serve_service(
+        SERVICE,
+        lambda: create_app(settings),
+        settings,
+        module="cnop_inventory",
+        workers=settings.workers,
+    )

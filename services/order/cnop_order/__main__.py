@@ -7,4 +7,10 @@ from cnop_order.settings import OrderSettings
 
 if __name__ == "__main__":
     settings = OrderSettings()
-    serve_service(SERVICE, lambda: create_app(settings), settings)
+    serve_service(
+        SERVICE,
+        lambda: create_app(settings),
+        settings,
+        module="cnop_order",
+        workers=settings.workers,
+    )

@@ -7,4 +7,10 @@ from cnop_user.settings import UserSettings
 
 if __name__ == "__main__":
     settings = UserSettings()
-    serve_service(SERVICE, lambda: create_app(settings), settings)
+    serve_service(
+        SERVICE,
+        lambda: create_app(settings),
+        settings,
+        module="cnop_user",
+        workers=settings.workers,
+    )

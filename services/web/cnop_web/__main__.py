@@ -7,4 +7,10 @@ from cnop_web.settings import WebSettings
 
 if __name__ == "__main__":
     settings = WebSettings()
-    serve_service(SERVICE, lambda: create_app(settings), settings)
+    serve_service(
+        SERVICE,
+        lambda: create_app(settings),
+        settings,
+        module="cnop_web",
+        workers=settings.workers,
+    )

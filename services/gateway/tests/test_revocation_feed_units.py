@@ -1,0 +1,77 @@
+"""When a gateway process trusts its memory of revocations (cnop_gateway/revocations.py):
+only while its latest heartbeat heard was sent at most STALE_SECONDS ago."""
+
+import time
+
+import pytest
+
+from cnop_gateway.cache import Identity, ValidationCache, token_key
+from cnop_gateway.revocations import CHANNEL, STALE_SECONDS, RevocationFeed
+
+pytestmark = pytest.mark.unit
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def feed() -> tuple[RevocationFeed, ValidationCache, Clock]:
+    clock = Clock()
+    cache = ValidationCache(bound_seconds=30, max_entries=10)
+    return RevocationFeed(None, cache, clock=clock), cache, clock
+
+
+def test_nothing_heard_means_no_trust():
+    revocations, _cache, _clock = feed()
+    assert not revocations.live
+
+
+def test_trust_lasts_stale_seconds_from_when_the_heartbeat_was_sent():
+    revocations, _cache, clock = feed()
+    sent = clock.now
+    clock.now += 0.3  # it took its time to come back
+    revocations._apply(revocations.heartbeat_channel.encode(), repr(sent).encode())
+    assert revocations.live
+    clock.now = sent + STALE_SECONDS
+    assert revocations.live
+    clock.now = sent + STALE_SECONDS + 0.001
+    assert not revocations.live
+
+
+def test_an_older_heartbeat_arriving_late_does_not_move_trust_back():
+    revocations, _cache, clock = feed()
+    revocations._apply(revocations.heartbeat_channel, repr(clock.now))
+    revocations._apply(revocations.heartbeat_channel, repr(clock.now - 5))
+    clock.now += STALE_SECONDS
+    assert revocations.live
+
+
+def test_another_process_heartbeat_does_not_count():
+    revocations, _cache, clock = feed()
+    revocations._apply("cnop:gw:heartbeat:someone-else", repr(clock.now))
+    assert not revocations.live
+
+
+def test_a_revocation_message_evicts_the_token_and_remembers_it():
+    revocations, cache, _clock = feed()
+    key = token_key("a.b.c")
+    cache.put(key, Identity("alice", "customer", int(time.time()) + 300))
+    assert cache.get(key) is not None
+    revocations._apply(CHANNEL.encode(), key.hex().encode())
+    assert cache.get(key) is None
+    assert cache.recently_revoked(key)
+
+
+def test_a_malformed_message_changes_nothing():
+    revocations, cache, _clock = feed()
+    key = token_key("a.b.c")
+    cache.put(key, Identity("alice", "customer", int(time.time()) + 300))
+    assert cache.get(key) is not None
+    revocations._apply(CHANNEL, "not hex")
+    revocations._apply(revocations.heartbeat_channel, "not a time")
+    assert cache.get(key) is not None
+    assert not revocations.live
