@@ -37,7 +37,9 @@ from pathlib import Path
 import httpx
 
 from cnop_loadtests import profile
+from cnop_loadtests.server_compare import granian_command
 from cnop_platform.local.ports import PLATFORMS, admin_port, extra
+from cnop_platform.local.processes import end
 from cnop_platform.local.runner import LocalPlatform
 from tests.helpers import GATEWAY_MARKERS, extra_process, gateway_user, running_platform
 
@@ -55,6 +57,8 @@ GATEWAY_TRIVIAL_PORT = extra("bench: gateway in front of the trivial upstream")
 # The same gateways with two worker processes sharing the port (cnop_common/workers.py).
 TWO_WORKERS_PORT = extra("bench: gateway, two workers")
 TWO_WORKERS_TRIVIAL_PORT = extra("bench: gateway, two workers, in front of the trivial upstream")
+# The same application under granian instead of uvicorn (server_compare.py).
+GRANIAN_TRIVIAL_PORT = extra("bench: gateway under granian, in front of the trivial upstream")
 PATH = "/api/v1/balance"
 TRIVIAL_URL = f"http://127.0.0.1:{TRIVIAL_PORT}"
 TRIVIAL_BODY = '{"current_balance":"100.00","available_balance":"100.00"}'
@@ -277,6 +281,7 @@ def main(argv: list[str] | None = None) -> int:
                 USER_URL=TRIVIAL_URL,
                 WORKERS="2",
             ) as two_workers_trivial,
+            granian_gateway(platform) as granian_trivial,
         ):
             targets = (
                 gateway,
@@ -287,6 +292,7 @@ def main(argv: list[str] | None = None) -> int:
                 doors["cached_trivial"],
                 gateway_trivial,
                 two_workers_trivial,
+                granian_trivial,
             )
             for url in (f"{target}{PATH}" for target in targets):
                 check = httpx.get(url, headers=auth)
@@ -306,9 +312,12 @@ def main(argv: list[str] | None = None) -> int:
                 ]
                 report(results, args)
             if args.tables in ("both", "front"):
-                front_doors = measure_front_doors(
-                    args, auth, doors, gateway_trivial, two_workers_trivial
-                )
+                gateways = {
+                    "uvicorn": gateway_trivial,
+                    "two": two_workers_trivial,
+                    "granian": granian_trivial,
+                }
+                front_doors = measure_front_doors(args, auth, doors, gateways)
                 report_front_doors(front_doors, args)
                 if args.profile is not None:
                     print()
@@ -316,14 +325,50 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
+@contextmanager
+def granian_gateway(platform: LocalPlatform) -> Iterator[str]:
+    """The gateway's application under granian, in front of the trivial upstream."""
+    env = platform.environment("gateway")
+    env.update(
+        {
+            "PORT": str(GRANIAN_TRIVIAL_PORT),
+            "ADMIN_PORT": str(admin_port(GRANIAN_TRIVIAL_PORT)),
+            "USER_URL": TRIVIAL_URL,
+            "WORKERS": "1",
+        }
+    )
+    output = (platform.root / "log" / "granian.out").open("ab")
+    process = subprocess.Popen(
+        granian_command("127.0.0.1", GRANIAN_TRIVIAL_PORT),
+        env=env,
+        stdout=output,
+        stderr=subprocess.STDOUT,
+    )
+    url = f"http://127.0.0.1:{GRANIAN_TRIVIAL_PORT}"
+    try:
+        for _ in range(150):
+            if process.poll() is not None:
+                raise RuntimeError(f"granian exited with {process.returncode}")
+            try:
+                if httpx.get(f"{url}/health", timeout=1.0).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.2)
+        yield url
+    finally:
+        end(process)
+        output.close()
+
+
 def measure_front_doors(
     args: argparse.Namespace,
     auth: dict[str, str],
     doors: dict[str, str],
-    gateway: str,
-    two_workers: str,
+    gateways: dict[str, str],
 ) -> list[Result]:
-    """The front-door-only runs; the one-worker gateway's under py-spy with --profile."""
+    """The front-door-only runs; the one-worker gateway's under py-spy with --profile.
+    `gateways`: the base URLs of ours in front of the trivial upstream, by kind."""
+    gateway, two_workers, granian = gateways["uvicorn"], gateways["two"], gateways["granian"]
     one = argparse.Namespace(**{**vars(args), "connections": 1})
     trivial = f"{doors['trivial']}/balance"
     recorder = (
@@ -337,6 +382,7 @@ def measure_front_doors(
         results.append(run_wrk("gateway, 1 conn", f"{gateway}{PATH}", auth, one))
     results += [
         run_wrk("gateway, 2 workers", f"{two_workers}{PATH}", auth, args),
+        run_wrk("gateway under granian", f"{granian}{PATH}", auth, args),
         run_wrk("nginx, auth cached", f"{doors['cached_trivial']}{PATH}", auth, args),
         run_wrk("trivial direct, 1 conn", trivial, {}, one),
         run_wrk("nginx cached, 1 conn", f"{doors['cached_trivial']}{PATH}", auth, one),
@@ -431,6 +477,10 @@ def report_front_doors(results: list[Result], args: argparse.Namespace) -> None:
         ratio_line(
             "gateway 2 workers / 1 worker throughput",
             two.requests_per_second / gateway.requests_per_second,
+        ),
+        ratio_line(
+            "granian / uvicorn throughput (1 process)",
+            by_name["gateway under granian"].requests_per_second / gateway.requests_per_second,
         ),
     ):
         print(line)

@@ -12,12 +12,14 @@ import psutil
 
 @dataclass(frozen=True, slots=True)
 class Sample:
-    """One process at one moment: CPU in percent of one core, resident memory in MiB."""
+    """One process at one moment: CPU in percent of one core, resident memory in MiB.
+    `cores`: how many cores it can use (its worker processes; one for a single process)."""
 
     at: float
     name: str
     cpu_percent: float
     rss_mib: float
+    cores: int = 1
 
 
 class ProcessSampler:
@@ -53,7 +55,9 @@ class ProcessSampler:
             for name, processes in self._processes.items():
                 cpu = sum(_cpu(process) for process in processes)
                 rss = sum(_rss(process) for process in processes)
-                self.samples.append(Sample(now, name, cpu, rss / 2**20))
+                # A supervisor of N workers (cnop_common/workers.py) can use N cores.
+                cores = max(1, len(processes) - 1)
+                self.samples.append(Sample(now, name, cpu, rss / 2**20, cores))
 
 
 def _cpu(process: psutil.Process) -> float:
@@ -72,15 +76,17 @@ def _rss(process: psutil.Process) -> float:
 
 @dataclass(frozen=True, slots=True)
 class Usage:
-    """A process over a span of time: mean and peak CPU, peak memory."""
+    """A process over a span of time: mean and peak CPU, peak memory, cores it can use."""
 
     name: str
     mean_cpu: float
     peak_cpu: float
     peak_rss_mib: float
+    cores: int = 1
 
 
-# A Python service runs its requests on one core: near 100 % of a core it is saturated.
+# A Python service process runs its requests on one core: near 100 % of a core it is
+# saturated; a service of N worker processes, near N cores.
 SATURATED_CPU_PERCENT = 85.0
 
 
@@ -96,6 +102,7 @@ def usage_between(samples: list[Sample], start: float, end: float) -> dict[str, 
             sum(s.cpu_percent for s in taken) / len(taken),
             max(s.cpu_percent for s in taken),
             max(s.rss_mib for s in taken),
+            max(s.cores for s in taken),
         )
         for name, taken in by_name.items()
     }
@@ -104,9 +111,9 @@ def usage_between(samples: list[Sample], start: float, end: float) -> dict[str, 
 def first_saturated(spans: list[dict[str, Usage]]) -> str | None:
     """The process that saturates first across rising spans; else the busiest in the last one."""
     for span in spans:
-        busy = [u for u in span.values() if u.mean_cpu >= SATURATED_CPU_PERCENT]
+        busy = [u for u in span.values() if u.mean_cpu >= SATURATED_CPU_PERCENT * u.cores]
         if busy:
-            return max(busy, key=lambda u: u.mean_cpu).name
+            return max(busy, key=lambda u: u.mean_cpu / u.cores).name
     if spans and spans[-1]:
-        return max(spans[-1].values(), key=lambda u: u.mean_cpu).name
+        return max(spans[-1].values(), key=lambda u: u.mean_cpu / u.cores).name
     return None

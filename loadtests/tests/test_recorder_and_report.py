@@ -79,3 +79,18 @@ def test_reports_carry_the_verdict():
     figures = summary(result)
     assert figures["knee_rps"] == 20.0
     assert figures["passed"] is False
+
+
+def test_a_service_of_several_workers_saturates_near_as_many_cores():
+    # The gateway's two workers at 150 % of a core: three quarters busy, not saturated;
+    # a one-process service at 90 % is.
+    samples = [Sample(1000.5 + s, "gateway", 150.0, 160.0, cores=2) for s in range(10)]
+    samples += [Sample(1000.5 + s, "user", 90.0, 130.0) for s in range(10)]
+    assert first_saturated([usage_between(samples, 1000, 1011)]) == "user"
+    alone = [sample for sample in samples if sample.name == "gateway"]
+    assert (
+        first_saturated([usage_between(alone, 1000, 1011)]) == "gateway"
+    )  # busiest, not saturated
+    busier = [Sample(1000.5 + s, "gateway", 180.0, 160.0, cores=2) for s in range(10)]
+    assert usage_between(busier, 1000, 1011)["gateway"].cores == 2
+    assert first_saturated([usage_between(busier + samples[10:], 1000, 1011)]) == "gateway"

@@ -95,11 +95,14 @@ def test_a_cached_validation_costs_auth_nothing(local_platform, gateway_url):
         member = gateway_user(gateway_url, "budgetauth")
         headers = {"Authorization": f"Bearer {member.token}"}
         balance = f"{gateway}/api/v1/balance"
-        first = _validations(local_platform)
-        assert httpx.get(balance, headers=headers, trust_env=False).status_code == 200
-        before = _validations(local_platform)  # validated once, now cached
-        assert before > first  # the count sees a validation, so its silence below means one
-        for _ in range(5):
-            assert httpx.get(balance, headers=headers, trust_env=False).status_code == 200
+        # One kept-alive connection: one worker process, whose cache this is (each
+        # of a gateway's workers validates a token once per bound).
+        with httpx.Client(trust_env=False) as client:
+            first = _validations(local_platform)
+            assert client.get(balance, headers=headers).status_code == 200
+            before = _validations(local_platform)  # validated once, now cached
+            assert before > first  # the count sees a validation, so its silence means one
+            for _ in range(5):
+                assert client.get(balance, headers=headers).status_code == 200
         assert _validations(local_platform) == before
         member.close()

@@ -48,6 +48,7 @@ EXTRA_PROCESSES = {
     "bench: gateway in front of the trivial upstream": 12_380,
     "bench: gateway, two workers": 12_181,
     "bench: gateway, two workers, in front of the trivial upstream": 12_381,
+    "bench: gateway under granian, in front of the trivial upstream": 12_382,
     "otlp: inventory": 18_111,
     "otlp: auth": 18_113,
     "revocation: auth with a rotated keyring": 18_103,
