@@ -102,11 +102,11 @@ verify: $(STAMP)
 capacity: $(STAMP)
 	$(PY) -m cnop_loadtests.run --shape $(or $(SHAPE),smoke) $(if $(TARGET),--target $(TARGET),--local-root var) $(ARGS)
 
-## bench: gateway vs backend vs nginx auth_request, plain and cached, and the front-door-only table (docs/performance.md)
+## bench: gateway (1 and 2 workers) vs backend vs nginx auth_request, plain and cached; the front-door-only table and the profile (docs/performance.md)
 bench: $(STAMP) store-runtime
 	@command -v nginx >/dev/null && command -v wrk >/dev/null || \
 	  { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk; }
-	$(PY) -m cnop_loadtests.gateway_bench
+	$(PY) -m cnop_loadtests.gateway_bench --profile var/bench/gateway.raw
 
 ## generate: rule YAML and dashboard JSON from the code (committed; tests check drift)
 generate: $(STAMP)

@@ -1,24 +1,30 @@
-"""Benchmark one authenticated GET (/api/v1/balance) through five front doors.
+"""Benchmark one authenticated GET (/api/v1/balance) through the front doors, in one run.
 
 1. the backend directly (with the gateway's headers, no authentication at all);
-2. our gateway with a warm validation cache;
-3. our gateway with the cache off (every request asks the auth service);
-4. Debian's nginx with `auth_request` to the same auth service (GET /auth/verify)
+2. our gateway with a warm validation cache, one worker process;
+3. the same with two worker processes on one port (cnop_common/workers.py);
+4. our gateway with the cache off (every request asks the auth service);
+5. Debian's nginx with `auth_request` to the same auth service (GET /auth/verify)
    in front of the same backend: the setup a user would pick instead;
-5. the same nginx with the auth answers cached (`proxy_cache` on the auth
+6. the same nginx with the auth answers cached (`proxy_cache` on the auth
    subrequest, keyed by the Authorization header, valid 5 s like our cache):
    the strongest nginx setup, the figure to beat.
 
-Then the front-door-only table: the same front doors in front of a trivial
-upstream that answers from memory (nginx `return 200`), so the store's ~5 ms
-per read no longer hides what the front door itself costs.
+The store is warmed up first (a JVM: its reads get about twice as fast once
+compiled). Then the front-door-only table: the same front doors in front of a
+trivial upstream that answers from memory (nginx `return 200`), so the store no
+longer hides what the front door itself costs; there also the gateway's
+application under granian instead of uvicorn (server_compare.py). With
+`--profile FILE`, py-spy records the one-worker front-door gateway meanwhile and
+the share of each part of a request is printed (profile.py).
 
-Same load generator (wrk), same connections, threads and duration for all, in
-one run on one machine; it prints requests/s, p50 and p99, and the ratios.
+Same load generator (wrk), same connections, threads and duration for all; it
+prints requests/s, p50 and p99, and the ratios with the aims of issue 23.
 Figures, not a pass/fail test: docs/performance.md records a run.
 
     make bench                      # installs nginx and wrk if missing, then runs this
     .venv/bin/python -m cnop_loadtests.gateway_bench --duration 15 --connections 32
+    .venv/bin/python -m cnop_loadtests.gateway_bench --tables front --profile var/bench/gw.raw
 """
 
 from __future__ import annotations
@@ -130,6 +136,7 @@ http {{
 }}
 """
 _UNITS = {"us": 1e-6, "ms": 1e-3, "s": 1.0}
+STORE_WARM_UP_SECONDS = 20
 
 
 @dataclass(frozen=True)
@@ -300,6 +307,11 @@ def main(argv: list[str] | None = None) -> int:
                     print(f"setup error: {url} answered {check.status_code}", file=sys.stderr)
                     return 1
             if args.tables in ("both", "store"):
+                # DynamoDB Local is a JVM: it serves reads about twice as fast once its
+                # JIT has warmed up (docs/capacity.md). Unwarmed, the first target
+                # measured (the backend direct) would pay for it alone.
+                warm_up = argparse.Namespace(**{**vars(args), "duration": STORE_WARM_UP_SECONDS})
+                run_wrk("store warm-up", f"{platform.url('user')}/balance", direct_headers, warm_up)
                 results = [
                     run_wrk(
                         "backend direct", f"{platform.url('user')}/balance", direct_headers, args

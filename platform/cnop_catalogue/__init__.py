@@ -57,8 +57,8 @@ ALERTMANAGER_PORT = 9093
 # Admin ports: 94xx for the backends (8000 + 1400 + n), so no two test platforms
 # whose offsets differ by a round thousand land on each other's ports.
 COMPONENTS: tuple[Component, ...] = (
-    Component("inventory", "cnop_inventory", 8001, 9401, footprint=Footprint(1.4, 71)),
-    Component("auth", "cnop_auth", 8003, 9403, uses_store=True, footprint=Footprint(0.8, 92)),
+    Component("inventory", "cnop_inventory", 8001, 9401, footprint=Footprint(1.1, 93)),
+    Component("auth", "cnop_auth", 8003, 9403, uses_store=True, footprint=Footprint(0.6, 104)),
     Component(
         "user",
         "cnop_user",
@@ -66,7 +66,7 @@ COMPONENTS: tuple[Component, ...] = (
         9400,
         peers=("inventory", "auth"),
         uses_store=True,
-        footprint=Footprint(5.3, 118),
+        footprint=Footprint(3.8, 165),
     ),
     Component(
         "order",
@@ -75,7 +75,7 @@ COMPONENTS: tuple[Component, ...] = (
         9402,
         peers=("inventory",),
         uses_store=True,
-        footprint=Footprint(2.0, 86),
+        footprint=Footprint(1.5, 110),
     ),
     Component(
         "gateway",
@@ -86,12 +86,12 @@ COMPONENTS: tuple[Component, ...] = (
         public=True,
         # Two processes (and their supervisor): the gateway's cost per request is
         # Python CPU, so a second core doubles what one replica can front.
-        footprint=Footprint(1.5, 160, workers=2),
+        footprint=Footprint(1.3, 220, workers=2),
     ),
     # The browser's server: pages, and /api/v1 forwarded to the gateway. Not
     # `public`: the gateway is the only Service with a load balancer; people
     # reach the UI through a port-forward, or the stack's TLS Ingress (webIngress).
-    Component("web", "cnop_web", 3000, 9300, peers=("gateway",), footprint=Footprint(0.1, 67)),
+    Component("web", "cnop_web", 3000, 9300, peers=("gateway",), footprint=Footprint(0.1, 75)),
 )
 
 BY_NAME = {component.name: component for component in COMPONENTS}
