@@ -6,7 +6,8 @@ import json
 
 import pytest
 
-from cnop_dashboards.generate import GENERATED, render
+from cnop_dashboards.catalogue import query_link
+from cnop_dashboards.generate import CATALOGUE, GENERATED, render, render_catalogue
 
 pytestmark = pytest.mark.unit
 
@@ -71,3 +72,25 @@ def test_panel_ids_are_unique_per_dashboard(dashboards):
     for name, board in dashboards.items():
         ids = [panel["id"] for panel in board["panels"]]
         assert len(ids) == len(set(ids)), name
+
+
+def test_the_catalogue_page_matches_the_code():
+    assert CATALOGUE.read_text(encoding="utf-8") == render_catalogue(), (
+        "docs/dashboards.md is stale: run `make generate`"
+    )
+
+
+def test_the_catalogue_names_every_panel_with_its_unit_and_a_local_query(dashboards):
+    page = render_catalogue()
+    for board in dashboards.values():
+        assert f"## {board['title']}" in page
+        for panel in board["panels"]:
+            assert f"### {panel['title']}" in page
+            for target in panel["targets"]:
+                assert target["expr"] in page
+                assert query_link(target["expr"]) in page
+    # The local Prometheus cannot read Grafana's variables: the links carry none.
+    links = [line for line in page.splitlines() if "run locally" in line]
+    assert links
+    assert not any("__rate_interval" in line for line in links)
+    assert "Unit: requests per second." in page

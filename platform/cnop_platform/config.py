@@ -8,6 +8,7 @@ program under mocks, so both paths see identical values.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any, Literal, get_origin
 
@@ -19,6 +20,14 @@ STACKS = Path(__file__).resolve().parents[1] / "stacks"
 NAMESPACE = "cnop"
 # The image names of the app layer that Argo CD rewrites to a registry and digest.
 IMAGE_NAMESPACE = "cnop"
+
+
+def _acm_region(arn: str) -> str:
+    """The region of an ACM certificate ARN (arn:aws:acm:<region>:<account>:certificate/<id>)."""
+    match = re.fullmatch(r"arn:aws[\w-]*:acm:([a-z0-9-]+):\d{12}:certificate/[\w-]+", arn)
+    if match is None:
+        raise ValueError(f"tlsCertificateArn is not an ACM certificate ARN: {arn!r}")
+    return match.group(1)
 
 
 class StackConfig(BaseModel):
@@ -134,6 +143,16 @@ class StackConfig(BaseModel):
             raise ValueError("webCdn needs webIngress (the CDN's origin is the web UI's ALB)")
         if self.web_cdn and not self.cdn_certificate_arn:
             raise ValueError("webCdn needs cdnCertificateArn (an ACM certificate in us-east-1)")
+        if self.tls_certificate_arn:
+            # An NLB's or ALB's listener takes a certificate of its own region only: a
+            # certificate requested elsewhere fails the first `pulumi up` at the listener.
+            region = _acm_region(self.tls_certificate_arn)
+            if region != self.aws_region:
+                raise ValueError(
+                    f"tlsCertificateArn is an ACM certificate in {region}, but the stack"
+                    f" deploys to {self.aws_region} (aws:region in Pulumi.<stack>.yaml):"
+                    f" request it in {self.aws_region}"
+                )
         return self
 
     @property

@@ -45,7 +45,6 @@ RENDER_STAND_INS = {
     "cnop:apiDomain": f"api.{STAND_IN}.invalid",
     "cnop:hostedZoneId": "Z00000000STANDIN",
     "cnop:gitRepo": f"https://{STAND_IN}.invalid/cnop.git",
-    "cnop:tlsCertificateArn": f"arn:aws:acm:eu-west-1:000000000000:certificate/{STAND_IN}",
     "cnop:cdnCertificateArn": f"arn:aws:acm:us-east-1:000000000000:certificate/{STAND_IN}",
     "cnop:apiAccessCidrs": '["192.0.2.0/24"]',
     "cnop:clusterAdmins": f'["arn:aws:iam::000000000000:role/{STAND_IN}"]',
@@ -138,9 +137,13 @@ def _computed(typ: str, name: str, inputs: dict[str, Any]) -> dict[str, Any]:
 
 def render_config(stack: str, overrides: dict[str, str] | None = None) -> dict[str, str]:
     """The config a render runs with: stand-ins, the stack file, then `overrides`."""
+    stack_file = stack_file_config(stack)
+    # The load balancers' certificate is one of the stack's own region (config.py).
+    region = stack_file.get("aws:region", "us-east-1")
     return {
         **RENDER_STAND_INS,
-        **stack_file_config(stack),
+        "cnop:tlsCertificateArn": f"arn:aws:acm:{region}:000000000000:certificate/{STAND_IN}",
+        **stack_file,
         "cnop:authSigningKeys": RENDER_KEYRING,
         **(overrides or {}),
     }

@@ -7,8 +7,13 @@ alert can fire within seconds.
 
 from __future__ import annotations
 
+import io
 import json
+import re
 import secrets
+import shutil
+import subprocess
+from contextlib import redirect_stdout
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
@@ -20,6 +25,7 @@ import yaml
 from cnop_alerts.generate import render as render_rules
 from cnop_alerts.model import CHECKOUT_RUNBOOKS
 from cnop_dashboards.generate import GENERATED as DASHBOARDS
+from cnop_platform.local.__main__ import print_status
 from cnop_platform.local.logs import matching_lines
 from cnop_platform.local.ports import PLATFORMS
 from cnop_platform.local.runner import start, stop, wait_ready
@@ -195,3 +201,62 @@ def test_stopping_auth_makes_the_auth_down_alert_reach_alertmanager(platform, tr
     finally:
         start(platform, "auth")
         wait_ready(platform, "auth")
+
+
+# A URL as the README and `make up` write it (up to a space, quote, backtick or bracket).
+LOCAL_URL = re.compile(r"http://127\.0\.0\.1:(\d+)([^\s`'\")*|,]*)")
+
+
+def printed_urls(platform) -> set[str]:
+    """Every URL `make up` prints (its status lines), the README and the dashboards'
+    catalogue name, moved to this platform's ports (theirs are `make up`'s, offset 0)."""
+    status = io.StringIO()
+    with redirect_stdout(status):
+        print_status(platform)
+    readme = (REPO / "README.md").read_text()
+    # The dashboards' catalogue links each query to `make up`'s Prometheus too.
+    catalogue = (REPO / "docs" / "dashboards.md").read_text()
+    urls = set()
+    for text, shift in (
+        (status.getvalue(), 0),
+        (readme, platform.port_offset),
+        (catalogue, platform.port_offset),
+    ):
+        for port, path in LOCAL_URL.findall(text):
+            urls.add(f"http://127.0.0.1:{int(port) + shift}{path.rstrip('.:;')}")
+    return urls
+
+
+def test_every_url_the_readme_and_make_up_print_opens(platform):
+    urls = printed_urls(platform)
+    # The pages a newcomer opens first are among them.
+    for page in ("/classic/graph", "/classic/alerts", "/api/v2/alerts"):
+        assert any(url.endswith(page) for url in urls), page
+    refused = []
+    for url in sorted(urls):
+        if url == platform.url("store"):
+            # The store's endpoint is for DynamoDB clients: it answers, not a page.
+            ok = httpx.get(url, trust_env=False).status_code < 500
+        elif url.endswith("/api/v1"):
+            # The API's base, for the README's curl lines: its first public answer.
+            ok = httpx.get(f"{url}/inventory/assets", trust_env=False).status_code == 200
+        else:
+            ok = httpx.get(url, trust_env=False, follow_redirects=True).status_code == 200
+        if not ok:
+            refused.append(url)
+    assert refused == []
+
+
+def test_the_amtool_commands_the_readme_and_make_up_print_work(platform):
+    alertmanager = platform.url("alertmanager")
+    amtool = shutil.which("amtool")  # Debian's prometheus-alertmanager package has it
+    assert amtool is not None
+    for what in ("alert", "silence"):
+        done = subprocess.run(
+            [amtool, f"--alertmanager.url={alertmanager}", what, "query"],
+            capture_output=True,
+            text=True,
+            timeout=30,
+            check=False,
+        )
+        assert done.returncode == 0, done.stderr

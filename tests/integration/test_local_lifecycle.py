@@ -13,6 +13,7 @@ import os
 import shutil
 import signal
 import socket
+from dataclasses import dataclass
 from decimal import Decimal
 from functools import partial
 from pathlib import Path
@@ -155,20 +156,34 @@ def _back(platform: LocalPlatform, name: str, killed: int) -> bool:
     return running_pid(platform, name) not in (None, killed) and is_ready(platform, name)
 
 
-def _trade_succeeds(gateway: str, username: str, key: str) -> bool:
+@dataclass(frozen=True)
+class Attempt:
+    """One try at a trade: truthy when it went through, and what was answered if not
+    (eventually() returns the last one, so a failing test says why)."""
+
+    ok: bool
+    detail: str
+
+    def __bool__(self) -> bool:
+        return self.ok
+
+
+def _trade_succeeds(gateway: str, username: str, key: str) -> Attempt:
     try:
         answer = login(gateway, username)
         if answer.status_code != 200:
-            return False
+            return Attempt(False, f"login: {answer.status_code} {answer.text[:300]}")
         user = GatewayUser(gateway, username, answer.json()["access_token"])
         bought = user.post(
             "/orders",
             json={"asset_id": "BTC", "order_type": "market_buy", "quantity": "0.001"},
             headers={"Idempotency-Key": key},
         )
-        return bought.status_code in (200, 201)
-    except httpx.HTTPError:
-        return False
+        return Attempt(
+            bought.status_code in (200, 201), f"order: {bought.status_code} {bought.text[:300]}"
+        )
+    except httpx.HTTPError as exc:
+        return Attempt(False, f"{type(exc).__name__}: {exc}")
 
 
 def test_the_store_is_reachable_from_loopback_only(local_platform):

@@ -236,6 +236,7 @@ def _aws_config():
         "appsVia": "argocd",
         "apiAccessCidrs": ["192.0.2.0/24"],
         "clusterAdmins": ["arn:aws:iam::111122223333:role/ci"],
+        "awsRegion": "eu-west-1",
         "tlsCertificateArn": "arn:aws:acm:eu-west-1:111122223333:certificate/x",
         "apiDomain": "api.shop.test",
         "hostedZoneId": "Z0123456789ABC",
@@ -499,3 +500,22 @@ def test_a_private_repository_is_cloned_with_the_token_kept_as_a_secret():
     assert data["value"]["url"] == RENDER_STAND_INS["cnop:gitRepo"]
     assert data["value"]["username"] == "ci-bot"
     assert data["value"]["password"] == "ghp_standin"
+
+
+@pytest.mark.parametrize(
+    ("arn", "message"),
+    [
+        (
+            "arn:aws:acm:us-east-1:111122223333:certificate/x",
+            "ACM certificate in us-east-1, but the stack deploys to eu-west-1",
+        ),
+        ("arn:aws:iam::111122223333:role/ci", "not an ACM certificate ARN"),
+        ("not-an-arn", "not an ACM certificate ARN"),
+    ],
+)
+def test_the_tls_certificate_must_be_in_the_stacks_region(arn, message):
+    # docs/deploying.md: the region is aws:region of Pulumi.<stack>.yaml, and the
+    # load balancers' certificate is requested there.
+    with pytest.raises(ValidationError, match=message):
+        StackConfig.model_validate({**_aws_config(), "tlsCertificateArn": arn})
+    assert StackConfig.model_validate(_aws_config()).aws_region == "eu-west-1"

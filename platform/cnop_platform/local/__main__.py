@@ -18,6 +18,7 @@ import sys
 from pathlib import Path
 
 from cnop_catalogue import COMPONENTS
+from cnop_platform.local.monitoring import ALERTMANAGER, PROMETHEUS
 from cnop_platform.local.runner import (
     LocalPlatform,
     StartupError,
@@ -118,7 +119,8 @@ def print_status(platform: LocalPlatform) -> None:
         print("the local platform is not running (make up starts it)")
         return
     restarts = keeper.restarts()
-    print(f"{'process':<14}{'url':<25}{'state':<11}{'pid':<8}{'restarts':<10}last exit")
+    width = max(len(platform.page_url(name)) for name in platform.names()) + 2
+    print(f"{'process':<14}{'open':<{width}}{'state':<11}{'pid':<8}{'restarts':<10}last exit")
     for name in platform.names():
         pid = running_pid(platform, name)
         if pid:
@@ -132,10 +134,30 @@ def print_status(platform: LocalPlatform) -> None:
         if record.get("state", "running") != "running":
             last_exit += f" [{record['state']}]"
         print(
-            f"{name:<14}{platform.url(name):<25}{shown:<11}{pid or '-'!s:<8}"
+            f"{name:<14}{platform.page_url(name):<{width}}{shown:<11}{pid or '-'!s:<8}"
             f"{record.get('restarts', 0):<10}{last_exit}"
         )
     print(f"logs: {platform.output_file('<process>')}; restarts: {keeper.restart_log}")
+    for line in where_to_look(platform):
+        print(line)
+
+
+def where_to_look(platform: LocalPlatform) -> list[str]:
+    """The pages and commands a person uses next (every URL here opens: a test fetches it)."""
+    lines = [
+        f"web UI:        {platform.page_url('web')}",
+        f"API:           {platform.page_url('gateway')}   (every route: docs/api.md)",
+    ]
+    if platform.monitoring:
+        prometheus = platform.url(PROMETHEUS)
+        alertmanager = platform.url(ALERTMANAGER)
+        lines += [
+            f"Prometheus:    {prometheus}/classic/graph",
+            f"alerts:        {prometheus}/classic/alerts",
+            f"Alertmanager:  amtool --alertmanager.url={alertmanager} alert query"
+            f"   (no web UI in Debian's package; its API: {alertmanager}/api/v2/alerts)",
+        ]
+    return lines
 
 
 if __name__ == "__main__":

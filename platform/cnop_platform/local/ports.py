@@ -81,6 +81,7 @@ EXTRA_PROCESSES = {
     "workers: a gateway to stop": 18_882,
     "revocation feed: a limits store of its own": 18_883,
     "workers: user service of two workers": 18_884,
+    "refusals: order service with a small value cap": 18_885,
     # `make verify STACK=staging|prod`: kubectl port-forwards to the cluster's query APIs.
     "verify: prometheus port-forward": 18_990,
     "verify: loki port-forward": 18_991,

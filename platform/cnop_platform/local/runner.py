@@ -139,6 +139,27 @@ class LocalPlatform:
         scheme = "redis" if name == LIMITS_STORE else "http"
         return f"{scheme}://{HOST}:{self.port(name)}"
 
+    def page_url(self, name: str) -> str:
+        """What to open for a process: a page that answers 200 (what `make up` prints).
+
+        Debian's Prometheus 2.42 has no new UI (its JavaScript is not packaged):
+        its pages are under /classic/. Debian's Alertmanager has no web UI at
+        all: its API answers (amtool reads it). The gateway's root is no page;
+        the catalogue is its first public answer. The stores are addresses to
+        connect to, not pages."""
+        base = self.url(name)
+        pages = {
+            PROMETHEUS: "/classic/graph",
+            ALERTMANAGER: "/api/v2/status",
+            "gateway": "/api/v1/inventory/assets",
+            "web": "/",
+        }
+        if name in pages:
+            return base + pages[name]
+        if name in (STORE, LIMITS_STORE):
+            return base
+        return base + "/health"
+
     def admin_url(self, name: str) -> str:
         """Base URL of a component's admin port (/metrics)."""
         return f"http://{HOST}:{_component(name).admin_port + self.port_offset}"

@@ -79,7 +79,7 @@ class Trades:
 
         return respond_once(idempotency, commit)
 
-    def _priced(self, request: OrderRequest) -> tuple[AssetPrice, Decimal]:
+    def _priced(self, username: str, request: OrderRequest) -> tuple[AssetPrice, Decimal]:
         """The asset and the order's cash total, or the error that stops the order."""
         if request.order_type in LIMIT_TYPES:
             raise ApiError(
@@ -96,6 +96,11 @@ class Trades:
             raise ApiError(422, "ORDER_VALUE_TOO_SMALL", "Order value must be at least $0.01.")
         total = order_total(request.order_type, request.quantity, asset.price_usd)
         if total > self.value_cap:
+            # What the user has comes before what the rules allow (only this refusal
+            # reads; the transaction's conditions decide every order that passes).
+            lacking = self._lacking(username, request, total)
+            if lacking is not None:
+                raise lacking
             raise ApiError(
                 422,
                 "ORDER_VALUE_EXCEEDED",
@@ -103,10 +108,26 @@ class Trades:
             )
         return asset, total
 
+    def _lacking(self, username: str, request: OrderRequest, total: Decimal) -> ApiError | None:
+        """The refusal the transaction would give for what the user lacks, if anything."""
+        buy = request.order_type == "market_buy"
+        if buy:
+            item = self.store.get("get_balance", BALANCES.name, {"username": username})
+            has, needs = (Decimal(item["balance"]) if item else Decimal(0)), total
+        else:
+            key = {"username": username, "asset_id": request.asset_id}
+            item = self.store.get("get_holding", HOLDINGS.name, key)
+            has, needs = (Decimal(item["quantity"]) if item else Decimal(0)), request.quantity
+        if has >= needs:
+            return None
+        refusals = self._refusals(buy)
+        refusal = refusals["cash"] if buy else refusals["holding"]
+        return refusal if isinstance(refusal, ApiError) else None
+
     def _execute(
         self, username: str, request: OrderRequest, idempotency: IdempotentRequest | None
     ) -> dict[str, Any]:
-        asset, total = self._priced(request)
+        asset, total = self._priced(username, request)
         stamp = iso_z(utc_now())
         order_id = new_id("ord")
         order = {

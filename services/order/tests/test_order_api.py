@@ -100,9 +100,11 @@ def test_price_in_request_is_ignored_for_market_orders(funded: Clients):
         ({"order_type": "market_buy", "asset_id": "NOPE", "quantity": "1"}, 404, "ASSET_NOT_FOUND"),
         ({"order_type": "market_buy", "asset_id": "LUNC", "quantity": "1"}, 422, "ASSET_INACTIVE"),
         (
+            # Above the $10,000 cap and above the $1,000 the user has: what the user
+            # has is answered first (the cap alone: tests/integration/test_refusal_order.py).
             {"order_type": "market_buy", "asset_id": "BTC", "quantity": "1"},
             422,
-            "ORDER_VALUE_EXCEEDED",
+            "INSUFFICIENT_BALANCE",
         ),
         (
             {"order_type": "market_buy", "asset_id": "SHIB", "quantity": "0.001"},

@@ -70,6 +70,11 @@ class Balances:
 
         def commit() -> tuple[int, dict[str, Any]]:
             if amount > limit:
+                # What the user has comes before what the rules allow: withdrawing
+                # more than the balance is "insufficient", whatever the daily limit.
+                # (Only this refusal reads; a transaction checks both otherwise.)
+                if kind == "withdraw" and self._balance_below(username, amount):
+                    raise self._no_room(kind)
                 raise self._limit_error(kind, limit)
             return 201, self._commit(username, kind, amount, limit, idempotency)
 
@@ -128,11 +133,7 @@ class Balances:
         }
         if idempotency is not None:
             items[IDEMPOTENCY_ITEM] = idempotency.transact_put(201, body)
-        no_room = (
-            ApiError(422, "INSUFFICIENT_BALANCE", "Insufficient balance for this withdrawal.")
-            if kind == "withdraw"
-            else ApiError(404, "BALANCE_NOT_FOUND", "No balance for this user.")
-        )
+        no_room = self._no_room(kind)
         write_together(
             self.store,
             kind,
@@ -167,6 +168,19 @@ class Balances:
                 },
             }
         }
+
+    @staticmethod
+    def _no_room(kind: Movement) -> ApiError:
+        """The refusal when the balance's own condition fails (the first reason given)."""
+        if kind == "withdraw":
+            message = "Insufficient balance for this withdrawal."
+            return ApiError(422, "INSUFFICIENT_BALANCE", message)
+        return ApiError(404, "BALANCE_NOT_FOUND", "No balance for this user.")
+
+    def _balance_below(self, username: str, amount: Decimal) -> bool:
+        """True when the user's balance (read consistently) is under `amount`, or absent."""
+        item = self.store.get("get_balance", BALANCES.name, {"username": username})
+        return item is None or Decimal(item["balance"]) < amount
 
     @staticmethod
     def _limit_error(kind: Movement, limit: Decimal) -> ApiError:
