@@ -1,6 +1,9 @@
 """The shipped catalogue: at least 20 real assets with plausible prices, BTC among them."""
 
+import json
+import re
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 
@@ -136,3 +139,13 @@ def test_consistent_market_data_loads():
 def test_contradictory_market_data_stops_loading_and_says_why(changes, message):
     with pytest.raises(ValueError, match=message):
         Asset.model_validate(_btc(**changes))
+
+
+def test_every_description_takes_the_right_article():
+    # "a exchange crypto asset" read badly on the asset page (issue 24).
+    data = json.loads(Path(DEFAULT_CATALOGUE).read_text())
+    descriptions = [asset["description"] for asset in data["assets"]]
+    assert descriptions
+    wrong = [text for text in descriptions if re.search(r"\ba [aeiou]", text)]
+    wrong += [text for text in descriptions if re.search(r"\ban [^aeiou\s]", text)]
+    assert wrong == []
