@@ -345,6 +345,39 @@ def test_the_trade_page_links_each_asset_to_its_page(page, web):
     expect(page.locator("h1")).to_have_text("Bitcoin (BTC)")
 
 
-def test_an_unknown_asset_says_so(page, web):
+def test_an_unknown_asset_says_so_to_a_visitor_too(page, web):
     page.goto(f"{web}/assets/NOPE")
-    expect(page.get_by_role("alert")).to_contain_text("not found", ignore_case=True)
+    expect(page.locator("h1")).to_have_text("Asset not found")
+    page.click("#asset-missing >> text=See every asset and its price")
+    # The assets are on the trade page, which asks a visitor to log in first.
+    expect(page).to_have_url(re.compile(r"/login\?next=%2Ftrade$"))
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_after_registering_the_login_form_has_the_new_username(page, web, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    page.goto(f"{web}/register")
+    username = unique_username("ui")
+    for name, value in registration(username).items():
+        page.fill(f"#{name}", value)
+    page.click("#register-form button[type=submit]")
+    expect(page.get_by_role("status")).to_have_text("Account created. Log in to continue.")
+    expect(page.locator("#username")).to_have_value(username)
+    page.fill("#password", PASSWORD)
+    page.click("#login-form button[type=submit]")
+    expect(page).to_have_url(f"{web}/dashboard")
+
+
+@pytest.mark.parametrize("width", [390, 1280])
+def test_an_unknown_asset_says_so_and_leads_back_to_the_assets(page, web, width):
+    page.set_viewport_size({"width": width, "height": 900})
+    username = _registered(web)
+    page.goto(f"{web}/login")
+    _log_in(page, username)
+    expect(page).to_have_url(f"{web}/dashboard")
+    page.goto(f"{web}/assets/NOPE")
+    expect(page.locator("h1")).to_have_text("Asset not found")
+    expect(page.locator("#asset-missing")).to_contain_text("There is no asset called NOPE.")
+    page.click("#asset-missing >> text=See every asset and its price")
+    expect(page).to_have_url(f"{web}/trade")
+    expect(page.locator("#asset_id option[value=BTC]")).to_have_count(1)

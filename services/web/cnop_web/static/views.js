@@ -22,8 +22,10 @@ function loginBlockedMessage(error) {
 }
 
 async function login({ params, go }) {
+  // Just registered: the new username is filled in, the password is what is left to type.
+  const known = params.get("registered") ? params.get("username") : null;
   const form = el("form", { id: "login-form" },
-    field("Username", "username", { required: true, autocomplete: "username" }),
+    field("Username", "username", { required: true, autocomplete: "username", value: known }),
     field("Password", "password", { type: "password", required: true, autocomplete: "current-password" }),
     el("button", { type: "submit" }, "Log in"));
   const out = status();
@@ -58,7 +60,7 @@ async function register({ go }) {
   const out = status();
   onSubmit(form, out, async (data) => {
     await api("POST", "/auth/register", data);
-    go("/login?registered=1");
+    go(`/login?registered=1&username=${encodeURIComponent(data.username)}`);
   });
   return el("div", {}, el("h1", {}, "Create an account"), card(null, form, out));
 }
@@ -95,7 +97,17 @@ function assetLink(a) {
 // GET /inventory/assets/{id}: the original platform's market data, public.
 async function assetDetail({ path }) {
   const id = decodeURIComponent(path.slice("/assets/".length));
-  const a = (await api("GET", `/inventory/assets/${encodeURIComponent(id)}`)).data;
+  let a;
+  try {
+    a = (await api("GET", `/inventory/assets/${encodeURIComponent(id)}`)).data;
+  } catch (error) {
+    if (error.status !== 404) throw error;
+    // A mistyped or retired symbol: say so, and lead back to the assets that exist.
+    return el("div", { id: "asset-missing" },
+      el("h1", {}, "Asset not found"),
+      el("p", {}, `There is no asset called ${id}.`),
+      el("p", {}, el("a", { href: "/trade", "data-link": true }, "See every asset and its price")));
+  }
   const extreme = (value, percent, date) => el("span", {}, price(value), " ", change(percent), ` on ${day(date)}`);
   const supply = (value) => (value === null ? "—" : Number(value).toLocaleString("en-US"));
   const rows = [
