@@ -222,17 +222,24 @@ def _alive(pid: int) -> bool:
     return stat.rsplit(")", 1)[1].split()[0] != "Z"
 
 
-def test_workers_without_a_shared_limits_store_refuse_to_start(local_platform):
-    environment = local_platform.environment("gateway")
-    environment.update({"WORKERS": "2", "PORT": str(extra("workers: a gateway to stop"))})
-    environment.pop("LIMITS_STORE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "cnop_gateway"],
+def run_with_two_workers_without(platform, component: str, port_name: str, shared: str):
+    """Start `component` with WORKERS=2 but without the `shared` store's setting; its end."""
+    environment = platform.environment(component)
+    environment.update({"WORKERS": "2", "PORT": str(extra(port_name))})
+    environment.pop(shared, None)
+    return subprocess.run(
+        [sys.executable, "-m", f"cnop_{component}"],
         env=environment,
         capture_output=True,
         text=True,
         timeout=60,
         check=False,
+    )
+
+
+def test_workers_without_a_shared_limits_store_refuse_to_start(local_platform):
+    done = run_with_two_workers_without(
+        local_platform, "gateway", "workers: a gateway to stop", "LIMITS_STORE_URL"
     )
     assert done.returncode != 0
     assert "WORKERS > 1 needs LIMITS_STORE_URL" in done.stderr
@@ -293,16 +300,8 @@ def test_a_backend_of_two_workers_accepts_a_signed_call_once_whichever_worker_ge
 
 
 def test_a_backend_of_several_workers_needs_a_shared_nonce_store(local_platform):
-    environment = local_platform.environment("user")
-    environment.update({"WORKERS": "2", "PORT": str(extra("workers: user service of two workers"))})
-    environment.pop("NONCE_STORE_URL", None)
-    done = subprocess.run(
-        [sys.executable, "-m", "cnop_user"],
-        env=environment,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
+    done = run_with_two_workers_without(
+        local_platform, "user", "workers: user service of two workers", "NONCE_STORE_URL"
     )
     assert done.returncode != 0
     assert "WORKERS > 1 needs NONCE_STORE_URL" in done.stderr
