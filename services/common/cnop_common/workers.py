@@ -157,7 +157,7 @@ def run_workers(
             registry = CollectorRegistry()
             multiprocess.MultiProcessCollector(registry, path=str(metrics_dir))  # type: ignore[no-untyped-call]
             start_http_server(admin_port, addr=host, registry=registry)
-        for _ in range(count):
+        for _ in range(pool.count):
             pool.start_one()
         log.info("workers_started", workers=count, pids=sorted(pool.workers))
         return _supervise(pool)
