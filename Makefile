@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 STAMP := $(VENV)/.installed
 
-.PHONY: up down reset status store-runtime mutate test test-unit lint format clean bench generate logs debian-packages browser render nca verify capacity preview deploy destroy images
+.PHONY: up down reset status store-runtime screenshots mutate test test-unit lint format clean bench generate logs debian-packages browser render nca verify capacity preview deploy destroy images
 
 $(STAMP): pyproject.toml
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -81,6 +81,10 @@ test: $(STAMP) debian-packages browser store-runtime $(NCA)
 ## test-unit: only the tests that need no server and no installed tool (promtool, amtool, NCA)
 test-unit: $(STAMP)
 	$(PY) -m pytest -m "unit and not tools"
+
+## screenshots: the web UI's main pages at 390 and 1280 px into docs/screenshots/ (needs `make up`)
+screenshots: $(STAMP) browser
+	PYTHONPATH=$(CURDIR) $(PY) tools/screenshots.py
 
 ## mutate: mutation testing of the critical modules (MODULE=<path> for one; minutes each;
 ##         not part of make test; scores in docs/testing.md)

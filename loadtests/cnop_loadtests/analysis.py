@@ -18,7 +18,7 @@ from cnop_loadtests.invariants import Violation
 from cnop_loadtests.knee import Knee, StepResult, find_knee
 from cnop_loadtests.plans import settle_seconds
 from cnop_loadtests.recovery import recovery_seconds
-from cnop_loadtests.sampler import Sample, Usage, first_saturated, usage_between
+from cnop_loadtests.sampler import Sample, Saturation, Usage, first_saturated, usage_between
 from cnop_loadtests.stats import Timeline, Window, merged
 
 # How long recovery may take after a stress before the run fails.
@@ -52,10 +52,19 @@ class RunResult:
     usage: list[dict[str, Usage]]
     total: Window
     knee: Knee | None = None
-    saturated_first: str | None = None
+    saturation: Saturation | None = None
     recovery: float | None = None
     violations: list[Violation] = field(default_factory=list)
     checks: list[Check] = field(default_factory=list)
+
+    @property
+    def saturated_first(self) -> str | None:
+        """The process that reached the saturation measure first; None if none did."""
+        return self.saturation.name if self.saturation and self.saturation.saturated else None
+
+    def saturation_line(self) -> str:
+        """The saturation finding in words, with its measure; "" when nothing was sampled."""
+        return self.saturation.describe([s.name for s in self.steps]) if self.saturation else ""
 
 
 def load_phases(folder: Path) -> list[Phase]:
@@ -90,7 +99,7 @@ def measure(
     if shape == "step":
         result.knee = find_knee(steps, budget)
         upto = steps.index(result.knee.broke) + 1 if result.knee.broke else len(steps)
-        result.saturated_first = first_saturated(usage[:upto])
+        result.saturation = first_saturated(usage[:upto])
     if shape == "stress":
         by_name = {p.name: (p, s) for p, s in zip(phases, steps, strict=True)}
         if "stress" in by_name and "baseline" in by_name and "recovery" in by_name:
@@ -101,7 +110,7 @@ def measure(
                 by_name["baseline"][1].window,
                 budget,
             )
-        result.saturated_first = first_saturated(usage)
+        result.saturation = first_saturated(usage)
     return result
 
 

@@ -4,28 +4,26 @@ from __future__ import annotations
 
 import html
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from xml.etree import ElementTree as ET
 
 from cnop_loadtests.analysis import RunResult
+from cnop_loadtests.charts import Line, bar_chart, line_chart
 from cnop_loadtests.gate import Check
+from cnop_loadtests.knee import StepResult
+from cnop_loadtests.sampler import SATURATED_CPU_PERCENT
 
-COLOURS = (
-    "#1f5eff",
-    "#e8590c",
-    "#2f9e44",
-    "#c2255c",
-    "#6741d9",
-    "#0c8599",
-    "#868e96",
-    "#f08c00",
-    "#000000",
-    "#a61e4d",
-    "#5c940d",
-    "#364fc7",
-)
-LEGEND_PER_ROW = 5
+# A percentile is only as good as the requests slower than it: with fewer than
+# ten beyond it, one slow request moves it. So p99 wants 1,000 requests in a
+# step, p95 200, p50 20; below that the report says the figure is thin.
+TAIL_SAMPLES = 10
+PERCENTILES = {"p50": 0.5, "p95": 0.95, "p99": 0.99}
+
+
+def rests_on_too_few(requests: int, fraction: float) -> bool:
+    """Whether fewer than TAIL_SAMPLES requests lie beyond this percentile."""
+    return round(requests * (1 - fraction), 6) < TAIL_SAMPLES
 
 
 def junit(checks: Sequence[Check], suite: str) -> str:
@@ -52,6 +50,7 @@ def summary(result: RunResult) -> dict[str, object]:
         "knee_p95_ms": knee.held.window.percentile(0.95) if knee and knee.held else None,
         "knee": knee.describe(result.budget) if knee else None,
         "saturated_first": result.saturated_first,
+        "saturation": result.saturation_line(),
         "recovery_seconds": result.recovery,
         "violations": [str(v) for v in result.violations],
         "steps": [
@@ -63,6 +62,9 @@ def summary(result: RunResult) -> dict[str, object]:
                 "p95_ms": step.window.percentile(0.95),
                 "p99_ms": step.window.percentile(0.99),
                 "requests": step.window.requests,
+                "thin_percentiles": [
+                    n for n, q in PERCENTILES.items() if rests_on_too_few(step.window.requests, q)
+                ],
                 "server_errors": step.window.server_errors,
                 "wrong_answers": step.window.wrong_answers,
                 "throttled": step.window.throttled,
@@ -78,102 +80,108 @@ def summary(result: RunResult) -> dict[str, object]:
     }
 
 
-def line_chart(
-    title: str,
-    labels: Sequence[str],
-    series: Mapping[str, Sequence[float]],
-    unit: str,
-    marker: int | None = None,
-) -> str:
-    """An inline SVG line chart (no script, no external file): one line per series."""
-    rows = (len(series) + LEGEND_PER_ROW - 1) // LEGEND_PER_ROW
-    width, height, left, top = 640, 250 + 16 * rows, 56, 28
-    bottom = 24 + 16 * rows
-    plot_w, plot_h = width - left - 16, height - bottom - top
-    peak = max([v for values in series.values() for v in values] + [1e-9])
-    count = max(len(labels), 1)
+def step_label(step: StepResult) -> str:
+    """A step on a chart's axis: its users and the throughput measured."""
+    return f"{step.users} users\n{step.throughput:.1f}/s"
 
-    def x(i: int) -> float:
-        return left + (plot_w * (i + 0.5) / count)
 
-    def y(v: float) -> float:
-        return top + plot_h - plot_h * v / peak
+def _thin_note(step: StepResult) -> str:
+    thin = [n for n, q in PERCENTILES.items() if rests_on_too_few(step.window.requests, q)]
+    return f"too few samples for {', '.join(thin)}" if thin else ""
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" role="img"'
-        f' aria-label="{html.escape(title)}">',
-        f'<text x="{left}" y="18" font-weight="600">{html.escape(title)}</text>',
-        f'<line x1="{left}" y1="{top + plot_h}" x2="{left + plot_w}" y2="{top + plot_h}"'
-        ' stroke="#999"/>',
-        f'<text x="4" y="{top + 10}" font-size="11">{peak:.0f} {html.escape(unit)}</text>',
-        f'<text x="4" y="{top + plot_h}" font-size="11">0</text>',
-    ]
-    for i, label in enumerate(labels):
-        parts.append(
-            f'<text x="{x(i):.1f}" y="{top + plot_h + 14}" font-size="10" text-anchor="middle">'
-            f"{html.escape(label)}</text>"
-        )
-    if marker is not None:
-        parts.append(
-            f'<line x1="{x(marker):.1f}" y1="{top}" x2="{x(marker):.1f}" y2="{top + plot_h}"'
-            ' stroke="#c92a2a" stroke-dasharray="4 3"/>'
-            f'<text x="{x(marker) + 4:.1f}" y="{top + 12}" font-size="11"'
-            ' fill="#c92a2a">knee</text>'
-        )
-    for n, (name, values) in enumerate(series.items()):
-        colour = COLOURS[n % len(COLOURS)]
-        points = " ".join(f"{x(i):.1f},{y(v):.1f}" for i, v in enumerate(values))
-        parts.append(
-            f'<polyline fill="none" stroke="{colour}" stroke-width="2" points="{points}"/>'
-        )
-        row, column = divmod(n, LEGEND_PER_ROW)
-        parts.append(
-            f'<text x="{left + 8 + 110 * column}" y="{top + plot_h + 32 + 16 * row}"'
-            f' font-size="11" fill="{colour}">'
-            f"■ {html.escape(name)}</text>"
-        )
-    parts.append("</svg>")
-    return "".join(parts)
+
+def _steps_table(result: RunResult) -> str:
+    head = (
+        "<tr><th>step</th><th>users</th><th>req/s</th><th>samples</th>"
+        "<th>p50 ms</th><th>p95 ms</th><th>p99 ms</th><th>5xx + dropped</th>"
+        "<th>wrong</th><th>429</th><th>note</th></tr>"
+    )
+    rows = []
+    for step in result.steps:
+        w = step.window
+        cells = [
+            html.escape(step.name),
+            str(step.users),
+            f"{step.throughput:.1f}",
+            f"{w.requests:,}",
+            *(f"{w.percentile(q):.0f}" for q in PERCENTILES.values()),
+            str(w.server_errors),
+            str(w.wrong_answers),
+            str(w.throttled),
+            html.escape(_thin_note(step)),
+        ]
+        rows.append("<tr>" + "".join(f"<td>{c}</td>" for c in cells) + "</tr>")
+    return f"<table>{head}{''.join(rows)}</table>"
 
 
 def capacity_html(result: RunResult, run_id: str) -> str:
     """The capacity report: latency against throughput per step, errors and 429s, CPU."""
-    labels = [f"{s.name} ({s.throughput:.0f}/s)" for s in result.steps]
-    marker = None
+    labels = [step_label(s) for s in result.steps]
+    knee = None
     if result.knee and result.knee.held:
-        marker = result.steps.index(result.knee.held)
-    latency = {
-        "p50": [s.window.percentile(0.5) for s in result.steps],
-        "p95": [s.window.percentile(0.95) for s in result.steps],
-        "p99": [s.window.percentile(0.99) for s in result.steps],
+        knee = result.steps.index(result.knee.held)
+    latency = {n: [s.window.percentile(q) for s in result.steps] for n, q in PERCENTILES.items()}
+    thin = {
+        n: [rests_on_too_few(s.window.requests, q) for s in result.steps]
+        for n, q in PERCENTILES.items()
     }
     errors = {
-        "5xx + dropped": [float(s.window.server_errors) for s in result.steps],
-        "wrong answers": [float(s.window.wrong_answers) for s in result.steps],
-        "429": [float(s.window.throttled) for s in result.steps],
+        "5xx + dropped": [s.window.server_errors for s in result.steps],
+        "wrong answers": [s.window.wrong_answers for s in result.steps],
+        "429 (refused by a rate limit)": [s.window.throttled for s in result.steps],
     }
     names = sorted({n for usage in result.usage for n in usage})
-    cpu = {n: [u[n].mean_cpu if n in u else 0.0 for u in result.usage] for n in names}
+    cpu = {n: [u[n].mean_cpu / u[n].cores if n in u else 0.0 for u in result.usage] for n in names}
     rows = "".join(
         f"<tr><td>{html.escape(c.name)}</td><td>{'pass' if c.passed else 'FAIL'}</td>"
         f"<td>{html.escape(c.measured)}</td><td>{html.escape(c.limit)}</td></tr>"
         for c in result.checks
     )
     headline = result.knee.describe(result.budget) if result.knee else ""
-    if result.saturated_first:
-        headline += f" — saturates first: {result.saturated_first}"
+    budget = result.budget
+    slo = Line(budget.latency_ms, f"SLO: {budget.percentile_name} ≤ {budget.latency_ms:.0f} ms")
+    saturation = Line(SATURATED_CPU_PERCENT, f"saturated at {SATURATED_CPU_PERCENT:.0f} %")
+    charts = [
+        line_chart(
+            "Latency per step",
+            labels,
+            latency,
+            "response time (ms)",
+            knee=knee,
+            limit=slo,
+            thin=thin,
+        ),
+        bar_chart("Errors and 429s per step", labels, errors, "requests", knee=knee),
+        line_chart(
+            "CPU per process (mean over the settled step)",
+            labels,
+            cpu,
+            "% of the cores it may use",
+            knee=knee,
+            limit=saturation,
+        ),
+    ]
+    figures = "\n".join(f"<figure>{chart}</figure>" for chart in charts)
     return f"""<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>Capacity report {html.escape(run_id)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:900px;margin:2rem auto}}
-td,th{{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left}}
-svg{{width:100%;height:auto}}</style>
+<html lang="en"><head><meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<title>Capacity report {html.escape(run_id)}</title>
+<style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem}}
+td,th{{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left;white-space:nowrap}}
+.wide,figure{{overflow-x:auto}} figure{{margin:1.5rem 0}}
+svg{{width:100%;min-width:640px;height:auto}}</style>
 </head><body>
 <h1>Capacity report — {html.escape(result.shape)} run {html.escape(run_id)}</h1>
 <p><strong>{html.escape(headline)}</strong></p>
-<table><tr><th>check</th><th>result</th><th>measured</th><th>allowed</th></tr>{rows}</table>
-{line_chart("Latency per step (throughput in the labels)", labels, latency, "ms", marker)}
-{line_chart("Errors and 429s per step", labels, errors, "requests", marker)}
-{line_chart("CPU per process (mean, % of one core)", labels, cpu, "%", marker)}
+<p>{html.escape(result.saturation_line())}</p>
+<div class="wide"><table><tr><th>check</th><th>result</th><th>measured</th><th>allowed</th></tr>
+{rows}</table></div>
+<h2>Steps</h2>
+<p>Each step is measured after it settled; "samples" is the number of requests
+behind its percentiles. A percentile with fewer than {TAIL_SAMPLES} requests beyond
+it is noted, and drawn hollow.</p>
+<div class="wide">{_steps_table(result)}</div>
+{figures}
 </body></html>
 """
 

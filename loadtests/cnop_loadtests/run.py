@@ -195,8 +195,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  violation: {violation}")
     if result.knee:
         print(f"  {result.knee.describe(budget)}")
-    if result.saturated_first:
-        print(f"  saturates first: {result.saturated_first}")
+    if result.saturation:
+        print(f"  {result.saturation_line()}")
     print(f"capacity: reports in {folder}")
     return 0 if all(check.passed for check in result.checks) else 1
 

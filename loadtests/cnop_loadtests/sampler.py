@@ -108,12 +108,38 @@ def usage_between(samples: list[Sample], start: float, end: float) -> dict[str, 
     }
 
 
-def first_saturated(spans: list[dict[str, Usage]]) -> str | None:
+@dataclass(frozen=True, slots=True)
+class Saturation:
+    """Which process ran out of CPU first, by the stated measure, or which was busiest."""
+
+    name: str
+    share: float  # mean CPU over the span, as % of the cores the process can use
+    cores: int
+    span: int  # index of the span (step) where it was found
+    saturated: bool
+
+    def describe(self, spans: list[str] | None = None) -> str:
+        """One line naming the measure: what 'saturated' means here."""
+        where = f" in {spans[self.span]}" if spans else ""
+        cores = f"{self.cores} core{'s' if self.cores != 1 else ''}"
+        rule = f"saturated = mean CPU ≥ {SATURATED_CPU_PERCENT:.0f} % of the cores it can use"
+        if self.saturated:
+            share = f"{self.share:.0f} % of its {cores}{where}"
+            return f"saturated first: {self.name} ({share}; {rule})"
+        return (
+            f"no process saturated ({rule}); busiest: {self.name}"
+            f" at {self.share:.0f} % of its {cores}{where}"
+        )
+
+
+def first_saturated(spans: list[dict[str, Usage]]) -> Saturation | None:
     """The process that saturates first across rising spans; else the busiest in the last one."""
-    for span in spans:
+    for index, span in enumerate(spans):
         busy = [u for u in span.values() if u.mean_cpu >= SATURATED_CPU_PERCENT * u.cores]
         if busy:
-            return max(busy, key=lambda u: u.mean_cpu / u.cores).name
+            top = max(busy, key=lambda u: u.mean_cpu / u.cores)
+            return Saturation(top.name, top.mean_cpu / top.cores, top.cores, index, True)
     if spans and spans[-1]:
-        return max(spans[-1].values(), key=lambda u: u.mean_cpu / u.cores).name
+        top = max(spans[-1].values(), key=lambda u: u.mean_cpu / u.cores)
+        return Saturation(top.name, top.mean_cpu / top.cores, top.cores, len(spans) - 1, False)
     return None

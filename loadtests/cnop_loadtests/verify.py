@@ -174,8 +174,8 @@ def run_capacity(args: argparse.Namespace, env: dict[str, str], folder: Path) ->
         )
     summary = json.loads(summary_file.read_text())
     detail = summary["knee"] or f"{summary['shape']} run"
-    if summary.get("saturated_first"):
-        detail += f"; saturates first: {summary['saturated_first']}"
+    if summary.get("saturation"):
+        detail += f"; {summary['saturation']}"
     failed = [c["name"] for c in summary["checks"] if not c["passed"]]
     if failed:
         detail += "; failed: " + ", ".join(failed)

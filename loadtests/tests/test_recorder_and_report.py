@@ -6,7 +6,7 @@ import pytest
 
 from cnop_loadtests.analysis import Phase, measure, verdict
 from cnop_loadtests.gate import Budget
-from cnop_loadtests.report import capacity_html, junit, summary
+from cnop_loadtests.report import capacity_html, junit, rests_on_too_few, summary
 from cnop_loadtests.sampler import Sample, first_saturated, usage_between
 from cnop_loadtests.stats import Timeline, outcome
 
@@ -61,9 +61,14 @@ def test_usage_is_averaged_per_span():
     _, _, samples = synthetic_step_run()
     usage = usage_between(samples, 1010, 1020)
     assert usage["store"].mean_cpu == 90.0
-    assert (
-        first_saturated([usage_between(samples, 1000, 1010)]) == "store"
-    )  # busiest, none saturated
+    busiest = first_saturated([usage_between(samples, 1000, 1010)])
+    assert busiest is not None
+    assert (busiest.name, busiest.saturated, busiest.share) == ("store", False, 40.0)
+    # At 40 % it is the busiest, not saturated: the line says which, and by what measure.
+    assert busiest.describe(["step-1"]) == (
+        "no process saturated (saturated = mean CPU ≥ 85 % of the cores it can use);"
+        " busiest: store at 40 % of its 1 core in step-1"
+    )
 
 
 def test_reports_carry_the_verdict():
@@ -74,8 +79,8 @@ def test_reports_carry_the_verdict():
     assert "knee: throughput" in xml
     page = capacity_html(result, "run-1")
     assert page.count("<svg") == 3
-    assert ">knee</text>" in page
-    assert "saturates first: store" in page
+    assert "knee (last step within the SLOs)" in page
+    assert "saturated first: store (90 % of its 1 core in step-2;" in page
     figures = summary(result)
     assert figures["knee_rps"] == 20.0
     assert figures["passed"] is False
@@ -86,11 +91,60 @@ def test_a_service_of_several_workers_saturates_near_as_many_cores():
     # a one-process service at 90 % is.
     samples = [Sample(1000.5 + s, "gateway", 150.0, 160.0, cores=2) for s in range(10)]
     samples += [Sample(1000.5 + s, "user", 90.0, 130.0) for s in range(10)]
-    assert first_saturated([usage_between(samples, 1000, 1011)]) == "user"
+    assert _first(samples) == ("user", True)
     alone = [sample for sample in samples if sample.name == "gateway"]
-    assert (
-        first_saturated([usage_between(alone, 1000, 1011)]) == "gateway"
-    )  # busiest, not saturated
+    assert _first(alone) == ("gateway", False)  # busiest, not saturated
     busier = [Sample(1000.5 + s, "gateway", 180.0, 160.0, cores=2) for s in range(10)]
     assert usage_between(busier, 1000, 1011)["gateway"].cores == 2
-    assert first_saturated([usage_between(busier + samples[10:], 1000, 1011)]) == "gateway"
+    assert _first(busier + samples[10:]) == ("gateway", True)
+
+
+def _first(samples: list[Sample]) -> tuple[str, bool]:
+    found = first_saturated([usage_between(samples, 1000, 1011)])
+    assert found is not None
+    return found.name, found.saturated
+
+
+@pytest.mark.parametrize(
+    ("requests", "fraction", "thin"),
+    [(999, 0.99, True), (1000, 0.99, False), (199, 0.95, True), (200, 0.95, False),
+     (19, 0.5, True), (20, 0.5, False), (0, 0.5, True)],
+)  # fmt: skip
+def test_a_percentile_is_thin_with_fewer_than_ten_requests_beyond_it(requests, fraction, thin):
+    assert rests_on_too_few(requests, fraction) is thin
+
+
+def test_the_report_says_which_percentiles_rest_on_too_few_samples():
+    timeline, phases, samples = synthetic_step_run()
+    for second in range(1020, 1030):  # 840 more requests in the third step's settled part
+        for _ in range(140):
+            timeline.add(second + 0.2, 900, "ok")
+    result = measure("step", timeline, phases, samples, BUDGET)
+    steps = summary(result)["steps"]
+    assert isinstance(steps, list)
+    assert [s["requests"] for s in steps] == [60, 120, 1020]  # settled parts only
+    assert [s["thin_percentiles"] for s in steps] == [["p95", "p99"], ["p95", "p99"], []]
+    page = capacity_html(result, "run-1")
+    assert "<td>1,020</td>" in page  # each step's sample count
+    assert page.count("too few samples for p95, p99") == 2
+    assert "p99: too few samples" in page  # the hollow points' legend
+    assert "p95: too few samples" in page
+
+
+def test_the_charts_have_units_limits_and_step_labels():
+    result = measure("step", *synthetic_step_run(), BUDGET)
+    page = capacity_html(result, "run-1")
+    for text in [
+        "response time (ms)",
+        "SLO: p99 ≤ 500 ms",
+        "% of the cores it may use",
+        "saturated at 85 %",
+        "step: users, and the throughput measured (requests/s)",
+        "10 users",
+        "20.0/s",
+    ]:
+        assert text in page, text
+    # No error in any step: the chart says so rather than drawing a flat line.
+    assert "Errors and 429s per step — none in any step" in page
+    # Gridlines and more than the two ticks of the old chart (0 and the maximum).
+    assert page.count('id="ytick_') >= 6

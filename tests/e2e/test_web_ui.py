@@ -9,69 +9,17 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, Route, expect
+from playwright.sync_api import Route, expect
 
-from cnop_platform.local.runner import LocalPlatform
+from tests.e2e.web_user import log_in, registered_user
 from tests.helpers import PASSWORD, registration, unique_username
 
 pytestmark = [pytest.mark.e2e, pytest.mark.slow]
 
 PROTECTED = ["/dashboard", "/trade", "/portfolio", "/account"]
-
-
-@pytest.fixture
-def web(local_platform: LocalPlatform) -> str:
-    return local_platform.url("web")
-
-
-@pytest.fixture
-def page(browser: Browser) -> Iterator[Page]:
-    """A fresh browser context (no cookies) whose console errors fail the test.
-
-    Service workers are blocked here: Playwright's request interception (which
-    these tests use to cut connections) does not see what a worker answers.
-    tests/e2e/test_web_loading.py tests the worker."""
-    context = browser.new_context(service_workers="block")
-    context.set_default_timeout(15_000)
-    page = context.new_page()
-    problems: list[str] = []
-    page.on("pageerror", lambda error: problems.append(f"page error: {error}"))
-    # Failed loads (a 401, a dropped connection) are what some tests provoke; script
-    # errors and CSP refusals ("Refused to ...") are what none may cause.
-    page.on(
-        "console",
-        lambda message: (
-            problems.append(f"console: {message.text}")
-            if message.type == "error" and not message.text.startswith("Failed to load resource")
-            else None
-        ),
-    )
-    yield page
-    context.close()
-    # CSP violations and script errors land here: none is acceptable.
-    assert problems == []
-
-
-def _registered(web: str) -> str:
-    username = unique_username("ui")
-    response = httpx.post(
-        f"{web}/api/v1/auth/register",
-        json=registration(username),
-        headers={"X-Requested-With": "cnop-web"},
-        trust_env=False,
-    )
-    assert response.status_code == 201, response.text
-    return username
-
-
-def _log_in(page: Page, username: str, password: str = PASSWORD) -> None:
-    page.fill("#username", username)
-    page.fill("#password", password)
-    page.click("#login-form button[type=submit]")
 
 
 def test_a_new_user_registers_deposits_trades_and_logs_out(page, web):
@@ -84,7 +32,7 @@ def test_a_new_user_registers_deposits_trades_and_logs_out(page, web):
     page.click("#register-form button[type=submit]")
     expect(page.get_by_role("status")).to_have_text("Account created. Log in to continue.")
 
-    _log_in(page, username)
+    log_in(page, username)
     expect(page).to_have_url(f"{web}/dashboard")
     expect(page.locator("h1")).to_have_text("Welcome, Test")
     expect(page.locator("#cash")).to_have_text("$0.00")
@@ -93,7 +41,7 @@ def test_a_new_user_registers_deposits_trades_and_logs_out(page, web):
     page.click("nav >> text=Account")
     page.fill("#deposit-amount", "1000")
     page.click("#deposit-form button")
-    expect(page.get_by_role("status")).to_have_text("Successfully deposited $1000.00")
+    expect(page.get_by_role("status")).to_have_text("Deposited $1,000.00.")
     expect(page.locator("#balance")).to_have_text("$1,000.00")
     expect(page.locator("#transactions")).to_contain_text("deposit")
 
@@ -101,13 +49,13 @@ def test_a_new_user_registers_deposits_trades_and_logs_out(page, web):
     page.select_option("#asset_id", "BTC")
     page.fill("#quantity", "0.001")
     page.click("#order-form button")
-    expect(page.get_by_role("status")).to_contain_text("Bought 0.00100000 BTC at $")
+    expect(page.get_by_role("status")).to_contain_text("Bought 0.001 BTC at $")
     expect(page.locator("#orders tbody tr")).to_have_count(1)
 
     page.click("nav >> text=Portfolio")
-    expect(page.locator("#holdings tbody tr")).to_have_count(1)
+    expect(page.locator("#holdings tbody tr")).to_have_count(2)  # BTC, and cash
     expect(page.locator("#holdings")).to_contain_text("BTC · Bitcoin")
-    expect(page.locator("#holdings")).to_contain_text("0.00100000")
+    expect(page.locator("#holdings")).to_contain_text("0.001")
 
     page.click("#logout")
     expect(page.get_by_role("status")).to_have_text("You are logged out.")
@@ -118,10 +66,10 @@ def test_a_new_user_registers_deposits_trades_and_logs_out(page, web):
 
 @pytest.mark.parametrize("path", PROTECTED)
 def test_a_protected_page_sends_a_visitor_to_log_in_and_back(page, web, path):
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}{path}")
     expect(page).to_have_url(re.compile(rf"/login\?next=%2F{path[1:]}$"))
-    _log_in(page, username)
+    log_in(page, username)
     expect(page).to_have_url(f"{web}{path}")
 
 
@@ -129,16 +77,16 @@ def test_a_protected_page_sends_a_visitor_to_log_in_and_back(page, web, path):
     "target", ["//evil.example/phish", "/%5Cevil.example", "https://evil.example"]
 )
 def test_after_login_the_page_never_leaves_the_site(page, web, target):
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/login?next={target}")
-    _log_in(page, username)
+    log_in(page, username)
     expect(page).to_have_url(f"{web}/dashboard")
 
 
 def test_page_scripts_cannot_read_the_session_cookie(page, web):
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/login")
-    _log_in(page, username)
+    log_in(page, username)
     expect(page).to_have_url(f"{web}/dashboard")
     assert page.evaluate("document.cookie") == ""
     (cookie,) = page.context.cookies()
@@ -147,20 +95,20 @@ def test_page_scripts_cannot_read_the_session_cookie(page, web):
 
 
 def test_a_wrong_password_says_so(page, web):
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/login")
-    _log_in(page, username, PASSWORD + "x")
+    log_in(page, username, PASSWORD + "x")
     expect(page.get_by_role("alert")).to_have_text("Invalid username or password.")
     expect(page).to_have_url(f"{web}/login")
 
 
 def test_a_blocked_login_says_when_to_try_again(page, web):
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/login")
     for _ in range(5):  # the gateway's default per-username budget
-        _log_in(page, username, PASSWORD + "x")
+        log_in(page, username, PASSWORD + "x")
         expect(page.get_by_role("alert")).to_have_text("Invalid username or password.")
-    _log_in(page, username)  # the right password, but blocked
+    log_in(page, username)  # the right password, but blocked
     expect(page.get_by_role("alert")).to_have_text(
         "Too many failed attempts. Try again in 15 minutes."
     )
@@ -172,26 +120,29 @@ def test_registration_errors_name_the_field(page, web):
     for name, value in body.items():
         page.fill(f"#{name}", value)
     page.click("#register-form button[type=submit]")
-    expect(page.get_by_role("alert")).to_contain_text("password:")
+    expect(page.get_by_role("alert")).to_have_text("Check the field marked in red.")
+    expect(page.locator("#password-error")).to_contain_text("A password has 12 to 128 characters")
     expect(page).to_have_url(f"{web}/register")
 
 
 def test_an_order_without_the_cash_says_why(page, web):
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/trade")
-    _log_in(page, username)
+    log_in(page, username)
     expect(page).to_have_url(f"{web}/trade")
     page.select_option("#asset_id", "BTC")
     page.fill("#quantity", "0.01")
     page.click("#order-form button")
-    expect(page.get_by_role("alert")).to_contain_text("nsufficient")
+    expect(page.get_by_role("alert")).to_have_text(
+        "You do not have enough cash for this order. Deposit on the Account page or buy less."
+    )
     expect(page.locator("#orders")).to_have_text("No orders yet.")
 
 
-def test_a_session_revoked_elsewhere_returns_to_log_in(page, web):
-    username = _registered(web)
+def test_a_session_revoked_elsewhere_returns_tolog_in(page, web):
+    username = registered_user(web)
     page.goto(f"{web}/login")
-    _log_in(page, username)
+    log_in(page, username)
     expect(page).to_have_url(f"{web}/dashboard")
     # The dashboard has drawn with the live session (its own API calls are done):
     # revoking earlier would send it, not the click below, to the login page.
@@ -211,20 +162,20 @@ def test_a_session_revoked_elsewhere_returns_to_log_in(page, web):
 
 
 def test_a_lost_connection_is_a_readable_message(page, web):
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/login")
     # The browser's request dies on the wire, as it would with the network down.
     page.route("**/api/v1/auth/login", lambda route: route.abort("connectionfailed"))
-    _log_in(page, username)
+    log_in(page, username)
     expect(page.get_by_role("alert")).to_have_text(
         "Cannot reach the server. Check your connection and try again."
     )
 
 
 def test_a_failed_logout_does_not_claim_success(page, web):
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/login")
-    _log_in(page, username)
+    log_in(page, username)
     expect(page).to_have_url(f"{web}/dashboard")
     page.route("**/api/v1/auth/logout", lambda route: route.abort("connectionfailed"))
     page.click("#logout")
@@ -250,9 +201,9 @@ def test_a_failed_logout_stays_on_screen_while_the_page_is_still_loading(page, w
     # still drawing; the failure must survive the page finishing afterwards.
     held: list[Route] = []
     page.route("**/api/v1/portfolio", hold_in(held))
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/login")
-    _log_in(page, username)
+    log_in(page, username)
     expect(page).to_have_url(f"{web}/dashboard")
     page.route("**/api/v1/auth/logout", lambda route: route.abort("connectionfailed"))
     page.click("#logout")
@@ -267,9 +218,9 @@ def test_a_failed_logout_stays_on_screen_while_the_page_is_still_loading(page, w
 def test_a_page_left_while_loading_never_draws_over_the_next(page, web):
     held: list[Route] = []
     page.route("**/api/v1/portfolio", hold_in(held))
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/login")
-    _log_in(page, username)
+    log_in(page, username)
     expect(page).to_have_url(f"{web}/dashboard")
     page.click("nav >> text=Trade")
     expect(page.locator("#order-form")).to_be_visible()
@@ -309,9 +260,9 @@ def test_the_browser_refuses_injected_inline_script(browser, web):
 
 
 def test_a_price_under_a_cent_keeps_its_digits_on_the_trade_page(page, web):
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/login")
-    _log_in(page, username)
+    log_in(page, username)
     page.click("nav >> text=Trade")
     shib = page.locator("#asset_id option[value=SHIB]")
     expect(shib).to_have_text("SHIB — Shiba Inu ($0.0000245)")
@@ -336,9 +287,9 @@ def test_an_asset_page_shows_the_market_data_without_logging_in(page, web):
 
 
 def test_the_trade_page_links_each_asset_to_its_page(page, web):
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/login")
-    _log_in(page, username)
+    log_in(page, username)
     page.click("nav >> text=Trade")
     page.get_by_role("link", name="BTC · Bitcoin").click()
     expect(page).to_have_url(f"{web}/assets/BTC")
@@ -371,9 +322,9 @@ def test_after_registering_the_login_form_has_the_new_username(page, web, width)
 @pytest.mark.parametrize("width", [390, 1280])
 def test_an_unknown_asset_says_so_and_leads_back_to_the_assets(page, web, width):
     page.set_viewport_size({"width": width, "height": 900})
-    username = _registered(web)
+    username = registered_user(web)
     page.goto(f"{web}/login")
-    _log_in(page, username)
+    log_in(page, username)
     expect(page).to_have_url(f"{web}/dashboard")
     page.goto(f"{web}/assets/NOPE")
     expect(page.locator("h1")).to_have_text("Asset not found")

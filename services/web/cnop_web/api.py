@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Request, Response
 
 from cnop_common.errors import ApiError
@@ -9,7 +11,7 @@ from cnop_common.forwarded import client_ip, is_in, viewer_ip
 from cnop_web.proxy import API_PREFIX, Answer, GatewayProxy, Outgoing
 from cnop_web.security import check_same_origin, is_plain_api_path
 from cnop_web.session import Sessions, read_login
-from cnop_web.settings import WebSettings
+from cnop_web.settings import MAX_DEPOSIT, WebSettings
 
 LOGIN = f"{API_PREFIX}/auth/login"
 LOGOUT = f"{API_PREFIX}/auth/logout"
@@ -107,6 +109,22 @@ def api_router(settings: WebSettings, proxy: GatewayProxy, sessions: Sessions) -
             # Expired or revoked: the cookie is of no more use.
             sessions.end(response, "dropped")
         return response
+
+    @router.get("/limits")
+    async def limits() -> Response:
+        """The limits the forms show: {"order_value_cap": "10000.00", ...}, decimals as strings."""
+        body = {
+            "order_value_cap": str(settings.order_value_cap),
+            "max_deposit": str(MAX_DEPOSIT),
+            "daily_deposit_limit": str(settings.daily_deposit_limit),
+            "daily_withdraw_limit": str(settings.daily_withdraw_limit),
+        }
+        return Response(
+            json.dumps(body),
+            200,
+            media_type="application/json",
+            headers={"Cache-Control": "no-cache"},
+        )
 
     @router.get("/session")
     async def session(request: Request) -> Response:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from decimal import Decimal
 from ipaddress import ip_address, ip_network
 from typing import Annotated
 
@@ -10,6 +11,10 @@ from pydantic_settings import NoDecode
 
 from cnop_common.forwarded import Network
 from cnop_common.settings import ProcessSettings
+
+# The largest single deposit: a rule of the user service's request model, not a
+# setting there either (a test holds the two equal).
+MAX_DEPOSIT = Decimal("1000000.00")
 
 
 class WebSettings(ProcessSettings):
@@ -35,6 +40,13 @@ class WebSettings(ProcessSettings):
     # this header (`cloudfront-viewer-address`); it is believed only from
     # TRUSTED_PROXIES, and the ALB there admits the CDN's addresses alone.
     viewer_address_header: str | None = Field(default=None, pattern=r"^[a-z0-9-]+$")
+
+    # The limits the forms show beside themselves. The services enforce them; these
+    # are their settings under the same names (set both where one is changed), and
+    # a test holds the defaults equal to the services'.
+    order_value_cap: Decimal = Field(default=Decimal("10000.00"), gt=0)
+    daily_deposit_limit: Decimal = Field(default=Decimal("10000.00"), gt=0)
+    daily_withdraw_limit: Decimal = Field(default=Decimal("5000.00"), gt=0)
 
     @field_validator("trusted_proxies", mode="before")
     @classmethod

@@ -1,5 +1,7 @@
 """The web UI's own checks, without a server: CSRF, API paths, settings."""
 
+from decimal import Decimal
+
 import pytest
 from pydantic import ValidationError
 from starlette.datastructures import Headers
@@ -105,3 +107,16 @@ def test_bad_settings_fail_fast(field, value, message):
 
 def test_gateway_url_loses_its_trailing_slash():
     assert WebSettings(gateway_url="http://gw:8080/").gateway_url == "http://gw:8080"
+
+
+def test_the_limits_are_settings_under_the_services_names(monkeypatch):
+    monkeypatch.setenv("ORDER_VALUE_CAP", "2500.50")
+    monkeypatch.setenv("DAILY_WITHDRAW_LIMIT", "100")
+    settings = WebSettings()
+    assert (settings.order_value_cap, settings.daily_withdraw_limit) == (
+        Decimal("2500.50"),
+        Decimal("100"),
+    )
+    monkeypatch.setenv("DAILY_DEPOSIT_LIMIT", "0")
+    with pytest.raises(ValidationError, match="daily_deposit_limit"):
+        WebSettings()

@@ -12,7 +12,7 @@ from cnop_web.security import SECURITY_HEADERS
 
 pytestmark = pytest.mark.integration
 
-SCRIPTS = ("app.js", "api.js", "dom.js", "views.js")
+SCRIPTS = ("app.js", "api.js", "dom.js", "views.js", "format.js", "messages.js")
 # The same files the server publishes: its bundle is built from the same directory.
 BUNDLE = AssetBundle()
 
@@ -194,3 +194,15 @@ def test_health_and_readiness(browser_session):
     ready = browser_session.http.get("/ready")
     assert ready.status_code == 200
     assert ready.json()["checks"] == {"gateway": "ok"}
+
+
+def test_the_limits_the_forms_show_come_from_the_settings(browser_session):
+    response = browser_session.http.get("/limits")
+    assert response.status_code == 200
+    assert response.headers["cache-control"] == "no-cache"
+    assert response.json() == {
+        "order_value_cap": "10000.00",
+        "max_deposit": "1000000.00",
+        "daily_deposit_limit": "10000.00",
+        "daily_withdraw_limit": "5000.00",
+    }

@@ -1,29 +1,18 @@
 // Calls to /api/v1 on this origin. The session token lives in an HttpOnly
 // cookie the server sets, so nothing here ever sees or stores it.
+import { sentence } from "./messages.js";
 
+// `detail` is the API's own (a string or FastAPI's validation list), kept for
+// the field errors; `message` is the sentence a person reads (messages.js).
 export class ApiError extends Error {
-  constructor(status, code, message, retryAfter) {
-    super(message);
+  constructor(status, code, detail, retryAfter) {
+    super("");
     this.status = status;
     this.code = code;
+    this.detail = detail;
     this.retryAfter = retryAfter;
+    this.message = sentence(this);
   }
-}
-
-const NETWORK_MESSAGE = "Cannot reach the server. Check your connection and try again.";
-
-// FastAPI's validation list, as one readable sentence per field.
-function describe(detail) {
-  if (typeof detail === "string") return detail;
-  if (Array.isArray(detail)) {
-    return detail
-      .map((item) => {
-        const field = (item.loc || []).filter((part) => part !== "body").join(".");
-        return field ? `${field}: ${item.msg}` : item.msg;
-      })
-      .join("; ");
-  }
-  return "Something went wrong.";
 }
 
 export async function api(method, path, body, extraHeaders = {}, prefix = "/api/v1") {
@@ -40,7 +29,7 @@ export async function api(method, path, body, extraHeaders = {}, prefix = "/api/
       credentials: "same-origin",
     });
   } catch {
-    throw new ApiError(0, "NETWORK_ERROR", NETWORK_MESSAGE);
+    throw new ApiError(0, "NETWORK_ERROR", null, null);
   }
   let data = null;
   try {
@@ -50,12 +39,22 @@ export async function api(method, path, body, extraHeaders = {}, prefix = "/api/
   }
   if (!response.ok) {
     const retryAfter = Number(response.headers.get("Retry-After")) || null;
-    const message = data && data.detail !== undefined ? describe(data.detail) : `The server answered ${response.status}.`;
-    throw new ApiError(response.status, (data && data.code) || "ERROR", message, retryAfter);
+    throw new ApiError(response.status, (data && data.code) || "ERROR", data ? data.detail : null, retryAfter);
   }
   return data;
 }
 
 export function newIdempotencyKey() {
   return crypto.randomUUID();
+}
+
+// The limits the forms show (per order, per deposit, a day): the web server
+// has them from the same settings the services read. Asked once per page load.
+let limits = null;
+export async function getLimits() {
+  limits ??= api("GET", "/limits", undefined, {}, "").catch((error) => {
+    limits = null;
+    throw error;
+  });
+  return limits;
 }

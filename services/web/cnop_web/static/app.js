@@ -74,7 +74,8 @@ export async function render() {
   }
   if (overtaken()) return;
   if (PROTECTED.has(path) && !user) {
-    go(`/login?next=${encodeURIComponent(path)}`);
+    // The query comes along: an asset page's "Buy BTC" lands on the trade form with BTC chosen.
+    go(`/login?next=${encodeURIComponent(path + location.search)}`);
     return;
   }
   if (path === "/") {

@@ -1,6 +1,8 @@
 // Building the page from data with text nodes only: values from the server
 // are never parsed as HTML, so a hostile asset name or profile field cannot
 // run script.
+import { percent } from "./format.js";
+import { fieldSentences, sentence } from "./messages.js";
 
 export function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -21,38 +23,22 @@ export function field(label, name, attrs = {}) {
   return el("label", {}, label, el("input", { name, id: name, ...attrs }));
 }
 
+// A table in a box that scrolls sideways when the table is wider than the
+// screen: a phone scrolls the table, never the page.
 export function table(headers, rows, numeric = []) {
-  return el(
+  return el("div", { class: "scroll" }, el(
     "table",
     {},
     el("thead", {}, el("tr", {}, headers.map((h, i) => el("th", { class: numeric.includes(i) ? "num" : null }, h)))),
     el("tbody", {}, rows.map((row) => el("tr", {}, row.map((cell, i) => el("td", { class: numeric.includes(i) ? "num" : null }, cell))))),
-  );
-}
-
-export function money(value) {
-  const amount = Number(value);
-  return Number.isFinite(amount) ? `$${amount.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}` : String(value);
-}
-
-// A unit price. From a dollar up: cents. Below a dollar: every digit the API
-// sent (prices have up to eight decimals, all-time lows more), so a coin worth
-// $0.0000245 never reads $0.00.
-export function price(value) {
-  const amount = Number(value);
-  if (!Number.isFinite(amount)) return String(value);
-  if (Math.abs(amount) >= 1) return money(value);
-  const text = String(value);
-  const negative = text.startsWith("-");
-  const [whole, fraction = ""] = text.replace("-", "").split(".");
-  return `${negative ? "-" : ""}$${whole}.${fraction.padEnd(2, "0")}`;
+  ));
 }
 
 // A signed percentage, coloured by direction ("+2.41%" up, "-0.62%" down).
-export function change(percent) {
-  if (percent === null || percent === undefined) return "";
-  const up = Number(percent) >= 0;
-  return el("span", { class: up ? "up" : "down" }, `${up && !String(percent).startsWith("+") ? "+" : ""}${percent}%`);
+export function change(value) {
+  if (value === null || value === undefined) return "";
+  const text = percent(value);
+  return el("span", { class: text.startsWith("-") ? "down" : "up" }, text);
 }
 
 // A calendar day in UTC ("Mar 14, 2024"): all-time highs and lows are dated, not timed.
@@ -63,9 +49,10 @@ export function day(iso) {
     : date.toLocaleDateString("en-US", { timeZone: "UTC", year: "numeric", month: "short", day: "numeric" });
 }
 
+// A moment in the reader's time zone, short enough for a phone's table ("12/5/26, 3:40 PM").
 export function when(iso) {
   const date = new Date(iso);
-  return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString();
+  return Number.isNaN(date.getTime()) ? String(iso) : date.toLocaleString("en-US", { dateStyle: "short", timeStyle: "short" });
 }
 
 // A form's fields as an object, leaving out empty optional ones.
@@ -77,17 +64,52 @@ export function values(form) {
   return out;
 }
 
-// Run a submit handler with the button disabled and errors shown in `status`.
-export function onSubmit(form, status, handler) {
+// Every message and field error on the page: one action, one message, so
+// what an earlier form said is gone when the next one is sent.
+function clearMessages(scope) {
+  for (const node of scope.querySelectorAll(".status")) node.replaceChildren();
+  for (const node of scope.querySelectorAll(".field-error")) node.remove();
+  for (const node of scope.querySelectorAll("[aria-invalid]")) {
+    node.removeAttribute("aria-invalid");
+    node.removeAttribute("aria-describedby");
+  }
+}
+
+// A sentence under the input it is about, tied to it for screen readers.
+function markField(input, text) {
+  const note = el("p", { class: "field-error", id: `${input.id}-error` }, text);
+  input.setAttribute("aria-invalid", "true");
+  input.setAttribute("aria-describedby", note.id);
+  input.after(note);
+}
+
+// Run a submit handler with the button disabled. A refusal is told in words
+// (messages.js): validation errors under the fields they name, anything else
+// in `status`. `context`: { action, limits } for the sentences, and `inputs`,
+// the input id of each API field where the two differ ({ amount: "deposit-amount" }).
+export function onSubmit(form, status, handler, context = {}) {
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
-    status.replaceChildren();
+    clearMessages(form.closest("main") ?? document);
     try {
       await handler(values(form));
     } catch (error) {
-      status.replaceChildren(el("p", { class: "error", role: "alert" }, error.message));
+      const fields = error.code === "VALIDATION_ERROR" ? fieldSentences(error.detail) : {};
+      const marked = [];
+      for (const [name, text] of Object.entries(fields)) {
+        const input = name && form.querySelector(`#${CSS.escape(context.inputs?.[name] ?? name)}`);
+        if (input) {
+          markField(input, text);
+          marked.push(input);
+        }
+      }
+      const summary = marked.length
+        ? `Check the ${marked.length === 1 ? "field" : "fields"} marked in red.`
+        : sentence(error, context);
+      status.replaceChildren(el("p", { class: "error", role: "alert" }, summary));
+      if (marked.length) marked[0].focus();
     } finally {
       button.disabled = false;
     }
