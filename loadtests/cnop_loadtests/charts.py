@@ -60,7 +60,7 @@ def _svg(figure: Figure, title: str) -> str:
 
 def _steps_axis(axes: Axes, labels: Sequence[str], knee: int | None) -> None:
     axes.set_xticks(range(len(labels)), labels, fontsize=8)
-    axes.set_xlabel("step: users, and the throughput measured (requests/s)")
+    axes.set_xlabel("users in the step, and the throughput measured (requests/s)")
     axes.set_xlim(-0.5, len(labels) - 0.5)
     if knee is not None:
         axes.axvline(knee, color="#c92a2a", linewidth=1.2, label="knee (last step within the SLOs)")
@@ -75,8 +75,10 @@ def line_chart(
     knee: int | None = None,
     limit: Line | None = None,
     thin: Mapping[str, Sequence[bool]] | None = None,
+    top: float | None = None,
 ) -> str:
-    """One line per series over the steps. `thin[name][i]`: that point rests on too few samples."""
+    """One line per series over the steps. `thin[name][i]`: that point rests on too few
+    samples; `top`: a fixed top of the y-axis (100 for a share)."""
     figure, axes = _figure()
     axes.set_title(title, loc="left", fontsize=11, fontweight="bold")
     axes.set_ylabel(y_label)
@@ -100,8 +102,10 @@ def line_chart(
             )
     if limit is not None:
         axes.axhline(limit.value, color="#555", linestyle="--", linewidth=1, label=limit.label)
-    axes.set_ylim(bottom=0)
-    axes.yaxis.set_major_locator(MaxNLocator(nbins=6))
+    if top is not None:  # a fixed top, unless a value is above it
+        top = max([top, *(v * 1.05 for values in series.values() for v in values)])
+    axes.set_ylim(bottom=0, top=top)
+    axes.yaxis.set_major_locator(MaxNLocator(nbins=6, steps=[1, 2, 2.5, 5, 10]))
     axes.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0), frameon=False)
     return _svg(figure, title)
 

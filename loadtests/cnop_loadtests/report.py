@@ -82,12 +82,27 @@ def summary(result: RunResult) -> dict[str, object]:
 
 def step_label(step: StepResult) -> str:
     """A step on a chart's axis: its users and the throughput measured."""
-    return f"{step.users} users\n{step.throughput:.1f}/s"
+    return f"{step.users}\n{step.throughput:.1f}/s"
 
 
 def _thin_note(step: StepResult) -> str:
     thin = [n for n, q in PERCENTILES.items() if rests_on_too_few(step.window.requests, q)]
-    return f"too few samples for {', '.join(thin)}" if thin else ""
+    return f"thin: {', '.join(thin)}" if thin else ""
+
+
+def step_lines(result: RunResult) -> list[str]:
+    """Each step in one line for the console: its load, its samples, its percentiles."""
+    lines = []
+    for step in result.steps:
+        w = step.window
+        ms = "/".join(f"{w.percentile(q):.0f}" for q in PERCENTILES.values())
+        line = (
+            f"{step.name}: {step.users} users, {step.throughput:.1f} req/s,"
+            f" {w.requests:,} samples, p50/p95/p99 {ms} ms"
+        )
+        note = _thin_note(step)
+        lines.append(f"{line} ({note})" if note else line)
+    return lines
 
 
 def _steps_table(result: RunResult) -> str:
@@ -159,6 +174,7 @@ def capacity_html(result: RunResult, run_id: str) -> str:
             "% of the cores it may use",
             knee=knee,
             limit=saturation,
+            top=100.0,
         ),
     ]
     figures = "\n".join(f"<figure>{chart}</figure>" for chart in charts)
@@ -166,7 +182,7 @@ def capacity_html(result: RunResult, run_id: str) -> str:
 <html lang="en"><head><meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <title>Capacity report {html.escape(run_id)}</title>
-<style>body{{font-family:system-ui,sans-serif;max-width:960px;margin:2rem auto;padding:0 1rem}}
+<style>body{{font-family:system-ui,sans-serif;max-width:1100px;margin:2rem auto;padding:0 1rem}}
 td,th{{padding:.3rem .6rem;border-bottom:1px solid #ddd;text-align:left;white-space:nowrap}}
 .wide,figure{{overflow-x:auto}} figure{{margin:1.5rem 0}}
 svg{{width:100%;min-width:640px;height:auto}}</style>
@@ -179,7 +195,7 @@ svg{{width:100%;min-width:640px;height:auto}}</style>
 <h2>Steps</h2>
 <p>Each step is measured after it settled; "samples" is the number of requests
 behind its percentiles. A percentile with fewer than {TAIL_SAMPLES} requests beyond
-it is noted, and drawn hollow.</p>
+it is <em>thin</em>: noted here, and drawn hollow.</p>
 <div class="wide">{_steps_table(result)}</div>
 {figures}
 </body></html>

@@ -24,7 +24,7 @@ from cnop_loadtests.analysis import load_phases, measure, verdict
 from cnop_loadtests.gate import Budget
 from cnop_loadtests.invariants import check_accounts
 from cnop_loadtests.plans import SHAPE_NAMES, ShapeSettings, plan
-from cnop_loadtests.report import write_reports
+from cnop_loadtests.report import step_lines, write_reports
 from cnop_loadtests.sampler import ProcessSampler, Sample
 from cnop_loadtests.stats import Timeline
 from cnop_platform.local.processes import end
@@ -188,6 +188,8 @@ def main(argv: list[str] | None = None) -> int:
     result.checks = verdict(result, min_rps)
     write_reports(folder, result, run_id)
 
+    for line in step_lines(result):
+        print(f"  {line}")
     for check in result.checks:
         mark = "pass" if check.passed else "FAIL"
         print(f"  {mark}  {check.name}: {check.measured} (allowed {check.limit})")

@@ -6,7 +6,7 @@ import pytest
 
 from cnop_loadtests.analysis import Phase, measure, verdict
 from cnop_loadtests.gate import Budget
-from cnop_loadtests.report import capacity_html, junit, rests_on_too_few, summary
+from cnop_loadtests.report import capacity_html, junit, rests_on_too_few, step_lines, summary
 from cnop_loadtests.sampler import Sample, first_saturated, usage_between
 from cnop_loadtests.stats import Timeline, outcome
 
@@ -126,9 +126,15 @@ def test_the_report_says_which_percentiles_rest_on_too_few_samples():
     assert [s["thin_percentiles"] for s in steps] == [["p95", "p99"], ["p95", "p99"], []]
     page = capacity_html(result, "run-1")
     assert "<td>1,020</td>" in page  # each step's sample count
-    assert page.count("too few samples for p95, p99") == 2
+    assert page.count("thin: p95, p99") == 2
     assert "p99: too few samples" in page  # the hollow points' legend
     assert "p95: too few samples" in page
+    # And on the console, step by step.
+    assert step_lines(result)[0].startswith(
+        "step-1: 10 users, 10.0 req/s, 60 samples, p50/p95/p99 "
+    )
+    assert step_lines(result)[0].endswith(" ms (thin: p95, p99)")
+    assert step_lines(result)[2].endswith(" ms")
 
 
 def test_the_charts_have_units_limits_and_step_labels():
@@ -139,8 +145,7 @@ def test_the_charts_have_units_limits_and_step_labels():
         "SLO: p99 ≤ 500 ms",
         "% of the cores it may use",
         "saturated at 85 %",
-        "step: users, and the throughput measured (requests/s)",
-        "10 users",
+        "users in the step, and the throughput measured (requests/s)",
         "20.0/s",
     ]:
         assert text in page, text
