@@ -17,6 +17,7 @@ import argparse
 import ast
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -28,12 +29,44 @@ from cosmic_ray.work_item import WorkerOutcome, WorkResult
 
 REPO = Path(__file__).resolve().parents[1]
 WORK = REPO / "var" / "mutate"
+SIGNED_CALL_TESTS = [
+    "services/common/tests/test_signatures.py",
+    "services/common/tests/test_assertion_edges.py",
+    "services/common/tests/test_assertions.py",
+    "services/common/tests/test_trust.py",
+    "tests/contract/test_base64url_vectors.py",
+    "tests/contract/test_signed_call_vectors.py",
+]
 # Each critical module and the fast tests that must notice a wrong version of it.
 MODULES: dict[str, list[str]] = {
     "services/common/cnop_common/decimals.py": ["services/common/tests/test_decimals.py"],
     "services/order/cnop_order/trades.py": ["services/order/tests/test_rounding.py"],
     "services/gateway/cnop_gateway/limits.py": ["services/gateway/tests/test_resilience_units.py"],
     "services/gateway/cnop_gateway/headers.py": ["services/gateway/tests/test_headers.py"],
+    # The signed calls between services: the assertion, its signature, its nonce.
+    "services/common/cnop_common/assertions.py": SIGNED_CALL_TESTS,
+    "services/common/cnop_common/signatures.py": SIGNED_CALL_TESTS,
+    "services/common/cnop_common/nonces.py": ["services/common/tests/test_nonces.py"],
+    "services/auth/cnop_auth/tokens.py": [
+        "services/auth/tests/test_tokens.py",
+        "tests/contract/test_base64url_vectors.py",
+    ],
+    "services/common/cnop_common/idempotency.py": ["services/common/tests/test_idempotency.py"],
+    "services/common/cnop_common/transactions.py": ["services/common/tests/test_transactions.py"],
+    "services/web/cnop_web/security.py": ["services/web/tests/test_security.py"],
+    "services/web/cnop_web/proxy.py": ["services/web/tests/test_proxy_units.py"],
+    "services/gateway/cnop_gateway/rate_batches.py": [
+        "services/gateway/tests/test_rate_batches.py"
+    ],
+    "services/gateway/cnop_gateway/revocations.py": [
+        "services/gateway/tests/test_revocation_feed_units.py",
+        "tests/security/test_revocation_feed.py",
+    ],
+}
+# Modules whose logic is Lua run by Redis: cosmic-ray mutates Python only, so
+# these are mutated here, token by token in each script (lua_mutants below).
+LUA_MODULES: dict[str, list[str]] = {
+    "services/gateway/cnop_gateway/limit_scripts.py": ["tests/security/test_limit_scripts.py"],
 }
 # Where only part of a module is unit-tested, the functions mutated (the rest, the
 # store transactions of trades.py, is proven by the integration suites against the
@@ -216,14 +249,122 @@ def summarise(module: str, dump: str) -> dict[str, Any]:
     }
 
 
+# Lua mutations: each (pattern, replacements); a replacement may be a function
+# of the matched text. Comparisons flipped, numbers moved by one, `and`/`or`
+# swapped, arithmetic inverted, a flag's value changed.
+LUA_SWAPS: list[tuple[str, Any]] = [
+    (r">=", [">", "<"]),
+    (r"<=", ["<", ">"]),
+    (r"(?<![<>=~])>(?!=)", [">=", "<"]),
+    (r"(?<![<>=~])<(?!=)", ["<=", ">"]),
+    (r"==", ["~="]),
+    (r"~=", ["=="]),
+    (r"\band\b", ["or"]),
+    (r"\bor\b", ["and"]),
+    (r"(?<= )\+(?= )", ["-"]),
+    (r"(?<= )-(?= )", ["+"]),
+    (r"(?<![\w.'])\d+(?![\w.])", lambda text: [str(int(text) + 1), str(int(text) - 1)]),
+    (r"'1'", ["'0'"]),
+    (r"'0'", ["'1'"]),
+]
+# A line that opens or closes a block is not deleted alone (that is a syntax error).
+BLOCK_LINE = re.compile(r"(\bthen|\bdo|^\s*end|^\s*else)\s*$")
+
+
+def lua_mutants(script: str) -> list[tuple[str, str]]:
+    """(description, mutated script) for every mutation of one script."""
+    mutants = []
+    for pattern, replacements in LUA_SWAPS:
+        for match in re.finditer(pattern, script):
+            line = script.count("\n", 0, match.start()) + 1
+            found = match.group()
+            options = replacements(found) if callable(replacements) else replacements
+            for option in options:
+                mutated = script[: match.start()] + option + script[match.end() :]
+                mutants.append((f"line {line}: {found} -> {option}", mutated))
+    lines = script.split("\n")
+    for number, text in enumerate(lines, start=1):
+        if text.strip() and not BLOCK_LINE.search(text):
+            mutated = "\n".join(lines[: number - 1] + lines[number:])
+            mutants.append((f"line {number}: deleted ({text.strip()[:50]})", mutated))
+    return mutants
+
+
+def lua_scripts(source: str) -> dict[str, str]:
+    """The module's scripts: every top-level string constant that calls Redis."""
+    return {
+        target.id: node.value.value
+        for node in ast.parse(source).body
+        if isinstance(node, ast.Assign)
+        and isinstance(node.value, ast.Constant)
+        and isinstance(node.value.value, str)
+        and "redis.call" in node.value.value
+        for target in node.targets
+        if isinstance(target, ast.Name)
+    }
+
+
+def run_lua(module: str, timeout: float) -> dict[str, Any]:
+    """Mutate each Lua script of a module, one token or line at a time; run its tests."""
+    name = Path(module).stem
+    tree = scratch_copy(name)
+    path = tree / module
+    original = path.read_text()
+    env = {
+        **os.environ,
+        "PYTHONPATH": os.pathsep.join(str(tree / root) for root in SOURCE_ROOTS),
+        "PYTHONDONTWRITEBYTECODE": "1",
+    }
+    pytest = [sys.executable, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider"]
+    command = [*pytest, *LUA_MODULES[module]]
+
+    def tests_pass() -> bool:
+        try:
+            done = subprocess.run(
+                command, cwd=tree, env=env, capture_output=True, timeout=timeout, check=False
+            )
+        except subprocess.TimeoutExpired:
+            return False
+        return done.returncode == 0
+
+    if not tests_pass():
+        raise SystemExit(f"{module}: the tests fail without any mutation")
+    killed = survived = 0
+    survivors = []
+    try:
+        for script_name, script in lua_scripts(original).items():
+            for description, mutated in lua_mutants(script):
+                path.write_text(original.replace(script, mutated, 1))
+                if tests_pass():
+                    survived += 1
+                    survivors.append(f"{module} {script_name} {description}")
+                else:
+                    killed += 1
+    finally:
+        path.write_text(original)
+    total = killed + survived
+    return {
+        "module": module,
+        "killed": killed,
+        "survived": survived,
+        "not_run": 0,
+        "skipped": 0,
+        "score": round(100 * killed / total, 1) if total else 0.0,
+        "survivors": survivors,
+    }
+
+
 def main() -> int:
     """Mutate the given module, or every critical one; print the scores."""
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("module", nargs="?", choices=sorted(MODULES))
+    parser.add_argument("module", nargs="?", choices=sorted([*MODULES, *LUA_MODULES]))
     parser.add_argument("--timeout", type=float, default=60.0, help="seconds per mutant's tests")
     args = parser.parse_args()
-    chosen = [args.module] if args.module else list(MODULES)
-    reports = [run(module, args.timeout) for module in chosen]
+    chosen = [args.module] if args.module else [*MODULES, *LUA_MODULES]
+    reports = [
+        run_lua(module, args.timeout) if module in LUA_MODULES else run(module, args.timeout)
+        for module in chosen
+    ]
     for report in reports:
         print(
             f"{report['module']}: {report['score']} % caught"

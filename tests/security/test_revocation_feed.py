@@ -14,12 +14,10 @@ gateway builds them) in this process, against a redis-server of its own.
 from __future__ import annotations
 
 import asyncio
-import subprocess
 import time
 from collections.abc import Callable, Iterator
 
 import pytest
-import redis
 from redis.asyncio import Redis
 
 from cnop_gateway.cache import Identity, ValidationCache, token_key
@@ -27,8 +25,7 @@ from cnop_gateway.limits import LoginGuard, RateLimiter
 from cnop_gateway.revocations import RESYNCS, STALE_SECONDS
 from cnop_gateway.shared import SharedLimits
 from cnop_platform.local.ports import extra
-from cnop_platform.local.processes import end
-from cnop_platform.local.runner import limits_store_command
+from tests.limits_store import limits_store
 
 pytestmark = [pytest.mark.integration]
 
@@ -38,26 +35,8 @@ URL = f"redis://127.0.0.1:{PORT}/0"
 
 @pytest.fixture
 def store(tmp_path) -> Iterator[str]:
-    process = subprocess.Popen(
-        limits_store_command(PORT, tmp_path), stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT
-    )
-    try:
-        deadline = time.monotonic() + 30
-        while not _answers():
-            assert process.poll() is None, "redis-server did not start"
-            assert time.monotonic() < deadline, "redis-server did not answer"
-            time.sleep(0.1)
-        yield URL
-    finally:
-        end(process)
-
-
-def _answers() -> bool:
-    try:
-        with redis.Redis.from_url(URL, socket_timeout=1) as client:
-            return bool(client.ping())
-    except redis.RedisError:
-        return False
+    with limits_store(PORT, tmp_path) as url:
+        yield url
 
 
 def gateway_process() -> tuple[SharedLimits, ValidationCache]:

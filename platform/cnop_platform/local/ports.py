@@ -82,6 +82,9 @@ EXTRA_PROCESSES = {
     "revocation feed: a limits store of its own": 18_883,
     "workers: user service of two workers": 18_884,
     "refusals: order service with a small value cap": 18_885,
+    "nonces: a limits store of its own": 18_886,
+    "web proxy: a gateway stand-in": 18_887,
+    "limit scripts: a limits store of its own": 18_888,
     # `make verify STACK=staging|prod`: kubectl port-forwards to the cluster's query APIs.
     "verify: prometheus port-forward": 18_990,
     "verify: loki port-forward": 18_991,
@@ -91,6 +94,7 @@ EXTRA_PROCESSES = {
 NOTHING_LISTENS = {
     "web logout: an auth service that is down": 18_599,
     "shared limits: a limits store that is down": 18_799,
+    "web proxy: a gateway that is down": 18_798,
 }
 
 

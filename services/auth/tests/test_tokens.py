@@ -4,12 +4,15 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
+from dataclasses import FrozenInstanceError
+from types import SimpleNamespace
 
 import jwt
 import pytest
 
-from cnop_auth.tokens import TokenRejected, TokenService
+from cnop_auth.tokens import MAX_TOKEN_LENGTH, TokenRejected, TokenService
 
 pytestmark = pytest.mark.unit
 
@@ -216,3 +219,65 @@ def test_a_token_spelled_another_way_is_refused():
         f"{header}=.{payload}.{signature}",
     ):
         rejected(respelled)
+
+
+# --- edges the mutation run showed unpinned (issue 25) ----------------------------------
+
+
+def _token_of_length(length: int) -> str:
+    """A valid token exactly `length` characters long (a filler header field)."""
+    for filler in range(2_500, 3_100):
+        for sub_length in range(5, 9):  # the payload's length moves by 1 or 2 per byte
+            token = sign(claims(sub="a" * sub_length), pad="x" * filler)
+            if len(token) == length:
+                return token
+    raise AssertionError(f"no token of {length} characters")
+
+
+def test_a_token_at_the_length_bound_is_read_and_one_more_character_is_not():
+    assert MAX_TOKEN_LENGTH == 4096
+    at_bound = _token_of_length(MAX_TOKEN_LENGTH)
+    assert service().validate(at_bound).username.startswith("a")
+    error = rejected(at_bound + "A")  # one character longer, before anything is parsed
+    assert error.detail == "token too long"
+
+
+@pytest.mark.parametrize("alg", ["ES256", "HS384", "RS256", "none", "PS256"])
+def test_every_other_algorithm_is_refused_by_name(alg):
+    # Both below and above "HS256" in sort order: the check is equality, nothing else.
+    error = rejected(hand_signed({"alg": alg, "kid": "k2"}, claims()))
+    assert error.detail == "algorithm not allowed"
+
+
+def test_a_token_issued_at_the_leeway_s_edge_is_accepted_and_a_second_later_is_not(monkeypatch):
+    now = int(time.time())
+    # The service's own clock, fixed; PyJWT's (the real one) is at or past it.
+    monkeypatch.setattr("cnop_auth.tokens.time", SimpleNamespace(time=lambda: float(now)))
+    assert service().validate(sign(claims(iat=now + 30, nbf=now)))
+    error = rejected(sign(claims(iat=now + 31, nbf=now)))
+    assert error.detail in {"issued in the future", "ImmatureSignatureError"}
+
+
+@pytest.mark.parametrize("name", ["sub", "role", "jti"])
+def test_a_claim_of_128_characters_is_read_and_129_is_not(name):
+    assert service().validate(sign(claims(**{name: "a" * 128})))
+    error = rejected(sign(claims(**{name: "a" * 129})))
+    assert error.detail == f"claim {name} is not a short string"
+
+
+def test_an_expiry_that_is_not_a_whole_number_is_refused():
+    now = int(time.time())
+    error = rejected(sign(claims(exp=now + 600.5)))
+    assert error.detail == "exp or iat is not a number"
+
+
+def test_issued_tokens_have_ids_of_128_random_bits():
+    ids = {service().issue("alice", "customer")[1].token_id for _ in range(50)}
+    assert len(ids) == 50
+    assert all(re.fullmatch(r"[0-9a-f]{32}", token_id) for token_id in ids)
+
+
+def test_claims_cannot_be_changed_once_read():
+    _token, issued = service().issue("alice", "customer")
+    with pytest.raises(FrozenInstanceError):
+        issued.role = "admin"  # type: ignore[misc]

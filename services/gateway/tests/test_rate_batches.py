@@ -44,9 +44,10 @@ def one_request(process: RateBatches, store: Store) -> bool:
 
 @pytest.mark.parametrize(
     ("per_minute", "slack"),
-    [(1, 1), (99, 1), (100, 2), (600, 7), (6_299, 63), (6_300, 64), (10**8, MAX_SLACK)],
+    [(1, 1), (99, 1), (100, 2), (600, 7), (6_299, 63), (6_300, 64), (6_400, 64), (10**8, 64)],
 )
 def test_the_slack_is_one_percent_of_the_budget_and_bounded(per_minute, slack):
+    assert MAX_SLACK == 64
     assert slack_for(per_minute) == slack
 
 
@@ -109,3 +110,50 @@ def test_a_new_minute_starts_from_nothing_and_ignores_the_old_minutes_batches():
     assert process.admit_here(IP, WINDOW + 1) == 1
     process.settle(IP, WINDOW, amount, 500)  # a late answer about the last minute
     assert process.admit_here(IP, WINDOW + 1) == 2
+
+
+def test_between_two_batches_a_process_admits_slack_minus_one_requests_alone():
+    process = RateBatches(1_000)  # slack 11
+    assert [process.admit_here(IP, WINDOW) for _ in range(11)] == [*range(1, 11), None]
+    assert process.take(IP, WINDOW) == 11
+
+
+@pytest.mark.parametrize("shared", [999, 1_000, 1_500])
+def test_a_budget_spent_elsewhere_is_never_admitted_here(shared):
+    process = RateBatches(1_000)
+    process.settle(IP, WINDOW, process.take(IP, WINDOW), shared)
+    expected = shared + 1 if shared < 1_000 else None  # the 1,000th may go, no more
+    assert process.admit_here(IP, WINDOW) == expected
+    if expected is not None:
+        assert process.admit_here(IP, WINDOW) is None
+
+
+def test_two_batches_in_flight_each_settle_with_their_own_amount():
+    process = RateBatches(1_000)
+    for _ in range(2):
+        process.admit_here(IP, WINDOW)
+    first = process.take(IP, WINDOW)  # 3 on their way
+    for _ in range(4):
+        process.admit_here(IP, WINDOW)
+    second = process.take(IP, WINDOW)  # 5 more, while the first travels
+    assert (first, second) == (3, 5)
+    # The first comes back with a shared count of 50, which may hold the second's 5.
+    process.settle(IP, WINDOW, first, 50)
+    assert process.admit_here(IP, WINDOW) == 51  # known: 45 seen + 5 on their way + this
+    process.settle(IP, WINDOW, second, 60)
+    assert process.admit_here(IP, WINDOW) == 62  # 60 seen + 1 pending + this
+
+
+def test_a_minute_is_its_number_not_the_same_object():
+    # Real minute numbers are large ints made afresh on every request (time // 60).
+    process = RateBatches(1_000)
+    amount = process.take(IP, int("29000000"))
+    process.settle(IP, int("29000000"), amount, 10)
+    assert process.admit_here(IP, int("29000000")) == 11
+
+
+def test_a_clock_stepped_back_starts_that_minute_afresh():
+    process = RateBatches(1_000)
+    for _ in range(3):
+        process.admit_here(IP, WINDOW)
+    assert process.admit_here(IP, WINDOW - 1) == 1

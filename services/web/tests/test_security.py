@@ -1,12 +1,20 @@
 """The web UI's own checks, without a server: CSRF, API paths, settings."""
 
+import asyncio
 from decimal import Decimal
 
 import pytest
 from pydantic import ValidationError
 from starlette.datastructures import Headers
+from starlette.types import Message, Receive, Scope, Send
 
-from cnop_web.security import CsrfRejected, check_same_origin, is_plain_api_path
+from cnop_web.security import (
+    SECURITY_HEADERS,
+    CsrfRejected,
+    SecurityHeadersMiddleware,
+    check_same_origin,
+    is_plain_api_path,
+)
 from cnop_web.settings import WebSettings
 
 pytestmark = pytest.mark.unit
@@ -120,3 +128,48 @@ def test_the_limits_are_settings_under_the_services_names(monkeypatch):
     monkeypatch.setenv("DAILY_DEPOSIT_LIMIT", "0")
     with pytest.raises(ValidationError, match="daily_deposit_limit"):
         WebSettings()
+
+
+def _through_middleware(scope: Scope) -> tuple[Scope, list[Message]]:
+    """One call through SecurityHeadersMiddleware: the scope the app saw, the messages sent."""
+    seen: Scope = {}
+    sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.update(scope)
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"x-app", b"1")]})
+        await send({"type": "http.response.body", "body": b"ok"})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(SecurityHeadersMiddleware(app)(scope, receive, send))
+    return seen, sent
+
+
+IDENTITY = [b"x-user-id", b"x-user-role", b"x-source", b"x-auth-service", b"x-identity-assertion"]
+
+
+@pytest.mark.parametrize("name", IDENTITY)
+def test_a_browser_s_identity_headers_are_dropped_on_arrival(name):
+    headers = [(name, b"admin"), (name.upper(), b"admin"), (b"accept", b"*/*")]
+    seen, _ = _through_middleware({"type": "http", "headers": headers})
+    assert seen["headers"] == [(b"accept", b"*/*")]
+
+
+def test_every_answer_carries_the_security_headers():
+    _, sent = _through_middleware({"type": "http", "headers": []})
+    start = sent[0]
+    headers = {name.decode(): value.decode() for name, value in start["headers"]}
+    assert headers == {"x-app": "1", **{k.lower(): v for k, v in SECURITY_HEADERS.items()}}
+    assert sent[1] == {"type": "http.response.body", "body": b"ok"}  # the body untouched
+
+
+def test_what_is_not_http_passes_untouched():
+    headers = [(b"x-user-id", b"admin")]
+    seen, sent = _through_middleware({"type": "websocket", "headers": headers})
+    assert seen["headers"] == headers
+    assert sent[0]["headers"] == [(b"x-app", b"1")]
