@@ -238,4 +238,4 @@ def test_a_segment_of_one_character_too_many_is_not_base64url():
 def test_a_signer_cannot_be_changed_once_loaded(pair):
     signer, _ = pair
     with pytest.raises(AttributeError):
-        signer.kid = "user-1"  # type: ignore[misc]
+        signer.kid = "user-1"
