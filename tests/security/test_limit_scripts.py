@@ -26,7 +26,8 @@ PORT = extra("limit scripts: a limits store of its own")
 FAILURES_USER, FAILURES_IP, FLIGHT_USER, FLIGHT_IP, BLOCK_USER, BLOCK_IP = KEYS = [
     "f:user", "f:ip", "in:user", "in:ip", "block:user", "block:ip",
 ]  # fmt: skip
-WINDOW = 60
+# An hour's window: a lifetime 0.1 % short (1000 -> 999 ms a second) is 3.6 s short.
+WINDOW = 3_600
 LIMIT_USER, LIMIT_IP = 3, 5
 FLIGHT_TTL = 30
 BLOCK_MS = 45_000
@@ -162,6 +163,9 @@ def test_a_success_counts_no_failure(r):
     assert end(r, False, "ok") == []
     assert r.zcard(FAILURES_USER) == 0
     assert r.zcard(FAILURES_IP) == 0
+    # No attempt was in flight: no count is made up (never a -1 that frees one more).
+    assert r.get(FLIGHT_USER) is None
+    assert r.get(FLIGHT_IP) is None
 
 
 def test_a_failure_is_counted_in_both_scopes_for_a_window(r):
@@ -239,3 +243,10 @@ def test_merge_carries_a_block_over_unless_the_store_s_runs_longer(r):
     assert r.pttl(BLOCK_USER) > 19_000
     merge(r, [FAILURES_USER, BLOCK_USER], NOW, 40_000)
     assert 39_000 < r.pttl(BLOCK_USER) <= 40_000
+
+
+def test_merge_of_a_single_failure_trims_and_sets_the_window(r):
+    fail(r, FAILURES_USER, NOW - WINDOW)  # stale
+    merge(r, [FAILURES_USER, BLOCK_USER], NOW, 0, NOW - 1)
+    assert r.zcard(FAILURES_USER) == 1  # the stale one went, the merged one stayed
+    assert WINDOW * 1000 - 1000 < r.pttl(FAILURES_USER) <= WINDOW * 1000

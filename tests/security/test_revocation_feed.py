@@ -22,7 +22,13 @@ from redis.asyncio import Redis
 
 from cnop_gateway.cache import Identity, ValidationCache, token_key
 from cnop_gateway.limits import LoginGuard, RateLimiter
-from cnop_gateway.revocations import RESYNCS, STALE_SECONDS
+from cnop_gateway.revocations import (
+    DEAF_SECONDS,
+    FEED_UP,
+    RESYNCS,
+    STALE_SECONDS,
+    RevocationFeed,
+)
 from cnop_gateway.shared import SharedLimits
 from cnop_platform.local.ports import extra
 from tests.limits_store import limits_store
@@ -140,5 +146,68 @@ def test_a_stalled_channel_stops_the_trust_within_the_bound_and_it_returns(store
         finally:
             await admin.aclose()
             await process.close()
+
+    asyncio.run(scenario())
+
+
+class FixedClock:
+    """The feed's clock, moved by the test (heartbeats carry its reading)."""
+
+    def __init__(self) -> None:
+        self.now = 50_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def _heartbeats() -> int:
+    return sum(1 for task in asyncio.all_tasks() if task.get_name() == "revocation-heartbeat")
+
+
+def test_the_feed_says_when_it_is_live_and_keeps_one_heartbeat(store):
+    async def scenario() -> None:
+        feed = RevocationFeed(Redis.from_url(URL), ValidationCache(bound_seconds=30, max_entries=10))
+        admin = Redis.from_url(URL)
+        try:
+            feed.start()
+            task = feed._task
+            feed.start()  # a second start is no second subscription
+            assert feed._task is task
+            assert await until(lambda: FEED_UP._value.get() == 1, 10)
+            resyncs = RESYNCS._value.get()
+            await admin.execute_command("CLIENT", "KILL", "TYPE", "pubsub")
+            assert await until(lambda: FEED_UP._value.get() == 0, 5)
+            assert await until(lambda: RESYNCS._value.get() == resyncs + 1, 10)
+            # The lost subscription's heartbeat stopped with it: one beats, not two.
+            assert await until(lambda: FEED_UP._value.get() == 1, 10)
+            assert _heartbeats() == 1
+        finally:
+            await feed.stop()
+            await admin.aclose()
+        assert FEED_UP._value.get() == 0
+
+    asyncio.run(scenario())
+
+
+def test_a_deaf_subscription_is_made_again_after_exactly_deaf_seconds(store):
+    async def scenario() -> None:
+        clock = FixedClock()
+        feed = RevocationFeed(Redis.from_url(URL), ValidationCache(bound_seconds=30, max_entries=10), clock=clock)
+        admin = Redis.from_url(URL)
+        try:
+            feed.start()
+            assert await until(lambda: feed.live, 10)
+            resyncs = RESYNCS._value.get()
+            # Heartbeats are held: nothing more is heard after the clock's reading.
+            await admin.execute_command("CLIENT", "PAUSE", "8000", "WRITE")
+            clock.now += DEAF_SECONDS  # deaf for exactly the bound: still subscribed
+            await asyncio.sleep(2 * STALE_SECONDS)  # two turns of the listening loop
+            assert RESYNCS._value.get() == resyncs
+            clock.now += 0.001  # a millisecond more: subscribe again
+            assert await until(lambda: RESYNCS._value.get() == resyncs + 1, 3 * STALE_SECONDS)
+        finally:
+            await admin.execute_command("CLIENT", "UNPAUSE")
+            await feed.stop()
+            await admin.aclose()
 
     asyncio.run(scenario())

@@ -112,10 +112,12 @@ def test_a_new_minute_starts_from_nothing_and_ignores_the_old_minutes_batches():
     assert process.admit_here(IP, WINDOW + 1) == 2
 
 
-def test_between_two_batches_a_process_admits_slack_minus_one_requests_alone():
-    process = RateBatches(1_000)  # slack 11
-    assert [process.admit_here(IP, WINDOW) for _ in range(11)] == [*range(1, 11), None]
-    assert process.take(IP, WINDOW) == 11
+@pytest.mark.parametrize("per_minute", [700, 1_000])  # slack 8 and 11: even and odd
+def test_between_two_batches_a_process_admits_slack_minus_one_requests_alone(per_minute):
+    process = RateBatches(per_minute)
+    slack = process.slack
+    assert [process.admit_here(IP, WINDOW) for _ in range(slack)] == [*range(1, slack), None]
+    assert process.take(IP, WINDOW) == slack
 
 
 @pytest.mark.parametrize("shared", [999, 1_000, 1_500])
@@ -157,3 +159,24 @@ def test_a_clock_stepped_back_starts_that_minute_afresh():
     for _ in range(3):
         process.admit_here(IP, WINDOW)
     assert process.admit_here(IP, WINDOW - 1) == 1
+
+
+def test_a_batch_lost_after_another_returned_counts_only_what_the_store_said():
+    process = RateBatches(1_000)
+    for _ in range(2):
+        process.admit_here(IP, WINDOW)
+    first = process.take(IP, WINDOW)  # 3
+    for _ in range(4):
+        process.admit_here(IP, WINDOW)
+    second = process.take(IP, WINDOW)  # 5, while the first travels
+    process.settle(IP, WINDOW, first, 50)  # 45 seen, on top of the 5 still travelling
+    process.settle(IP, WINDOW, second, None)  # the 5 never arrived
+    assert process.admit_here(IP, WINDOW) == 46
+
+
+def test_a_late_batch_of_a_later_minute_is_ignored_after_the_clock_stepped_back():
+    process = RateBatches(1_000)
+    amount = process.take(IP, WINDOW + 1)
+    assert process.admit_here(IP, WINDOW) == 1  # the clock stepped back a minute
+    process.settle(IP, WINDOW + 1, amount, 500)
+    assert process.admit_here(IP, WINDOW) == 2

@@ -1,12 +1,23 @@
 """When a gateway process trusts its memory of revocations (cnop_gateway/revocations.py):
 only while its latest heartbeat heard was sent at most STALE_SECONDS ago."""
 
+import asyncio
+import re
 import time
 
 import pytest
 
 from cnop_gateway.cache import Identity, ValidationCache, token_key
-from cnop_gateway.revocations import CHANNEL, STALE_SECONDS, RevocationFeed
+from cnop_gateway.revocations import (
+    CHANNEL,
+    DEAF_SECONDS,
+    FEED_UP,
+    HEARD,
+    HEARTBEAT_SECONDS,
+    RETRY_SECONDS,
+    STALE_SECONDS,
+    RevocationFeed,
+)
 
 pytestmark = pytest.mark.unit
 
@@ -75,3 +86,45 @@ def test_a_malformed_message_changes_nothing():
     revocations._apply(revocations.heartbeat_channel, "not a time")
     assert cache.get(key) is not None
     assert not revocations.live
+
+
+# --- edges the mutation run showed unpinned (issue 25) ----------------------------------
+
+
+def test_the_feed_s_timings_are_the_documented_ones():
+    assert (HEARTBEAT_SECONDS, STALE_SECONDS, RETRY_SECONDS, DEAF_SECONDS) == (0.25, 1.0, 1.0, 5.0)
+
+
+def test_each_process_has_a_heartbeat_channel_of_its_own():
+    channels = {feed()[0].heartbeat_channel for _ in range(20)}
+    assert len(channels) == 20
+    for channel in channels:
+        assert re.fullmatch(r"cnop:gw:heartbeat:[0-9a-f]{16}", channel)
+
+
+@pytest.mark.parametrize("channel", ["cnop:gw:aaa", "cnop:gw:zzz", "other"])
+def test_a_message_on_a_channel_it_does_not_know_changes_nothing(channel):
+    revocations, cache, clock = feed()
+    key = token_key("a.b.c")
+    cache.put(key, Identity("alice", "customer", int(time.time()) + 300))
+    heard = HEARD._value.get()
+    revocations._apply(channel.encode(), key.hex().encode())
+    revocations._apply(channel, repr(clock.now))
+    assert cache.get(key) is not None
+    assert not revocations.live
+    assert HEARD._value.get() == heard
+
+
+def test_a_new_feed_says_it_is_not_live():
+    FEED_UP.set(1)
+    feed()
+    assert FEED_UP._value.get() == 0
+
+
+def test_without_a_store_there_is_nothing_to_start():
+    async def scenario() -> object:
+        revocations, _cache, _clock = feed()
+        revocations.start()
+        return revocations._task
+
+    assert asyncio.run(scenario()) is None

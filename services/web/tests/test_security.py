@@ -173,3 +173,28 @@ def test_what_is_not_http_passes_untouched():
     seen, sent = _through_middleware({"type": "websocket", "headers": headers})
     assert seen["headers"] == headers
     assert sent[0]["headers"] == [(b"x-app", b"1")]
+
+
+def test_the_scope_type_is_compared_by_value():
+    # A server may build the type string at run time: "http" by value, not by identity.
+    headers = [(b"x-user-id", b"admin"), (b"accept", b"*/*")]
+    seen, _ = _through_middleware({"type": "".join(["ht", "tp"]), "headers": headers})
+    assert seen["headers"] == [(b"accept", b"*/*")]
+
+
+def test_only_the_response_start_gets_the_security_headers():
+    sent: list[Message] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": [], "trailers": True})
+        await send({"type": "http.response.body", "body": b"ok", "more_body": False})
+        await send({"type": "http.response.trailers", "headers": [(b"x-check", b"1")]})
+
+    async def receive() -> Message:
+        return {"type": "http.request", "body": b""}
+
+    async def send(message: Message) -> None:
+        sent.append(message)
+
+    asyncio.run(SecurityHeadersMiddleware(app)({"type": "http", "headers": []}, receive, send))
+    assert sent[2] == {"type": "http.response.trailers", "headers": [(b"x-check", b"1")]}
