@@ -26,6 +26,7 @@ from cnop_gateway.revocations import (
     DEAF_SECONDS,
     FEED_UP,
     RESYNCS,
+    RETRY_SECONDS,
     STALE_SECONDS,
     RevocationFeed,
 )
@@ -166,7 +167,9 @@ def _heartbeats() -> int:
 
 def test_the_feed_says_when_it_is_live_and_keeps_one_heartbeat(store):
     async def scenario() -> None:
-        feed = RevocationFeed(Redis.from_url(URL), ValidationCache(bound_seconds=30, max_entries=10))
+        feed = RevocationFeed(
+            Redis.from_url(URL), ValidationCache(bound_seconds=30, max_entries=10)
+        )
         admin = Redis.from_url(URL)
         try:
             feed.start()
@@ -192,19 +195,23 @@ def test_the_feed_says_when_it_is_live_and_keeps_one_heartbeat(store):
 def test_a_deaf_subscription_is_made_again_after_exactly_deaf_seconds(store):
     async def scenario() -> None:
         clock = FixedClock()
-        feed = RevocationFeed(Redis.from_url(URL), ValidationCache(bound_seconds=30, max_entries=10), clock=clock)
+        feed = RevocationFeed(
+            Redis.from_url(URL), ValidationCache(bound_seconds=30, max_entries=10), clock=clock
+        )
         admin = Redis.from_url(URL)
         try:
             feed.start()
             assert await until(lambda: feed.live, 10)
             resyncs = RESYNCS._value.get()
             # Heartbeats are held: nothing more is heard after the clock's reading.
-            await admin.execute_command("CLIENT", "PAUSE", "8000", "WRITE")
+            await admin.execute_command("CLIENT", "PAUSE", "10000", "WRITE")
             clock.now += DEAF_SECONDS  # deaf for exactly the bound: still subscribed
             await asyncio.sleep(2 * STALE_SECONDS)  # two turns of the listening loop
             assert RESYNCS._value.get() == resyncs
-            clock.now += 0.001  # a millisecond more: subscribe again
-            assert await until(lambda: RESYNCS._value.get() == resyncs + 1, 3 * STALE_SECONDS)
+            clock.now += 0.001  # a millisecond more: subscribe again, within a turn of
+            # the loop, the pause between attempts and the subscription itself
+            bound = STALE_SECONDS + RETRY_SECONDS + 3
+            assert await until(lambda: RESYNCS._value.get() == resyncs + 1, bound)
         finally:
             await admin.execute_command("CLIENT", "UNPAUSE")
             await feed.stop()
