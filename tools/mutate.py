@@ -103,6 +103,10 @@ def scratch_copy(name: str) -> Path:
             target = tree / raw.decode()
             target.parent.mkdir(parents=True, exist_ok=True)
             shutil.copy2(source, target)
+    # What `make` installs beside the tracked files (DynamoDB Local's jar): the
+    # tests that start a platform need it, and it is never mutated.
+    if (REPO / ".cache").is_dir():
+        (tree / ".cache").symlink_to(REPO / ".cache", target_is_directory=True)
     return tree
 
 
