@@ -85,6 +85,7 @@ EXTRA_PROCESSES = {
     "nonces: a limits store of its own": 18_886,
     "web proxy: a gateway stand-in": 18_887,
     "limit scripts: a limits store of its own": 18_888,
+    "web proxy: a gateway that never accepts": 18_889,
     # `make verify STACK=staging|prod`: kubectl port-forwards to the cluster's query APIs.
     "verify: prometheus port-forward": 18_990,
     "verify: loki port-forward": 18_991,

@@ -16,7 +16,7 @@ from types import SimpleNamespace
 import pytest
 import redis
 
-from cnop_common.nonces import FALLBACKS, PREFIX, RETRY_SECONDS, NonceStore
+from cnop_common.nonces import FALLBACKS, PREFIX, RETRY_SECONDS, TIMEOUT_SECONDS, NonceStore
 from cnop_platform.local.ports import extra
 from tests.limits_store import limits_store
 
@@ -55,14 +55,20 @@ def test_a_nonce_is_claimed_once_per_service(url):
     assert _fallbacks("user") == before  # the store answered every time
 
 
-def test_a_claim_lives_as_long_as_the_signature(url):
+@pytest.mark.parametrize("seconds", [10, 1_000])
+def test_a_claim_lives_as_long_as_the_signature(url, seconds):
     nonce = secrets.token_hex(8)
-    until = time.time() + 10
+    until = time.time() + seconds
     assert asyncio.run(NonceStore(url, "user").first_use(nonce, until))
     with redis.Redis.from_url(url) as admin:
         assert admin.get(f"{PREFIX}user:{nonce}") == b"1"
         left = admin.pttl(f"{PREFIX}user:{nonce}")
-    assert 8_000 < left <= 10_000
+    # To the millisecond (half a second for the round trips): not 0.1 % short.
+    assert seconds * 1_000 - 500 < left <= seconds * 1_000
+
+
+def test_the_store_is_given_a_quarter_second_and_rested_two():
+    assert (TIMEOUT_SECONDS, RETRY_SECONDS) == (0.25, 2.0)
 
 
 def test_a_signature_already_expired_is_still_claimed_in_the_store(url):

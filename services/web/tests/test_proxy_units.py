@@ -15,6 +15,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import FrozenInstanceError
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -35,6 +36,7 @@ pytestmark = pytest.mark.unit
 
 PORT = extra("web proxy: a gateway stand-in")
 DEAD = NOTHING_LISTENS["web proxy: a gateway that is down"]
+SILENT = extra("web proxy: a gateway that never accepts")
 SOURCE = "127.0.0.7"  # the web UI's own loopback address towards the gateway
 # Headers the stand-in adds to every answer: the listed ones and some that must stay behind.
 LEAKY = {"set-cookie": "g=1", "server": "gateway/1", "x-user-id": "u-1", "location": "/x"}
@@ -205,3 +207,43 @@ def test_an_unreadable_answer_is_a_502(gateway):
     error = _refusal(gateway, "/garbage")
     assert (error.status_code, error.code) == (502, "BAD_GATEWAY")
     assert _failures("error") == before + 1
+
+
+def test_a_gateway_that_does_not_take_the_connection_is_a_503(monkeypatch):
+    # A listener whose queue is full: the kernel drops further connections'
+    # first packets, so the connect itself times out (nothing was sent).
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", SILENT))
+    listener.listen(0)
+    waiting = []
+    try:
+        for _ in range(4):
+            client = socket.socket()
+            client.setblocking(False)
+            client.connect_ex(("127.0.0.1", SILENT))
+            waiting.append(client)
+        before = _failures("unavailable")
+        error = _refusal(f"http://127.0.0.1:{SILENT}", timeout=0.5)
+        assert (error.status_code, error.code) == (503, "GATEWAY_UNAVAILABLE")
+        assert _failures("unavailable") == before + 1
+    finally:
+        for client in waiting:
+            client.close()
+        listener.close()
+
+
+def test_no_proxy_is_taken_from_the_environment(gateway, monkeypatch):
+    for name in ("HTTP_PROXY", "http_proxy", "ALL_PROXY", "all_proxy"):
+        monkeypatch.setenv(name, f"http://127.0.0.1:{DEAD}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    assert _send(gateway, _call()).status == 200  # straight to the gateway
+
+
+def test_a_call_and_its_answer_cannot_be_changed_once_made():
+    call = _call()
+    with pytest.raises(FrozenInstanceError):
+        call.token = "another"  # type: ignore[misc]
+    answer = Answer(200, {}, b"")
+    with pytest.raises(FrozenInstanceError):
+        answer.status = 500  # type: ignore[misc]
