@@ -143,6 +143,8 @@ def test_a_stalled_channel_stops_the_trust_within_the_bound_and_it_returns(store
             # (How soon trust ends is the clock's arithmetic: test_revocation_feed_units.py.)
             await admin.execute_command("CLIENT", "PAUSE", "2000", "WRITE")
             assert await until(lambda: not process.feed.live, 2)
+            # Still subscribed, no longer live: the gauge says so (0, not 1 or -1).
+            assert await until(lambda: FEED_UP._value.get() == 0, 2)
             assert await until(lambda: process.feed.live, 10)
         finally:
             await admin.aclose()
