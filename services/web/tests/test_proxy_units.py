@@ -10,6 +10,7 @@ becomes the web UI's own error, counted by reason.
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import json
 import socket
 import threading
@@ -21,6 +22,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from cnop_common.errors import ApiError
+from cnop_common.tracing import bind, continue_trace
 from cnop_platform.local.ports import NOTHING_LISTENS, extra
 from cnop_web.proxy import (
     GATEWAY_FAILURES,
@@ -132,12 +134,20 @@ BROWSER_HEADERS = {
 
 
 def test_only_the_listed_request_headers_cross(gateway):
-    headers = _seen(_send(gateway, _call(headers=BROWSER_HEADERS)))["headers"]
+    def as_one_request() -> Answer:
+        # This request's id and trace, as the web UI's middleware binds them (in a
+        # context of its own: nothing leaks into other tests, nothing leaks in).
+        bind("req-proxy-1", continue_trace(None))
+        return _send(gateway, _call(headers=BROWSER_HEADERS))
+
+    headers = _seen(contextvars.copy_context().run(as_one_request))["headers"]
     assert isinstance(headers, dict)
     for name in REQUEST_HEADERS:
         assert headers[name] == f"browser-{name}", name
+    assert headers["x-request-id"] == "req-proxy-1"
+    assert headers["traceparent"].startswith("00-")
     # httpx's own (host, length, encoding, agent, connection) and ours; nothing else.
-    ours = {"authorization", "x-forwarded-for"}
+    ours = {"authorization", "x-forwarded-for", "x-request-id", "traceparent"}
     httpx_own = {"host", "content-length", "accept-encoding", "user-agent", "connection"}
     assert set(headers) == set(REQUEST_HEADERS) | ours | httpx_own
     assert headers["authorization"] == "Bearer the-token"  # from the cookie, not the browser
